@@ -1,0 +1,1 @@
+//! The countersignature: content digest, signed payload, trailers, signing and verification.

@@ -1,0 +1,1 @@
+//! AI-assistance evidence: which commits and hunks an AI wrote, and how we know.

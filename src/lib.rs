@@ -1,0 +1,15 @@
+//! countersign: a human checkpoint for AI-assisted code.
+//!
+//! Data flows one way: [`git`] reads the repository into the plain-data [`model`]; the analyses
+//! ([`detect`], [`risk`]) annotate it; the UI and the commands present it and collect decisions
+//! ([`session`]); [`approval`] turns a finished review into a signed trailer that [`git`] writes
+//! back. The model and the analyses never touch a terminal; the UI never touches git.
+
+pub mod approval;
+pub mod detect;
+pub mod error;
+pub mod git;
+pub mod model;
+pub mod policy;
+pub mod risk;
+pub mod timefmt;

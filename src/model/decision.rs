@@ -1,0 +1,39 @@
+/// The reviewer's verdict on one hunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Approved,
+    Rejected,
+    NeedsWork,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approved => "approved",
+            Verdict::Rejected => "rejected",
+            Verdict::NeedsWork => "needs-work",
+        }
+    }
+}
+
+/// What the reviewer said about one hunk: a verdict, a comment, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Decision {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comment: String,
+    /// Seconds since the epoch of the last change.
+    #[serde(default)]
+    pub at: i64,
+    /// The commit the decision was made on, to tell a resumed session from a carried-over one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub commit: String,
+}
+
+impl Decision {
+    pub fn is_empty(&self) -> bool {
+        self.verdict.is_none() && self.comment.is_empty()
+    }
+}

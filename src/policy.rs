@@ -1,0 +1,181 @@
+//! The repository's policy (`.countersign.toml`): what counts as AI-assisted beyond the built-in
+//! markers, extra risk rules and severity changes, and what an approval must satisfy.
+//!
+//! Plain data parsed from text. Where the text comes from matters (a trusted ref, never the
+//! change under review, which could otherwise approve itself) and is decided by the caller.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::model::Severity;
+
+/// The policy file's name at the root of the repository.
+pub const POLICY_FILE: &str = ".countersign.toml";
+/// Where the allowed-signers file lives unless the policy says otherwise.
+pub const DEFAULT_ALLOWED_SIGNERS: &str = ".countersign/allowed_signers";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub markers: Markers,
+    /// Extra risk rules, in the same schema as the built-in rules file.
+    #[serde(default)]
+    pub rules: Vec<toml::Value>,
+    /// Severity changes for rules by id; `"off"` turns a rule off.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+    #[serde(default)]
+    pub approval: Approval,
+}
+
+/// Extra AI-assistance markers, on top of the built-in list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Markers {
+    /// Trailer keys whose presence marks a commit (`X-AI-Agent`).
+    #[serde(default)]
+    pub trailers: Vec<String>,
+    /// Substrings of an author or committer identity (`bot@corp.example`).
+    #[serde(default)]
+    pub identities: Vec<String>,
+    /// Regular expressions matched, case-insensitively, against each line of the message.
+    #[serde(default)]
+    pub message_patterns: Vec<String>,
+    /// Treat every commit and hunk as AI-touched, as `--all` does.
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// The trees must match too: any rebase needs a new review.
+    #[serde(default)]
+    pub strict: bool,
+    /// The signer may not be the commit's author.
+    #[serde(default = "yes")]
+    pub forbid_self_approval: bool,
+    /// Also write a plain `Reviewed-by:` trailer.
+    #[serde(default)]
+    pub reviewed_by_trailer: bool,
+    /// The allowed-signers file, relative to the repository root, read from the trusted ref.
+    #[serde(default = "default_allowed_signers")]
+    pub allowed_signers: String,
+    /// How many distinct signers a change needs (at least 1).
+    #[serde(default = "one")]
+    pub signers: usize,
+    /// Stricter requirements for some paths.
+    #[serde(default)]
+    pub paths: Vec<PathRule>,
+}
+
+impl Default for Approval {
+    fn default() -> Self {
+        Approval {
+            strict: false,
+            forbid_self_approval: true,
+            reviewed_by_trailer: false,
+            allowed_signers: default_allowed_signers(),
+            signers: 1,
+            paths: Vec::new(),
+        }
+    }
+}
+
+/// `[[approval.paths]] glob = "infra/**"  signers = 2`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathRule {
+    pub glob: String,
+    #[serde(default = "one")]
+    pub signers: usize,
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> usize {
+    1
+}
+fn default_allowed_signers() -> String {
+    DEFAULT_ALLOWED_SIGNERS.to_string()
+}
+
+impl Policy {
+    /// Parses a policy file's text; `origin` names it in errors (`origin/main:.countersign.toml`).
+    pub fn parse(text: &str, origin: &str) -> Result<Policy> {
+        let policy: Policy = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))
+            .with_context(|| format!("invalid policy {origin}"))?;
+        for (rule, sev) in &policy.severity {
+            if sev != "off" {
+                sev.parse::<Severity>()
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("invalid policy {origin}: severity of {rule}"))?;
+            }
+        }
+        Ok(policy)
+    }
+}
+
+/// toml's errors span several lines (a source excerpt); the CLI reports errors on one line.
+pub fn one_line(message: &str) -> String {
+    let mut lines = message.lines().filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or("").trim().to_string();
+    match lines.last() {
+        Some(last) if !last.trim_start().starts_with('|') && !last.contains('^') => {
+            format!("{first}: {}", last.trim())
+        }
+        _ => first,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_policy_has_safe_defaults() {
+        let p = Policy::parse("", "test").unwrap();
+        assert!(p.approval.forbid_self_approval);
+        assert_eq!(p.approval.signers, 1);
+        assert_eq!(p.approval.allowed_signers, DEFAULT_ALLOWED_SIGNERS);
+    }
+
+    #[test]
+    fn path_rules_and_markers_parse() {
+        let p = Policy::parse(
+            r#"
+[markers]
+trailers = ["X-AI-Agent"]
+[approval]
+strict = true
+[[approval.paths]]
+glob = "infra/**"
+signers = 2
+"#,
+            "test",
+        )
+        .unwrap();
+        assert_eq!(p.markers.trailers, vec!["X-AI-Agent"]);
+        assert!(p.approval.strict);
+        assert_eq!(p.approval.paths[0].signers, 2);
+    }
+
+    #[test]
+    fn a_typo_is_an_error_naming_the_file_and_line() {
+        let err = Policy::parse("[approval]\nstrictt = true\n", ".countersign.toml").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains(".countersign.toml"), "{msg}");
+        assert!(msg.contains("line 2"), "{msg}");
+    }
+
+    #[test]
+    fn bad_severity_is_an_error() {
+        let err = Policy::parse("[severity]\n\"x\" = \"huge\"\n", "p").unwrap_err();
+        assert!(format!("{err:#}").contains("unknown severity"));
+    }
+}
