@@ -6,10 +6,15 @@
 //! back. The model and the analyses never touch a terminal; the UI never touches git.
 
 pub mod approval;
+pub mod config;
 pub mod detect;
 pub mod error;
 pub mod git;
+pub mod load;
 pub mod model;
 pub mod policy;
 pub mod risk;
+pub mod session;
+pub mod text;
 pub mod timefmt;
+pub mod ui;

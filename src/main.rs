@@ -1,1 +1,118 @@
-fn main() {}
+//! countersign's command line: parsing and exit codes, nothing else.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use countersign::commands;
+use countersign::error::{exit, one_line};
+
+#[derive(Parser)]
+#[command(
+    name = "countersign",
+    version,
+    about = "A human checkpoint for AI-assisted code: review every AI-touched hunk, then sign.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    review: ReviewArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Review AI-touched hunks interactively (the default command).
+    Review(ReviewArgs),
+    /// Scan for AI evidence and risky changes, without a terminal UI (for CI).
+    Scan(ScanArgs),
+    /// Make a throw-away repository with an AI-assisted commit and review it.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Default)]
+struct ReviewArgs {
+    /// A commit or a range (A..B); default: the branch's AI-assisted commits not in its upstream.
+    rev: Option<String>,
+    /// Treat every commit and hunk as AI-touched.
+    #[arg(long)]
+    all: bool,
+    /// Colour theme: dark, light, colorblind, or a theme file's name in the config directory.
+    #[arg(long)]
+    theme: Option<String>,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// A commit or a range (A..B); default as for review.
+    rev: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit 1 when a finding of this severity or worse is in an AI-touched hunk.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<String>,
+    /// Treat every commit and hunk as AI-touched.
+    #[arg(long)]
+    all: bool,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Create the demo repository here (an empty or new directory) instead of a temp folder.
+    #[arg(long)]
+    dir: Option<std::path::PathBuf>,
+    /// Create the repository and print where it is, without opening the review.
+    #[arg(long)]
+    no_review: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // clap's own message is several lines with usage; the contract is one line.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("countersign: {} (see countersign --help)", first.trim_start_matches("error: "));
+            return ExitCode::from(exit::USAGE as u8);
+        }
+    };
+    let result = match cli.command {
+        None => review(cli.review),
+        Some(Command::Review(args)) => review(args),
+        Some(Command::Scan(a)) => commands::scan::run(&commands::scan::Options {
+            rev: a.rev,
+            json: matches!(a.format, Format::Json),
+            fail_on: a.fail_on,
+            all: a.all,
+        }),
+        Some(Command::Demo(a)) => commands::demo::run(a.dir, !a.no_review),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("countersign: {}", one_line(&e));
+            ExitCode::from(exit::USAGE as u8)
+        }
+    }
+}
+
+fn review(args: ReviewArgs) -> anyhow::Result<i32> {
+    commands::review::run(&commands::review::Options {
+        rev: args.rev,
+        all: args.all,
+        theme: args.theme,
+    })
+}

@@ -125,7 +125,7 @@ impl Policy {
 pub fn one_line(message: &str) -> String {
     let mut lines = message.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("").trim().to_string();
-    match lines.last() {
+    match lines.next_back() {
         Some(last) if !last.trim_start().starts_with('|') && !last.contains('^') => {
             format!("{first}: {}", last.trim())
         }

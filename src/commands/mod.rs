@@ -1,0 +1,5 @@
+//! One module per subcommand: each orchestrates the library and holds no logic of its own.
+
+pub mod demo;
+pub mod review;
+pub mod scan;

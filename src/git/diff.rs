@@ -1,0 +1,278 @@
+//! A commit's diff against its first parent (the empty tree for a root commit), read into the
+//! model. Listing the files is cheap; reading a file's hunks is the work, so the two are apart
+//! and the loader can show the first file before the rest is read.
+
+use anyhow::{Context, Result};
+use git2::{Delta, Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository};
+
+use crate::model::{ChangeKind, Commit, FileChange, FileKind, Hunk, Line, LineKind, Person};
+
+const MODE_LINK: u32 = 0o120000;
+const MODE_GITLINK: u32 = 0o160000;
+
+/// A commit's metadata, without its files.
+pub fn commit_meta(git: &Repository, oid: Oid) -> Result<Commit> {
+    let c = git
+        .find_commit(oid)
+        .with_context(|| format!("cannot read commit {oid}"))?;
+    let person = |s: git2::Signature| Person {
+        name: String::from_utf8_lossy(s.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(s.email_bytes()).into_owned(),
+        time: s.when().seconds(),
+    };
+    let mut parent_tree_ids = Vec::new();
+    for p in c.parents() {
+        parent_tree_ids.push(p.tree_id().to_string());
+    }
+    Ok(Commit {
+        id: oid.to_string(),
+        parent_ids: c.parent_ids().map(|p| p.to_string()).collect(),
+        tree_id: c.tree_id().to_string(),
+        parent_tree_ids,
+        author: person(c.author()),
+        committer: person(c.committer()),
+        summary: String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned(),
+        message: String::from_utf8_lossy(c.message_bytes()).into_owned(),
+        ..Commit::default()
+    })
+}
+
+/// The tree-to-tree diff of a commit against its first parent. Rename detection costs a read of
+/// every added and deleted blob, so callers that only need the file list leave it off.
+pub fn diff_commit(git: &Repository, oid: Oid, renames: bool) -> Result<Diff<'_>> {
+    let commit = git.find_commit(oid)?;
+    let new_tree = commit.tree()?;
+    let old_tree = match commit.parent(0) {
+        Ok(parent) => Some(parent.tree()?),
+        Err(_) => None,
+    };
+    let mut opts = DiffOptions::new();
+    opts.context_lines(3).ignore_submodules(false);
+    let mut diff = git
+        .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut opts))
+        .with_context(|| format!("cannot diff commit {oid}"))?;
+    if renames {
+        let mut find = DiffFindOptions::new();
+        find.renames(true).rename_limit(2000);
+        diff.find_similar(Some(&mut find))
+            .context("rename detection failed")?;
+    }
+    Ok(diff)
+}
+
+/// Every changed file, without hunks: what the first frame needs.
+pub fn list_files(diff: &Diff) -> Vec<FileChange> {
+    diff.deltas().map(|d| skeleton(&d)).collect()
+}
+
+/// Every file with its hunks.
+pub fn load_files(diff: &Diff) -> Result<Vec<FileChange>> {
+    (0..diff.deltas().len()).map(|i| load_file(diff, i)).collect()
+}
+
+/// One file, with its hunks read.
+pub fn load_file(diff: &Diff, index: usize) -> Result<FileChange> {
+    let patch = Patch::from_diff(diff, index)
+        .with_context(|| format!("cannot read the diff of file #{index}"))?;
+    let Some(patch) = patch else {
+        // libgit2 gives no patch for an unchanged entry; show it as a bare file-level change.
+        let delta = diff
+            .get_delta(index)
+            .context("the diff changed while it was read")?;
+        let mut file = skeleton(&delta);
+        add_file_level_hunk(&mut file);
+        file.loaded = true;
+        return Ok(file);
+    };
+    let delta = patch.delta();
+    let mut file = skeleton(&delta);
+    file.old_size = delta.old_file().size();
+    file.new_size = delta.new_file().size();
+    if delta.flags().is_binary() && file.kind == FileKind::Text {
+        file.kind = FileKind::Binary;
+    }
+    if file.kind == FileKind::Text || file.kind == FileKind::Symlink {
+        read_hunks(&patch, &mut file)?;
+    }
+    add_file_level_hunk(&mut file);
+    file.loaded = true;
+    Ok(file)
+}
+
+fn skeleton(delta: &git2::DiffDelta) -> FileChange {
+    let path = |f: git2::DiffFile| f.path_bytes().map(|p| String::from_utf8_lossy(p).into_owned());
+    let change = match delta.status() {
+        Delta::Added => ChangeKind::Added,
+        Delta::Deleted => ChangeKind::Deleted,
+        Delta::Renamed => ChangeKind::Renamed,
+        Delta::Copied => ChangeKind::Copied,
+        Delta::Typechange => ChangeKind::TypeChanged,
+        _ => ChangeKind::Modified,
+    };
+    let (old_path, new_path) = match change {
+        ChangeKind::Added => (None, path(delta.new_file())),
+        ChangeKind::Deleted => (path(delta.old_file()), None),
+        _ => (path(delta.old_file()), path(delta.new_file())),
+    };
+    let mut file = FileChange::new(old_path, new_path, change);
+    file.old_mode = mode(delta.old_file());
+    file.new_mode = mode(delta.new_file());
+    file.old_id = delta.old_file().id().to_string();
+    file.new_id = delta.new_file().id().to_string();
+    file.similarity = (change == ChangeKind::Renamed || change == ChangeKind::Copied)
+        .then(|| similarity(delta));
+    file.kind = if file.old_mode == MODE_GITLINK || file.new_mode == MODE_GITLINK {
+        FileKind::Submodule
+    } else if file.old_mode == MODE_LINK || file.new_mode == MODE_LINK {
+        FileKind::Symlink
+    } else if delta.flags().is_binary() {
+        FileKind::Binary
+    } else {
+        FileKind::Text
+    };
+    file
+}
+
+fn mode(f: git2::DiffFile) -> u32 {
+    if f.id().is_zero() {
+        return 0;
+    }
+    u32::from(f.mode())
+}
+
+fn similarity(delta: &git2::DiffDelta) -> u16 {
+    // git2 does not expose the similarity score; an identical blob is 100%, an edited one is
+    // "renamed with edits", which is what the reviewer needs to know.
+    if delta.old_file().id() == delta.new_file().id() {
+        100
+    } else {
+        50
+    }
+}
+
+fn read_hunks(patch: &Patch, file: &mut FileChange) -> Result<()> {
+    let path = file.path().to_string();
+    let mut crlf_lines = 0usize;
+    let mut new_lines = 0usize;
+    for h in 0..patch.num_hunks() {
+        let (hunk, count) = patch.hunk(h).context("cannot read a hunk")?;
+        let mut lines = Vec::with_capacity(count);
+        for l in 0..count {
+            let dl = patch
+                .line_in_hunk(h, l)
+                .context("cannot read a line of a hunk")?;
+            let kind = match dl.origin() {
+                '+' => LineKind::Added,
+                '-' => LineKind::Removed,
+                ' ' => LineKind::Context,
+                // '=', '>' and '<' are git's "\ No newline at end of file" markers: a flag on
+                // the line before (whose content already lacks the newline), not a line.
+                _ => continue,
+            };
+            let content = dl.content();
+            let (bytes, missing_newline) = match content.strip_suffix(b"\n") {
+                Some(stripped) => (stripped, false),
+                None => (content, true),
+            };
+            let mut line = Line::new(kind, dl.old_lineno(), dl.new_lineno(), bytes);
+            line.missing_newline = missing_newline;
+            if kind != LineKind::Removed {
+                new_lines += 1;
+                crlf_lines += usize::from(bytes.ends_with(b"\r"));
+            }
+            if kind == LineKind::Added {
+                file.added += 1;
+            } else if kind == LineKind::Removed {
+                file.removed += 1;
+            }
+            file.lossy |= std::str::from_utf8(bytes).is_err();
+            lines.push(line);
+        }
+        let header = function_context(hunk.header());
+        file.hunks.push(Hunk::new(
+            &path,
+            (hunk.old_start(), hunk.old_lines()),
+            (hunk.new_start(), hunk.new_lines()),
+            &header,
+            lines,
+        ));
+    }
+    file.crlf = new_lines > 0 && crlf_lines * 2 > new_lines;
+    Ok(())
+}
+
+/// `@@ -1,3 +1,4 @@ fn main() {` → `fn main() {`
+fn function_context(header: &[u8]) -> String {
+    let text = String::from_utf8_lossy(header);
+    let text = text.trim_end();
+    match text.get(2..).and_then(|rest| rest.find("@@")) {
+        Some(end) => text[end + 4..].trim().to_string(),
+        None => String::new(),
+    }
+}
+
+/// Changes without lines to show still need a decision: a binary or submodule change, a mode
+/// change, a pure rename, an empty file added or deleted.
+fn add_file_level_hunk(file: &mut FileChange) {
+    let path = file.path().to_string();
+    let identity = format!(
+        "{}\0{}\0{:o}\0{:o}\0{}\0{}",
+        file.old_path.as_deref().unwrap_or(""),
+        file.new_path.as_deref().unwrap_or(""),
+        file.old_mode,
+        file.new_mode,
+        file.old_id,
+        file.new_id
+    );
+    let summary = match file.kind {
+        FileKind::Binary => Some(format!(
+            "binary file {}: {} → {} bytes",
+            verb(file.change),
+            file.old_size,
+            file.new_size
+        )),
+        FileKind::Submodule => Some(format!(
+            "submodule {}: {} → {}",
+            verb(file.change),
+            short(&file.old_id),
+            short(&file.new_id)
+        )),
+        _ if file.hunks.is_empty() => Some(match file.change {
+            ChangeKind::Renamed | ChangeKind::Copied => format!(
+                "{} without changes: {}",
+                verb(file.change),
+                file.display_path()
+            ),
+            ChangeKind::Added => "empty file added".to_string(),
+            ChangeKind::Deleted => "empty file deleted".to_string(),
+            _ if file.mode_changed() => mode_summary(file),
+            _ => "no content change".to_string(),
+        }),
+        _ if file.mode_changed() => Some(mode_summary(file)),
+        _ => None,
+    };
+    if let Some(summary) = summary {
+        // The file-level change goes first: it is what the file's header describes.
+        file.hunks
+            .insert(0, Hunk::file_level(&path, &summary, identity.as_bytes()));
+    }
+}
+
+fn mode_summary(file: &FileChange) -> String {
+    format!("mode changed {:o} → {:o}", file.old_mode, file.new_mode)
+}
+
+fn verb(change: ChangeKind) -> &'static str {
+    match change {
+        ChangeKind::Added => "added",
+        ChangeKind::Deleted => "deleted",
+        ChangeKind::Renamed => "renamed",
+        ChangeKind::Copied => "copied",
+        ChangeKind::TypeChanged => "changed type",
+        ChangeKind::Modified => "modified",
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(10)]
+}

@@ -1,0 +1,137 @@
+//! Loading a review: git → model → analyses. The first frame needs only the commits, the file
+//! list and one file; everything else is read and analysed on a background thread that reports
+//! through a channel, so the screen never waits on the size of the patch.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+
+use crate::detect::{self, Detector};
+use crate::git::{self, diff};
+use crate::model::{Commit, FileChange};
+use crate::policy::Policy;
+use crate::risk::Engine;
+
+/// The analyses every hunk goes through, built once from the policy.
+pub struct Analysis {
+    pub detector: Detector,
+    pub engine: Engine,
+    pub all: bool,
+}
+
+impl Analysis {
+    pub fn new(policy: &Policy, all: bool) -> Result<Analysis> {
+        Ok(Analysis {
+            detector: Detector::new(&policy.markers, all).context("invalid AI markers in the policy")?,
+            engine: Engine::new(policy).context("invalid risk rules in the policy")?,
+            all: all || policy.markers.all,
+        })
+    }
+
+    /// Commit-level evidence, from the metadata alone.
+    pub fn commit(&self, git: &Repository, oid: Oid) -> Result<Commit> {
+        let mut commit = diff::commit_meta(git, oid)?;
+        commit.evidence = self.detector.commit_evidence(&commit);
+        Ok(commit)
+    }
+
+    /// Attributes and scans `files` as part of `commit`.
+    pub fn files(&self, git: &Repository, commit: &mut Commit, files: Vec<FileChange>) -> Result<()> {
+        let oid = Oid::from_str(&commit.id).context("bad commit id")?;
+        let log = match git::notes::read_note(git, "refs/notes/ai", oid)? {
+            Some(note) => Some(detect::gitai::parse(&note).with_context(|| {
+                format!("cannot read the git-ai note of {}", commit.short_id())
+            })?),
+            None => None,
+        };
+        commit.files = files;
+        detect::attribute(commit, log.as_ref(), self.all);
+        for file in &mut commit.files {
+            self.engine.scan_file(file);
+        }
+        Ok(())
+    }
+}
+
+/// Reads and analyses a whole commit, synchronously (for `scan`, `verify`, and the loader).
+pub fn full_commit(git: &Repository, analysis: &Analysis, oid: Oid) -> Result<Commit> {
+    let mut commit = analysis.commit(git, oid)?;
+    let d = diff::diff_commit(git, oid, true)?;
+    let files = diff::load_files(&d)?;
+    analysis.files(git, &mut commit, files)?;
+    commit.complete = true;
+    Ok(commit)
+}
+
+/// The commit as the first frame shows it: every file listed (without rename detection, which
+/// would read every added and deleted blob), and only the first file's hunks read.
+pub fn first_frame_commit(git: &Repository, analysis: &Analysis, mut commit: Commit) -> Result<Commit> {
+    let oid = Oid::from_str(&commit.id).context("bad commit id")?;
+    let d = diff::diff_commit(git, oid, false)?;
+    let mut files = diff::list_files(&d);
+    if !files.is_empty() {
+        files[0] = diff::load_file(&d, 0)?;
+    }
+    analysis.files(git, &mut commit, files)?;
+    Ok(commit)
+}
+
+/// What the background loader reports.
+#[derive(Debug)]
+pub enum LoadEvent {
+    /// Commit `index` of the review, read and analysed in full; it replaces the first-frame one.
+    Commit { index: usize, commit: Box<Commit> },
+    /// How far along the loader is, in commits.
+    Progress { done: usize, total: usize },
+    /// Every commit is loaded and analysed.
+    Done { elapsed: Duration },
+    /// Loading failed; the message is one line for the status bar.
+    Failed(String),
+}
+
+/// Reads and analyses `commits` (the review's, in order) on a background thread.
+pub fn spawn(git_dir: PathBuf, commits: Vec<Oid>, analysis: Arc<Analysis>) -> Receiver<LoadEvent> {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("countersign-loader".into())
+        .spawn({
+            let tx = tx.clone();
+            move || {
+                if let Err(e) = run(&git_dir, &commits, &analysis, &tx) {
+                    let _ = tx.send(LoadEvent::Failed(crate::error::one_line(&e)));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        let _ = tx.send(LoadEvent::Failed(format!("cannot start the loader: {e}")));
+    }
+    rx
+}
+
+fn run(git_dir: &std::path::Path, commits: &[Oid], analysis: &Analysis, tx: &Sender<LoadEvent>) -> Result<()> {
+    let started = Instant::now();
+    let repo = git::repo::open_at(git_dir)?;
+    for (index, oid) in commits.iter().enumerate() {
+        let commit = full_commit(&repo.git, analysis, *oid)?;
+        let sent = tx.send(LoadEvent::Commit {
+            index,
+            commit: Box::new(commit),
+        });
+        // The UI went away (quit while loading): stop quietly.
+        if sent.is_err() {
+            return Ok(());
+        }
+        let _ = tx.send(LoadEvent::Progress {
+            done: index + 1,
+            total: commits.len(),
+        });
+    }
+    let _ = tx.send(LoadEvent::Done {
+        elapsed: started.elapsed(),
+    });
+    Ok(())
+}

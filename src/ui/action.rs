@@ -1,0 +1,139 @@
+//! Every intent the reviewer can express, as data. Keys map to actions (keymap.rs), `update`
+//! applies them, and the help screen is generated from `Action::ALL` with each one's description.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    NextHunk,
+    PrevHunk,
+    NextUndecided,
+    NextFile,
+    PrevFile,
+    First,
+    Last,
+    Approve,
+    Reject,
+    NeedsWork,
+    Comment,
+    Undo,
+    Search,
+    SearchNext,
+    SideBySide,
+    TriageOrder,
+    Edit,
+    Sign,
+    Help,
+    Quit,
+}
+
+impl Action {
+    pub const ALL: [Action; 24] = [
+        Action::Down,
+        Action::Up,
+        Action::PageDown,
+        Action::PageUp,
+        Action::NextHunk,
+        Action::PrevHunk,
+        Action::NextUndecided,
+        Action::NextFile,
+        Action::PrevFile,
+        Action::First,
+        Action::Last,
+        Action::Approve,
+        Action::Reject,
+        Action::NeedsWork,
+        Action::Comment,
+        Action::Undo,
+        Action::Search,
+        Action::SearchNext,
+        Action::SideBySide,
+        Action::TriageOrder,
+        Action::Edit,
+        Action::Sign,
+        Action::Help,
+        Action::Quit,
+    ];
+
+    /// The name used in the config file's `[keys]` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Down => "down",
+            Action::Up => "up",
+            Action::PageDown => "page-down",
+            Action::PageUp => "page-up",
+            Action::NextHunk => "next-hunk",
+            Action::PrevHunk => "prev-hunk",
+            Action::NextUndecided => "next-undecided",
+            Action::NextFile => "next-file",
+            Action::PrevFile => "prev-file",
+            Action::First => "first",
+            Action::Last => "last",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::NeedsWork => "needs-work",
+            Action::Comment => "comment",
+            Action::Undo => "undo",
+            Action::Search => "search",
+            Action::SearchNext => "search-next",
+            Action::SideBySide => "side-by-side",
+            Action::TriageOrder => "triage-order",
+            Action::Edit => "edit",
+            Action::Sign => "sign",
+            Action::Help => "help",
+            Action::Quit => "quit",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// One line for the help screen.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Down => "next line (into the next hunk at the end)",
+            Action::Up => "previous line",
+            Action::PageDown => "page down",
+            Action::PageUp => "page up",
+            Action::NextHunk => "next hunk",
+            Action::PrevHunk => "previous hunk",
+            Action::NextUndecided => "next undecided hunk",
+            Action::NextFile => "next file",
+            Action::PrevFile => "previous file",
+            Action::First => "first hunk",
+            Action::Last => "last hunk",
+            Action::Approve => "approve the hunk, go to the next undecided",
+            Action::Reject => "reject the hunk, go to the next undecided",
+            Action::NeedsWork => "mark the hunk as needing work, go on",
+            Action::Comment => "comment on the hunk (multi-line)",
+            Action::Undo => "undo the last decision or comment",
+            Action::Search => "search paths and lines",
+            Action::SearchNext => "next search match",
+            Action::SideBySide => "toggle side-by-side view",
+            Action::TriageOrder => "toggle file order / triage order (riskiest first)",
+            Action::Edit => "open the file in $EDITOR at the line",
+            Action::Sign => "sign the approval (when every AI hunk is approved)",
+            Action::Help => "show or hide this help",
+            Action::Quit => "quit (everything is already saved)",
+        }
+    }
+
+    /// Shown in the status line when they matter.
+    pub fn is_essential(self) -> bool {
+        matches!(
+            self,
+            Action::Approve
+                | Action::Reject
+                | Action::NeedsWork
+                | Action::Comment
+                | Action::NextHunk
+                | Action::Help
+        )
+    }
+}

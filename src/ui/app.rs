@@ -1,0 +1,300 @@
+//! The review screen's state. Plain data plus the derived navigation order; `update` changes it,
+//! `view` draws it, and neither touches git or the disk.
+
+use crate::load::LoadEvent;
+use crate::model::{HunkRef, Review, Severity, Verdict};
+use crate::session::{Position, Session};
+
+use super::keymap::Keymap;
+use super::textbox::TextBox;
+
+/// The order hunks are walked in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Commit by commit, file by file, as git lists them.
+    File,
+    /// Riskiest first: critical hunks, then high, …, then hunks with no finding.
+    Triage,
+}
+
+/// What the reviewer must answer before something happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Approving a critical hunk takes its own keypress.
+    ApproveCritical,
+    /// Write the signed approval.
+    Sign,
+    /// Some hunks were rejected or need work: export the review instead of signing.
+    Export,
+}
+
+/// A window over the main screen; Esc closes any of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    Comment(TextBox),
+    Search(String),
+    Confirm(Confirm),
+}
+
+/// One row of the file/hunk list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    Commit(usize),
+    File(usize, usize),
+    Hunk(HunkRef),
+}
+
+/// A line for the status bar that stays until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Progress of the decisions on hunks that need review.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub decided: usize,
+    pub total: usize,
+    pub approved: usize,
+    pub rejected: usize,
+    pub needs_work: usize,
+    /// Reviewable hunks per severity of their worst finding: critical, high, medium, low.
+    pub by_severity: [usize; 4],
+}
+
+pub struct App {
+    pub review: Review,
+    pub session: Session,
+    pub keymap: Keymap,
+    pub order: Order,
+    /// Every hunk in the current order (derived from the review and the order).
+    pub nav: Vec<HunkRef>,
+    /// The list's rows (derived).
+    pub rows: Vec<Row>,
+    /// Index into `nav` of the current hunk.
+    pub pos: usize,
+    /// Index into the current hunk's lines of the cursor line.
+    pub line: usize,
+    /// First line of the current hunk shown (set by `ensure_visible`).
+    pub scroll: usize,
+    pub overlay: Option<Overlay>,
+    pub side_by_side: bool,
+    pub notice: Option<Notice>,
+    /// The background loader's progress in commits, while it runs.
+    pub loading: Option<(usize, usize)>,
+    /// Decisions carried over from an earlier version of the change.
+    pub carried_over: usize,
+    pub last_search: String,
+    /// The key the resume position is saved under (the range's tip commit).
+    pub position_key: String,
+    /// The reviewer moved since the screen opened, so a finished load must not move them.
+    pub moved: bool,
+    /// Rows the hunk view shows, for paging (kept up to date by the runner).
+    pub page: usize,
+}
+
+impl App {
+    pub fn new(review: Review, session: Session, keymap: Keymap, position_key: String) -> App {
+        let mut app = App {
+            review,
+            session,
+            keymap,
+            order: Order::File,
+            nav: Vec::new(),
+            rows: Vec::new(),
+            pos: 0,
+            line: 0,
+            scroll: 0,
+            overlay: None,
+            side_by_side: false,
+            notice: None,
+            loading: None,
+            carried_over: 0,
+            last_search: String::new(),
+            position_key,
+            moved: false,
+            page: 10,
+        };
+        app.rebuild();
+        app.carried_over = app.session.carried_over(&app.review);
+        app.place_at_start();
+        app
+    }
+
+    pub fn current(&self) -> Option<HunkRef> {
+        self.nav.get(self.pos).copied()
+    }
+
+    /// Recomputes the derived navigation order and list rows.
+    pub fn rebuild(&mut self) {
+        let mut nav: Vec<HunkRef> = self.review.hunk_refs().collect();
+        if self.order == Order::Triage {
+            // Stable: equal risk keeps file order.
+            nav.sort_by_key(|r| {
+                let h = self.review.hunk(*r);
+                let risk = h.and_then(|h| h.risk());
+                let review = h.is_some_and(|h| h.needs_review());
+                (std::cmp::Reverse(risk), !review)
+            });
+        }
+        let mut rows = Vec::new();
+        match self.order {
+            Order::File => {
+                let many = self.review.commits.len() > 1;
+                for (c, commit) in self.review.commits.iter().enumerate() {
+                    if many {
+                        rows.push(Row::Commit(c));
+                    }
+                    for (f, file) in commit.files.iter().enumerate() {
+                        rows.push(Row::File(c, f));
+                        for h in 0..file.hunks.len() {
+                            rows.push(Row::Hunk(HunkRef {
+                                commit: c,
+                                file: f,
+                                hunk: h,
+                            }));
+                        }
+                    }
+                }
+            }
+            Order::Triage => rows.extend(nav.iter().map(|r| Row::Hunk(*r))),
+        }
+        self.nav = nav;
+        self.rows = rows;
+    }
+
+    /// Where a newly opened review starts: the saved position, else the first undecided
+    /// AI-touched hunk, else the first hunk.
+    pub fn place_at_start(&mut self) {
+        let saved = self
+            .session
+            .positions
+            .get(&self.position_key)
+            .and_then(|p| p.hunk)
+            .and_then(|id| self.find_id(id));
+        let target = saved
+            .or_else(|| self.find_from(0, |app, r| app.is_undecided(r)))
+            .or_else(|| self.find_from(0, |app, r| app.needs_review(r)))
+            .unwrap_or(0);
+        self.go(target);
+    }
+
+    pub fn position(&self) -> Position {
+        let at = self.current();
+        Position {
+            commit: at
+                .and_then(|r| self.review.commits.get(r.commit))
+                .map(|c| c.id.clone())
+                .unwrap_or_default(),
+            hunk: at.and_then(|r| self.review.hunk(r)).map(|h| h.id),
+        }
+    }
+
+    pub fn go(&mut self, pos: usize) {
+        self.pos = pos.min(self.nav.len().saturating_sub(1));
+        self.line = 0;
+        self.scroll = 0;
+    }
+
+    fn find_id(&self, id: crate::model::HunkId) -> Option<usize> {
+        self.nav
+            .iter()
+            .position(|r| self.review.hunk(*r).is_some_and(|h| h.id == id))
+    }
+
+    /// The first position at or after `start` (wrapping round) that satisfies `pred`.
+    pub fn find_from(&self, start: usize, pred: impl Fn(&App, HunkRef) -> bool) -> Option<usize> {
+        let n = self.nav.len();
+        (0..n)
+            .map(|i| (start + i) % n)
+            .find(|&i| pred(self, self.nav[i]))
+    }
+
+    pub fn needs_review(&self, r: HunkRef) -> bool {
+        self.review.hunk(r).is_some_and(|h| h.needs_review())
+    }
+
+    pub fn is_undecided(&self, r: HunkRef) -> bool {
+        self.review
+            .hunk(r)
+            .is_some_and(|h| h.needs_review() && self.session.verdict(&h.id).is_none())
+    }
+
+    pub fn verdict(&self, r: HunkRef) -> Option<Verdict> {
+        self.review.hunk(r).and_then(|h| self.session.verdict(&h.id))
+    }
+
+    pub fn progress(&self) -> Progress {
+        let mut p = Progress::default();
+        for (_, h) in self.review.reviewable() {
+            p.total += 1;
+            match self.session.verdict(&h.id) {
+                Some(Verdict::Approved) => p.approved += 1,
+                Some(Verdict::Rejected) => p.rejected += 1,
+                Some(Verdict::NeedsWork) => p.needs_work += 1,
+                None => {}
+            }
+            if let Some(sev) = h.risk() {
+                let i = match sev {
+                    Severity::Critical => 0,
+                    Severity::High => 1,
+                    Severity::Medium => 2,
+                    Severity::Low => 3,
+                };
+                p.by_severity[i] += 1;
+            }
+        }
+        p.decided = p.approved + p.rejected + p.needs_work;
+        p
+    }
+
+    /// Applies what the background loader reports, keeping the reviewer on the same hunk.
+    pub fn apply_load(&mut self, event: LoadEvent) {
+        match event {
+            LoadEvent::Commit { index, commit } => {
+                let current = self.current().and_then(|r| {
+                    let h = self.review.hunk(r)?;
+                    let path = self.review.commits[r.commit].files[r.file].path().to_string();
+                    Some((r.commit, h.id, path))
+                });
+                if let Some(slot) = self.review.commits.get_mut(index) {
+                    *slot = *commit;
+                }
+                let line = self.line;
+                let scroll = self.scroll;
+                self.rebuild();
+                self.carried_over = self.session.carried_over(&self.review);
+                if !self.moved {
+                    self.place_at_start();
+                } else if let Some((c, id, path)) = current {
+                    let by_id = self.find_id(id);
+                    let by_path = || {
+                        self.nav.iter().position(|r| {
+                            r.commit == c && self.review.commits[c].files[r.file].path() == path
+                        })
+                    };
+                    if let Some(p) = by_id {
+                        self.pos = p;
+                        self.line = line;
+                        self.scroll = scroll;
+                    } else if let Some(p) = by_path() {
+                        self.go(p);
+                    } else {
+                        self.go(self.pos);
+                    }
+                }
+            }
+            LoadEvent::Progress { done, total } => self.loading = Some((done, total)),
+            LoadEvent::Done { .. } => self.loading = None,
+            LoadEvent::Failed(message) => {
+                self.loading = None;
+                self.notice = Some(Notice {
+                    text: format!("loading failed: {message}"),
+                    error: true,
+                });
+            }
+        }
+    }
+}

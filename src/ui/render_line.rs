@@ -1,0 +1,192 @@
+//! Turns one line of reviewed content into styled, terminal-safe spans: syntax colours, word
+//! emphasis and search matches layered over the diff style, tabs expanded, and every control or
+//! invisible character replaced by a visible, marked form. The only path content takes to the
+//! screen goes through here.
+
+use ratatui::style::{Color, Style};
+use ratatui::text::Span;
+use unicode_width::UnicodeWidthChar;
+
+use crate::text::{visibility, visible_form, Visibility};
+
+const TAB_WIDTH: usize = 4;
+
+/// A byte range with a syntax foreground colour.
+pub type SyntaxSpan = (u32, u32, Color);
+
+pub struct LineStyle<'a> {
+    pub base: Style,
+    pub syntax: Option<&'a [SyntaxSpan]>,
+    /// Byte ranges changed within the line (word-level diff).
+    pub emph: &'a [(usize, usize)],
+    pub emph_style: Style,
+    pub hidden_style: Style,
+    pub search: Option<(&'a str, Style)>,
+    /// The file uses CRLF: a final `\r` is the line ending, not content to flag.
+    pub crlf: bool,
+}
+
+fn in_ranges(ranges: &[(usize, usize)], at: usize) -> bool {
+    ranges.iter().any(|&(s, e)| s <= at && at < e)
+}
+
+fn search_ranges(text: &str, query: &str) -> Vec<(usize, usize)> {
+    if query.is_empty() {
+        return Vec::new();
+    }
+    let smart = !query.chars().any(char::is_uppercase);
+    let hay = if smart { text.to_lowercase() } else { text.to_string() };
+    // Lowercasing can change byte lengths; only trust positions when it did not.
+    if hay.len() != text.len() {
+        return Vec::new();
+    }
+    hay.match_indices(query)
+        .map(|(i, m)| (i, i + m.len()))
+        .collect()
+}
+
+/// Styled spans for `text`, safe to hand to the terminal.
+pub fn spans(text: &str, st: &LineStyle) -> Vec<Span<'static>> {
+    let found = st
+        .search
+        .map(|(q, _)| search_ranges(text, q))
+        .unwrap_or_default();
+    let mut out: Vec<Span<'static>> = Vec::new();
+    let mut buf = String::new();
+    let mut buf_style = st.base;
+    let mut col = 0usize;
+    let mut syn_i = 0usize;
+    let flush = |out: &mut Vec<Span<'static>>, buf: &mut String, style: Style| {
+        if !buf.is_empty() {
+            out.push(Span::styled(std::mem::take(buf), style));
+        }
+    };
+    for (at, c) in text.char_indices() {
+        if c == '\r' && st.crlf && at + 1 == text.len() {
+            break;
+        }
+        let mut style = st.base;
+        if let Some(syn) = st.syntax {
+            while syn_i < syn.len() && (syn[syn_i].1 as usize) <= at {
+                syn_i += 1;
+            }
+            if let Some(&(s, e, fg)) = syn.get(syn_i) {
+                if (s as usize) <= at && at < e as usize {
+                    style = style.fg(fg);
+                }
+            }
+        }
+        if in_ranges(st.emph, at) {
+            style = style.patch(st.emph_style);
+        }
+        if let Some((_, sstyle)) = st.search {
+            if in_ranges(&found, at) {
+                style = style.patch(sstyle);
+            }
+        }
+        let (piece, style) = match visibility(c) {
+            Visibility::Plain if c == '\t' => {
+                let n = TAB_WIDTH - col % TAB_WIDTH;
+                (" ".repeat(n), style)
+            }
+            Visibility::Plain => (c.to_string(), style),
+            _ => (visible_form(c), st.hidden_style),
+        };
+        if style != buf_style {
+            flush(&mut out, &mut buf, buf_style);
+            buf_style = style;
+        }
+        col += piece.chars().map(|c| c.width().unwrap_or(0)).sum::<usize>();
+        buf.push_str(&piece);
+    }
+    flush(&mut out, &mut buf, buf_style);
+    out
+}
+
+/// Splits spans into rows of at most `width` display columns.
+pub fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Vec<Span<'static>>> {
+    let width = width.max(1);
+    let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new()];
+    let mut used = 0usize;
+    for span in spans {
+        let mut piece = String::new();
+        for c in span.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width && used > 0 {
+                if !piece.is_empty() {
+                    rows.last_mut()
+                        .map(|r| r.push(Span::styled(std::mem::take(&mut piece), span.style)));
+                }
+                rows.push(Vec::new());
+                used = 0;
+            }
+            piece.push(c);
+            used += w;
+        }
+        if !piece.is_empty() {
+            if let Some(r) = rows.last_mut() {
+                r.push(Span::styled(piece, span.style));
+            }
+        }
+    }
+    rows
+}
+
+/// Cuts spans to `width` columns, marking the cut with `…`.
+pub fn truncate(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    let total: usize = spans.iter().map(|s| s.width()).sum();
+    if total <= width {
+        return spans;
+    }
+    let mut rows = wrap(spans, width.saturating_sub(1));
+    let mut first = rows.swap_remove(0);
+    first.push(Span::raw("…"));
+    first
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(text: &str) -> String {
+        let st = LineStyle {
+            base: Style::default(),
+            syntax: None,
+            emph: &[],
+            emph_style: Style::default(),
+            hidden_style: Style::default(),
+            search: None,
+            crlf: false,
+        };
+        spans(text, &st).iter().map(|s| s.content.to_string()).collect()
+    }
+
+    #[test]
+    fn no_control_character_survives() {
+        let evil = "a\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\u{202e}x\u{200b}\r";
+        let out = plain(evil);
+        assert!(!out.chars().any(|c| c.is_control()), "{out:?}");
+        assert!(out.contains("␛[2J"));
+        assert!(out.contains("<U+202E>"));
+        assert!(out.contains("<U+200B>"));
+        assert!(out.ends_with('␍'), "a lone CR is shown");
+    }
+
+    #[test]
+    fn tabs_expand_to_stops() {
+        assert_eq!(plain("\tx"), "    x");
+        assert_eq!(plain("ab\tx"), "ab  x");
+    }
+
+    #[test]
+    fn wraps_by_display_width() {
+        let rows = wrap(vec![Span::raw("abcdefgh")], 3);
+        let text: Vec<String> = rows
+            .iter()
+            .map(|r| r.iter().map(|s| s.content.to_string()).collect())
+            .collect();
+        assert_eq!(text, vec!["abc", "def", "gh"]);
+        let rows = wrap(vec![Span::raw("界界界")], 4);
+        assert_eq!(rows.len(), 2);
+    }
+}

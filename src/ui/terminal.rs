@@ -1,0 +1,97 @@
+//! Entering and leaving the terminal's full-screen mode, on every path: normal exit, error,
+//! panic, Ctrl-C, SIGTERM, and Ctrl-Z (suspend and resume).
+
+use std::io::{self, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+
+use anyhow::{Context, Result};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::{cursor, execute};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Set by SIGTERM, SIGINT or SIGHUP: the loop restores the terminal and exits.
+pub fn termination_flag() -> Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&flag))
+            .context("cannot install the signal handlers")?;
+    }
+    Ok(flag)
+}
+
+pub fn terminated(flag: &AtomicBool) -> bool {
+    flag.load(Ordering::Relaxed)
+}
+
+/// Takes over the terminal. The returned guard gives it back when dropped.
+pub fn enter() -> Result<(Term, Guard)> {
+    install_panic_hook();
+    enable_raw_mode().context("cannot put the terminal in raw mode (is stdin a terminal?)")?;
+    let guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)
+        .context("cannot switch to the alternate screen")?;
+    let term = Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot start the terminal UI")?;
+    Ok((term, guard))
+}
+
+/// Restores the terminal when dropped, whatever the way out.
+pub struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Gives the terminal back: safe to call twice, never fails.
+pub fn restore() {
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = io::stdout().flush();
+}
+
+/// Gives the terminal back for a moment (an editor, a suspend) and takes it again.
+pub fn pause<T>(term: &mut Term, f: impl FnOnce() -> T) -> Result<T> {
+    restore();
+    let out = f();
+    enable_raw_mode().context("cannot return the terminal to raw mode")?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)
+        .context("cannot switch to the alternate screen")?;
+    term.clear().context("cannot redraw")?;
+    Ok(out)
+}
+
+/// Ctrl-Z: give the terminal back and stop, as any well-behaved full-screen program does.
+pub fn suspend(term: &mut Term) -> Result<()> {
+    pause(term, || {
+        let _ = signal_hook::low_level::raise(signal_hook::consts::SIGTSTP);
+    })
+}
+
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // Restore first, or the message would be lost on the alternate screen.
+            restore();
+            default(info);
+        }));
+    });
+}

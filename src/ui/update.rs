@@ -1,0 +1,384 @@
+//! `update`: one key or action in, the state changed, and the effects the runner must carry out
+//! (save, open an editor, sign, quit). No IO here, so every flow is testable with plain values.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+use super::app::{App, Confirm, Notice, Overlay};
+use super::textbox::TextBox;
+use crate::model::{Severity, Verdict};
+
+/// What the runner must do after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The session changed: write it to disk now.
+    Save,
+    /// Open `$EDITOR` on `path` (relative to the working tree) at `line`.
+    Edit { path: String, line: u32 },
+    /// Sign and write the approval.
+    Sign,
+    /// Export the review (rejections, needs-work, comments) for the author.
+    Export,
+    Quit,
+    Suspend,
+}
+
+/// Handles one key press in whatever mode the screen is in.
+pub fn handle_key(app: &mut App, key: KeyEvent, now: i64) -> Vec<Effect> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('z') {
+        return vec![Effect::Suspend];
+    }
+    match app.overlay.take() {
+        None => {
+            if ctrl && key.code == KeyCode::Char('c') {
+                return vec![Effect::Quit];
+            }
+            app.notice = None;
+            match app.keymap.action(&key) {
+                Some(action) => update(app, action, now),
+                None => Vec::new(),
+            }
+        }
+        Some(Overlay::Help) => {
+            if !matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) {
+                app.overlay = Some(Overlay::Help);
+            }
+            Vec::new()
+        }
+        Some(Overlay::Comment(tb)) => comment_key(app, tb, key, now),
+        Some(Overlay::Search(q)) => search_key(app, q, key),
+        Some(Overlay::Confirm(what)) => {
+            if key.code == KeyCode::Char('y') || key.code == KeyCode::Char('Y') {
+                match what {
+                    Confirm::ApproveCritical => decide(app, Verdict::Approved, now, true),
+                    Confirm::Sign => vec![Effect::Sign],
+                    Confirm::Export => vec![Effect::Export],
+                }
+            } else {
+                app.notice = Some(info("cancelled"));
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Applies one action in the main mode.
+pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
+    let moves = !matches!(
+        action,
+        Action::Help | Action::Quit | Action::SideBySide | Action::Sign
+    );
+    if moves {
+        app.moved = true;
+    }
+    match action {
+        Action::Down => down(app, 1),
+        Action::Up => up(app, 1),
+        Action::PageDown => down(app, app.page.max(1)),
+        Action::PageUp => up(app, app.page.max(1)),
+        Action::NextHunk => step(app, 1),
+        Action::PrevHunk => step(app, -1),
+        Action::NextUndecided => match app.find_from(app.pos + 1, |a, r| a.is_undecided(r)) {
+            Some(p) => app.go(p),
+            None => app.notice = Some(info("every AI-touched hunk is decided")),
+        },
+        Action::NextFile => file_step(app, true),
+        Action::PrevFile => file_step(app, false),
+        Action::First => app.go(0),
+        Action::Last => app.go(app.nav.len().saturating_sub(1)),
+        Action::Approve => return decide(app, Verdict::Approved, now, false),
+        Action::Reject => return decide(app, Verdict::Rejected, now, false),
+        Action::NeedsWork => return decide(app, Verdict::NeedsWork, now, false),
+        Action::Comment => {
+            if let Some(h) = app.current().and_then(|r| app.review.hunk(r)) {
+                let text = app
+                    .session
+                    .decision(&h.id)
+                    .map(|d| d.comment.clone())
+                    .unwrap_or_default();
+                app.overlay = Some(Overlay::Comment(TextBox::new(&text)));
+            }
+        }
+        Action::Undo => match app.session.undo() {
+            Some(id) => {
+                if let Some(p) = app
+                    .nav
+                    .iter()
+                    .position(|r| app.review.hunk(*r).is_some_and(|h| h.id == id))
+                {
+                    app.go(p);
+                }
+                app.notice = Some(info("undone"));
+                return vec![Effect::Save];
+            }
+            None => app.notice = Some(info("nothing to undo")),
+        },
+        Action::Search => app.overlay = Some(Overlay::Search(String::new())),
+        Action::SearchNext => search(app),
+        Action::SideBySide => app.side_by_side = !app.side_by_side,
+        Action::TriageOrder => {
+            let current = app.current();
+            app.order = match app.order {
+                super::app::Order::File => super::app::Order::Triage,
+                super::app::Order::Triage => super::app::Order::File,
+            };
+            app.rebuild();
+            if let Some(p) = current.and_then(|c| app.nav.iter().position(|r| *r == c)) {
+                app.pos = p;
+            }
+            app.notice = Some(info(match app.order {
+                super::app::Order::File => "file order",
+                super::app::Order::Triage => "triage order: riskiest first",
+            }));
+        }
+        Action::Edit => return edit(app),
+        Action::Sign => sign(app),
+        Action::Help => app.overlay = Some(Overlay::Help),
+        Action::Quit => return vec![Effect::Quit],
+    }
+    Vec::new()
+}
+
+fn info(text: &str) -> Notice {
+    Notice {
+        text: text.to_string(),
+        error: false,
+    }
+}
+
+fn lines_of_current(app: &App) -> usize {
+    app.current()
+        .and_then(|r| app.review.hunk(r))
+        .map(|h| h.lines.len())
+        .unwrap_or(0)
+}
+
+fn down(app: &mut App, n: usize) {
+    let len = lines_of_current(app);
+    if app.line + n < len {
+        app.line += n;
+    } else if app.pos + 1 < app.nav.len() {
+        app.go(app.pos + 1);
+    } else {
+        app.line = len.saturating_sub(1);
+    }
+}
+
+fn up(app: &mut App, n: usize) {
+    if app.line >= n {
+        app.line -= n;
+    } else if app.line > 0 || app.pos == 0 {
+        app.line = 0;
+    } else {
+        app.go(app.pos - 1);
+        app.line = lines_of_current(app).saturating_sub(1);
+    }
+}
+
+fn step(app: &mut App, delta: isize) {
+    let target = app.pos as isize + delta;
+    if target >= 0 && (target as usize) < app.nav.len() {
+        app.go(target as usize);
+    }
+}
+
+fn file_step(app: &mut App, forward: bool) {
+    let Some(cur) = app.current() else { return };
+    let same = |r: &crate::model::HunkRef| r.commit == cur.commit && r.file == cur.file;
+    let target = if forward {
+        (app.pos + 1..app.nav.len()).find(|&i| !same(&app.nav[i]))
+    } else {
+        // The first hunk of the previous file.
+        let prev = (0..app.pos).rev().find(|&i| !same(&app.nav[i]));
+        prev.map(|p| {
+            let pf = app.nav[p];
+            (0..=p)
+                .rev()
+                .take_while(|&i| app.nav[i].commit == pf.commit && app.nav[i].file == pf.file)
+                .last()
+                .unwrap_or(p)
+        })
+    };
+    if let Some(t) = target {
+        app.go(t);
+    }
+}
+
+fn decide(app: &mut App, verdict: Verdict, now: i64, confirmed: bool) -> Vec<Effect> {
+    let Some(r) = app.current() else {
+        return Vec::new();
+    };
+    let Some(hunk) = app.review.hunk(r) else {
+        return Vec::new();
+    };
+    if verdict == Verdict::Approved && !confirmed && hunk.risk() == Some(Severity::Critical) {
+        app.overlay = Some(Overlay::Confirm(Confirm::ApproveCritical));
+        return Vec::new();
+    }
+    let id = hunk.id;
+    let commit = app.review.commits[r.commit].id.clone();
+    app.session.set_verdict(id, Some(verdict), &commit, now);
+    match app.find_from(app.pos + 1, |a, r| a.is_undecided(r)) {
+        Some(p) => app.go(p),
+        None => {
+            let p = app.progress();
+            app.notice = Some(info(&if p.approved == p.total {
+                format!(
+                    "all {} hunks approved: press {} to sign",
+                    p.total,
+                    app.keymap.label(Action::Sign)
+                )
+            } else {
+                format!("all {} hunks decided", p.total)
+            }));
+        }
+    }
+    vec![Effect::Save]
+}
+
+fn comment_key(app: &mut App, mut tb: TextBox, key: KeyEvent, now: i64) -> Vec<Effect> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('c') if ctrl => {
+            app.notice = Some(info("comment discarded"));
+            return Vec::new();
+        }
+        KeyCode::Esc => return save_comment(app, &tb, now),
+        KeyCode::Char('s') if ctrl => return save_comment(app, &tb, now),
+        KeyCode::Enter => tb.newline(),
+        KeyCode::Backspace => tb.backspace(),
+        KeyCode::Delete => tb.delete(),
+        KeyCode::Left => tb.left(),
+        KeyCode::Right => tb.right(),
+        KeyCode::Up => tb.up(),
+        KeyCode::Down => tb.down(),
+        KeyCode::Home => tb.home(),
+        KeyCode::End => tb.end(),
+        KeyCode::Char(c) if !ctrl => tb.insert(c),
+        _ => {}
+    }
+    app.overlay = Some(Overlay::Comment(tb));
+    Vec::new()
+}
+
+fn save_comment(app: &mut App, tb: &TextBox, now: i64) -> Vec<Effect> {
+    let Some(r) = app.current() else {
+        return Vec::new();
+    };
+    let Some(h) = app.review.hunk(r) else {
+        return Vec::new();
+    };
+    let id = h.id;
+    let commit = app.review.commits[r.commit].id.clone();
+    app.session.set_comment(id, &tb.text(), &commit, now);
+    app.notice = Some(info("comment saved"));
+    vec![Effect::Save]
+}
+
+fn search_key(app: &mut App, mut query: String, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc => return Vec::new(),
+        KeyCode::Enter => {
+            if !query.is_empty() {
+                app.last_search = query;
+            }
+            app.moved = true;
+            search(app);
+            return Vec::new();
+        }
+        KeyCode::Backspace => {
+            query.pop();
+        }
+        KeyCode::Char(c) if !c.is_control() => query.push(c),
+        _ => {}
+    }
+    app.overlay = Some(Overlay::Search(query));
+    Vec::new()
+}
+
+/// Smart case: a query with no capital letter matches case-insensitively.
+pub fn matches(haystack: &str, query: &str) -> bool {
+    if query.chars().any(char::is_uppercase) {
+        haystack.contains(query)
+    } else {
+        haystack.to_lowercase().contains(query)
+    }
+}
+
+/// Moves to the next line (after the cursor, across hunks, wrapping) that matches the last search.
+fn search(app: &mut App) {
+    let q = app.last_search.clone();
+    if q.is_empty() {
+        app.notice = Some(info("no search yet: press / to search"));
+        return;
+    }
+    let n = app.nav.len();
+    for i in 0..=n {
+        let pos = (app.pos + i) % n.max(1);
+        let Some(r) = app.nav.get(pos).copied() else { break };
+        let file = &app.review.commits[r.commit].files[r.file];
+        let Some(h) = app.review.hunk(r) else { continue };
+        let start = if i == 0 { app.line + 1 } else { 0 };
+        let hit_line = h
+            .lines
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| matches(&l.text(), &q))
+            .map(|(i, _)| i);
+        let hit_path = i > 0 && matches(&file.display_path(), &q);
+        if let Some(line) = hit_line.or(hit_path.then_some(0)) {
+            app.go(pos);
+            app.line = line;
+            return;
+        }
+    }
+    app.notice = Some(Notice {
+        text: format!("not found: {q}"),
+        error: true,
+    });
+}
+
+fn edit(app: &mut App) -> Vec<Effect> {
+    let Some(r) = app.current() else {
+        return Vec::new();
+    };
+    let file = &app.review.commits[r.commit].files[r.file];
+    let Some(path) = file.new_path.clone() else {
+        app.notice = Some(info("the file was deleted in this change"));
+        return Vec::new();
+    };
+    let hunk = &file.hunks[r.hunk];
+    let line = hunk
+        .lines
+        .get(app.line)
+        .and_then(|l| l.new_no.or(l.old_no))
+        .unwrap_or(hunk.new_start.max(1));
+    vec![Effect::Edit { path, line }]
+}
+
+fn sign(app: &mut App) {
+    if app.loading.is_some() || !app.review.is_complete() {
+        app.notice = Some(info("still loading: sign when every hunk is loaded"));
+        return;
+    }
+    let p = app.progress();
+    if p.total == 0 {
+        app.notice = Some(info("no AI-touched hunks to approve"));
+    } else if p.rejected + p.needs_work > 0 {
+        app.overlay = Some(Overlay::Confirm(Confirm::Export));
+    } else if p.approved < p.total {
+        app.notice = Some(Notice {
+            text: format!(
+                "{} of {} hunks undecided: approve every AI-touched hunk before signing ({} finds the next)",
+                p.total - p.approved,
+                p.total,
+                app.keymap.label(Action::NextUndecided)
+            ),
+            error: true,
+        });
+    } else {
+        app.overlay = Some(Overlay::Confirm(Confirm::Sign));
+    }
+}

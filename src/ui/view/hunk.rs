@@ -1,0 +1,233 @@
+//! The unified hunk view: line numbers, sign column, syntax colours, word emphasis, finding
+//! marks in the gutter, wrapped long lines.
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line as TextLine, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{severity_style, verdict_mark, ViewCtx};
+use crate::model::{FileChange, Hunk, LineKind};
+use crate::text::printable;
+use crate::ui::app::App;
+use crate::ui::render_line::{self, LineStyle};
+use crate::ui::wordiff;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
+    let Some(r) = app.current() else {
+        frame.render_widget(Paragraph::new(" nothing to review"), area);
+        return;
+    };
+    let file = &app.review.commits[r.commit].files[r.file];
+    let hunk = &file.hunks[r.hunk];
+    let mut out = vec![title(app, ctx, file, hunk, area.width as usize)];
+    if hunk.is_file_level() {
+        out.push(TextLine::default());
+        out.push(TextLine::from(Span::styled(
+            format!("   {}", printable(&hunk.header)),
+            ctx.theme.get("hunk.header"),
+        )));
+        frame.render_widget(Paragraph::new(out), area);
+        return;
+    }
+    let height = area.height as usize;
+    let width = area.width as usize;
+    let gw = gutter_width(hunk);
+    for i in app.scroll..hunk.lines.len() {
+        if out.len() >= height {
+            break;
+        }
+        let rows = line_rows(app, ctx, file, hunk, i, width.saturating_sub(gw));
+        for (k, row) in rows.into_iter().enumerate() {
+            if out.len() >= height {
+                break;
+            }
+            let mut spans = if k == 0 {
+                gutter(app, ctx, hunk, i, gw)
+            } else {
+                vec![Span::styled(
+                    format!("{:>gw$}", "↪ "),
+                    ctx.theme.get("gutter"),
+                )]
+            };
+            spans.extend(row);
+            out.push(TextLine::from(spans));
+        }
+    }
+    frame.render_widget(Paragraph::new(out), area);
+}
+
+/// The file, the hunk's position and header, and its decision.
+pub fn title<'a>(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, width: usize) -> TextLine<'a> {
+    let t = ctx.theme;
+    let (mark, mstyle) = verdict_mark(app.session.verdict(&hunk.id));
+    let verdict = app
+        .session
+        .verdict(&hunk.id)
+        .map(|v| v.as_str())
+        .unwrap_or("undecided");
+    let origin = if hunk.needs_review() { "AI" } else { "human" };
+    let mut spans = vec![
+        Span::styled(format!("{mark} {verdict} "), t.get(mstyle)),
+        Span::styled(
+            format!("{} {} ", file.change.letter(), printable(&file.display_path())),
+            t.get("list.file"),
+        ),
+    ];
+    if !hunk.is_file_level() {
+        spans.push(Span::styled(
+            format!(
+                "@@ -{},{} +{},{} @@ {}",
+                hunk.old_start,
+                hunk.old_lines,
+                hunk.new_start,
+                hunk.new_lines,
+                printable(&hunk.header)
+            ),
+            t.get("hunk.header"),
+        ));
+    }
+    spans.push(Span::styled(format!("  [{origin}]"), t.get("gutter")));
+    if file.lossy {
+        spans.push(Span::styled(" [not UTF-8: shown lossily]", t.get("hidden")));
+    }
+    if file.crlf {
+        spans.push(Span::styled(" [CRLF]", t.get("gutter")));
+    }
+    if hunk.lines.len() > 2000 {
+        spans.push(Span::styled(
+            format!(" [{} lines]", hunk.lines.len()),
+            t.get("finding.medium"),
+        ));
+    }
+    TextLine::from(render_line::truncate(spans, width))
+}
+
+pub fn gutter_width(hunk: &Hunk) -> usize {
+    let max = hunk.old_start.max(hunk.new_start) + hunk.old_lines.max(hunk.new_lines);
+    let digits = max.to_string().len().max(3);
+    1 + digits + 1 + digits + 1 + 1 + 1
+}
+
+fn gutter<'a>(app: &App, ctx: &ViewCtx, hunk: &Hunk, i: usize, gw: usize) -> Vec<Span<'a>> {
+    let t = ctx.theme;
+    let line = &hunk.lines[i];
+    let digits = (gw - 5) / 2;
+    let num = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let cursor = i == app.line;
+    let base = if cursor {
+        t.get("gutter").patch(t.get("line.cursor"))
+    } else {
+        t.get("gutter")
+    };
+    let finding = hunk
+        .findings
+        .iter()
+        .filter(|f| f.line_index == Some(i))
+        .map(|f| f.severity)
+        .max();
+    let mark = match finding {
+        Some(sev) => Span::styled(
+            sev.as_str()[..1].to_ascii_uppercase(),
+            severity_style(t, sev),
+        ),
+        None => Span::styled(if cursor { "▸" } else { " " }, base),
+    };
+    let sign_style = line_style(ctx, line.kind);
+    vec![
+        mark,
+        Span::styled(
+            format!("{:>digits$} {:>digits$} ", num(line.old_no), num(line.new_no)),
+            base,
+        ),
+        Span::styled(format!("{} ", line.kind.sign()), sign_style),
+    ]
+}
+
+pub fn line_style(ctx: &ViewCtx, kind: LineKind) -> Style {
+    ctx.theme.get(match kind {
+        LineKind::Added => "line.added",
+        LineKind::Removed => "line.removed",
+        LineKind::Context => "line.context",
+    })
+}
+
+/// The content of line `i` as styled spans (not wrapped).
+pub fn content_spans(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, i: usize) -> Vec<Span<'static>> {
+    let t = ctx.theme;
+    let line = &hunk.lines[i];
+    let text = line.text();
+    let (emph, emph_key) = match wordiff::partner(hunk, i) {
+        Some(j) => {
+            let other = hunk.lines[j].text();
+            let (o, n) = if line.kind == LineKind::Removed {
+                wordiff::emphasis(&text, &other)
+            } else {
+                wordiff::emphasis(&other, &text)
+            };
+            if line.kind == LineKind::Removed {
+                (o, "line.removed.emph")
+            } else {
+                (n, "line.added.emph")
+            }
+        }
+        None => (Vec::new(), "line.context"),
+    };
+    let syntax = ctx.highlight.get(&hunk.id).and_then(|sides| {
+        let side = usize::from(line.kind != LineKind::Removed);
+        let idx = side_index(hunk, i, side);
+        sides[side].get(idx).map(|v| v.as_slice())
+    });
+    let mut base = line_style(ctx, line.kind);
+    if i == app.line {
+        base = base.patch(t.get("line.cursor"));
+    }
+    let st = LineStyle {
+        base,
+        syntax,
+        emph: &emph,
+        emph_style: t.get(emph_key),
+        hidden_style: t.get("hidden"),
+        search: (!app.last_search.is_empty()).then(|| (app.last_search.as_str(), t.get("search.match"))),
+        crlf: file.crlf,
+    };
+    let mut spans = render_line::spans(&text, &st);
+    if line.missing_newline {
+        spans.push(Span::styled(" ⏎̸ no newline at end", t.get("gutter")));
+    }
+    spans
+}
+
+fn line_rows(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, i: usize, width: usize) -> Vec<Vec<Span<'static>>> {
+    render_line::wrap(content_spans(app, ctx, file, hunk, i), width)
+}
+
+/// Index of line `i` within its side (0: old = context + removed, 1: new = context + added).
+fn side_index(hunk: &Hunk, i: usize, side: usize) -> usize {
+    hunk.lines[..i]
+        .iter()
+        .filter(|l| match l.kind {
+            LineKind::Context => true,
+            LineKind::Removed => side == 0,
+            LineKind::Added => side == 1,
+        })
+        .count()
+}
+
+/// Screen rows line `i` takes (wrapping in the unified view; one in side-by-side).
+pub fn rows_of(hunk: &Hunk, i: usize, width: usize, side_by_side: bool) -> usize {
+    if side_by_side {
+        return 1;
+    }
+    let Some(line) = hunk.lines.get(i) else {
+        return 1;
+    };
+    let text_w = width.saturating_sub(gutter_width(hunk)).max(1);
+    let w: usize = crate::text::printable(&line.text())
+        .chars()
+        .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0))
+        .sum::<usize>()
+        + if line.missing_newline { 21 } else { 0 };
+    w.div_ceil(text_w).max(1)
+}

@@ -1,0 +1,145 @@
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::{severity_badge, severity_style, verdict_mark, ViewCtx};
+use crate::text::printable;
+use crate::ui::app::{App, Order, Row};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
+    let t = ctx.theme;
+    let title = match app.order {
+        Order::File => " files ",
+        Order::Triage => " triage: riskiest first ",
+    };
+    let block = Block::default()
+        .borders(Borders::RIGHT)
+        .border_style(t.get("border"))
+        .title(Span::styled(title, t.get("list.commit")));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height as usize;
+    let width = inner.width as usize;
+    let current = app.current();
+    let selected = app
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Hunk(h) if Some(*h) == current))
+        .unwrap_or(0);
+    // Keep the selection in the middle third once the list scrolls.
+    let start = selected
+        .saturating_sub(height / 3)
+        .min(app.rows.len().saturating_sub(height));
+    let lines: Vec<Line> = app.rows[start..]
+        .iter()
+        .take(height)
+        .enumerate()
+        .map(|(i, row)| row_line(app, ctx, *row, start + i == selected, width))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: usize) -> Line<'a> {
+    let t = ctx.theme;
+    let sel = if selected {
+        t.get("list.selected")
+    } else {
+        Style::default()
+    };
+    match row {
+        Row::Commit(c) => {
+            let commit = &app.review.commits[c];
+            Line::from(Span::styled(
+                fit(&format!("{} {}", commit.short_id(), printable(&commit.summary)), width),
+                t.get("list.commit"),
+            ))
+        }
+        Row::File(c, f) => {
+            let file = &app.review.commits[c].files[f];
+            let badge = file.risk().map(severity_badge).unwrap_or("");
+            let stats = if file.loaded {
+                format!("+{} -{}", file.added, file.removed)
+            } else {
+                "…".to_string()
+            };
+            let tail = format!(" {stats} {badge}");
+            let name_w = width.saturating_sub(tail.chars().count() + 2);
+            let name = fit_left(&printable(&file.display_path()), name_w);
+            let mut spans = vec![
+                Span::styled(format!("{} ", file.change.letter()), t.get("list.file")),
+                Span::styled(format!("{name:<name_w$}"), t.get("list.file")),
+                Span::styled(format!(" {stats} "), t.get("list.hunk")),
+            ];
+            if let Some(sev) = file.risk() {
+                spans.push(Span::styled(badge, severity_style(t, sev)));
+            }
+            Line::from(spans)
+        }
+        Row::Hunk(r) => {
+            let Some(h) = app.review.hunk(r) else {
+                return Line::default();
+            };
+            let (mark, style) = verdict_mark(app.session.verdict(&h.id));
+            let label = if h.is_file_level() {
+                printable(&h.header)
+            } else {
+                format!("@@ {},{}", h.new_start, h.new_lines)
+            };
+            let label = if app.order == Order::Triage {
+                let file = &app.review.commits[r.commit].files[r.file];
+                format!("{} {label}", file.path().rsplit('/').next().unwrap_or(""))
+            } else {
+                label
+            };
+            let human = !h.needs_review();
+            let badge = h.risk().map(severity_badge).unwrap_or("");
+            let comment = app
+                .session
+                .decision(&h.id)
+                .is_some_and(|d| !d.comment.is_empty());
+            let tail_w = badge.len() + 3;
+            let label_w = width.saturating_sub(4 + tail_w);
+            let label_style = if human {
+                t.get("list.human")
+            } else {
+                t.get("list.hunk")
+            };
+            let mut spans = vec![
+                Span::styled("  ", sel),
+                Span::styled(mark, t.get(style).patch(sel)),
+                Span::styled(" ", sel),
+                Span::styled(format!("{:<label_w$}", fit(&label, label_w)), label_style.patch(sel)),
+                Span::styled(if comment { " ✎" } else if human { " h" } else { "  " }, label_style.patch(sel)),
+                Span::styled(" ", sel),
+            ];
+            if let Some(sev) = h.risk() {
+                spans.push(Span::styled(badge, severity_style(t, sev).patch(sel)));
+            }
+            Line::from(spans)
+        }
+    }
+}
+
+/// Cuts to `w` characters from the right end.
+fn fit(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Cuts to `w` characters keeping the end (a path's file name matters most).
+fn fit_left(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        s.to_string()
+    } else {
+        let skip = n - w.saturating_sub(1);
+        format!("…{}", s.chars().skip(skip).collect::<String>())
+    }
+}

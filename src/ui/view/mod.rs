@@ -1,0 +1,153 @@
+//! Drawing only: each function takes the state and paints its part of the frame.
+
+mod findings;
+mod header;
+mod hunk;
+mod list;
+mod overlay;
+mod side_by_side;
+mod status;
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::app::App;
+use super::highlight::Highlighter;
+use super::theme::Theme;
+
+/// Below this the screen cannot show a hunk usefully; a message asks for a resize.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+/// Findings shown at most before the panel scrolls (it shows a count of the rest).
+const FINDINGS_MAX_ROWS: u16 = 6;
+
+/// What drawing needs besides the state.
+pub struct ViewCtx<'a> {
+    pub theme: &'a Theme,
+    pub highlight: &'a Highlighter,
+}
+
+/// Where each part of the screen goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Areas {
+    pub header: Rect,
+    pub list: Rect,
+    pub hunk: Rect,
+    pub findings: Option<Rect>,
+    pub status: Rect,
+}
+
+pub fn areas(area: Rect, app: &App) -> Areas {
+    let [header, body, status] = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(2),
+            Constraint::Min(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+    let list_width = (area.width / 3).clamp(24, 44);
+    let [list, right] = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Length(list_width), Constraint::Min(1)])
+        .areas(body);
+    let findings_rows = app
+        .current()
+        .and_then(|r| app.review.hunk(r))
+        .map(|h| h.findings.len() + usize::from(h.findings_omitted > 0))
+        .unwrap_or(0) as u16;
+    let (hunk, findings) = if findings_rows > 0 && right.height > 8 {
+        let rows = findings_rows.min(FINDINGS_MAX_ROWS) + 1;
+        let [h, f] = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Min(4), Constraint::Length(rows)])
+            .areas(right);
+        (h, Some(f))
+    } else {
+        (right, None)
+    };
+    Areas {
+        header,
+        list,
+        hunk,
+        findings,
+        status,
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &App, ctx: &ViewCtx) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "Terminal too small ({}×{}): countersign needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Resize to continue, or q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(Clear, area);
+        frame.render_widget(Paragraph::new(Line::from(msg)).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let a = areas(area, app);
+    header::draw(frame, a.header, app, ctx);
+    list::draw(frame, a.list, app, ctx);
+    if app.side_by_side {
+        side_by_side::draw(frame, a.hunk, app, ctx);
+    } else {
+        hunk::draw(frame, a.hunk, app, ctx);
+    }
+    if let Some(f) = a.findings {
+        findings::draw(frame, f, app, ctx);
+    }
+    status::draw(frame, a.status, app, ctx);
+    overlay::draw(frame, area, app, ctx);
+}
+
+/// Moves the hunk view's scroll so the cursor line is on screen.
+pub fn ensure_visible(app: &mut App, size: Rect) {
+    let a = areas(size, app);
+    let height = a.hunk.height.saturating_sub(1) as usize;
+    app.page = height.saturating_sub(2).max(1);
+    if app.line < app.scroll {
+        app.scroll = app.line;
+        return;
+    }
+    let Some(h) = app.current().and_then(|r| app.review.hunk(r)) else {
+        return;
+    };
+    let width = a.hunk.width as usize;
+    loop {
+        let rows: usize = (app.scroll..=app.line.min(h.lines.len().saturating_sub(1)))
+            .map(|i| hunk::rows_of(h, i, width, app.side_by_side))
+            .sum();
+        if rows <= height || app.scroll >= app.line {
+            break;
+        }
+        app.scroll += 1;
+    }
+}
+
+/// The short badge of a severity: colour-free, so it reads in a plain capture too.
+pub fn severity_badge(sev: crate::model::Severity) -> &'static str {
+    match sev {
+        crate::model::Severity::Critical => "CRIT",
+        crate::model::Severity::High => "HIGH",
+        crate::model::Severity::Medium => "MED",
+        crate::model::Severity::Low => "LOW",
+    }
+}
+
+pub fn severity_style(theme: &Theme, sev: crate::model::Severity) -> ratatui::style::Style {
+    theme.get(&format!("finding.{}", sev.as_str()))
+}
+
+/// The decision mark of a hunk: ✓ approved, ✗ rejected, ! needs work, · undecided.
+pub fn verdict_mark(v: Option<crate::model::Verdict>) -> (&'static str, &'static str) {
+    use crate::model::Verdict;
+    match v {
+        Some(Verdict::Approved) => ("✓", "decision.approved"),
+        Some(Verdict::Rejected) => ("✗", "decision.rejected"),
+        Some(Verdict::NeedsWork) => ("!", "decision.needs-work"),
+        None => ("·", "decision.undecided"),
+    }
+}

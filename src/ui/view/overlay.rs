@@ -1,0 +1,130 @@
+//! Windows over the main screen: help (generated from the keymap), the comment box, the search
+//! prompt and confirmations.
+
+use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::ViewCtx;
+use crate::text::printable;
+use crate::ui::action::Action;
+use crate::ui::app::{App, Confirm, Overlay};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help) => help(frame, area, app, ctx),
+        Some(Overlay::Comment(tb)) => {
+            let r = centered(area, 64, 12);
+            let block = window(ctx, " comment · Esc save · Ctrl-C discard · Enter new line ");
+            let inner = block.inner(r);
+            frame.render_widget(Clear, r);
+            frame.render_widget(block, r);
+            let lines: Vec<Line> = tb.lines.iter().map(|l| Line::from(printable(l))).collect();
+            let scroll = tb.row.saturating_sub(inner.height.saturating_sub(1) as usize) as u16;
+            frame.render_widget(
+                Paragraph::new(lines).style(ctx.theme.get("overlay")).scroll((scroll, 0)),
+                inner,
+            );
+            let col: usize = tb.lines[tb.row]
+                .chars()
+                .take(tb.col)
+                .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0))
+                .sum();
+            frame.set_cursor_position(Position::new(
+                inner.x + (col as u16).min(inner.width.saturating_sub(1)),
+                inner.y + (tb.row as u16 - scroll).min(inner.height.saturating_sub(1)),
+            ));
+        }
+        Some(Overlay::Search(q)) => {
+            let r = Rect::new(area.x, area.bottom().saturating_sub(1), area.width, 1);
+            frame.render_widget(Clear, r);
+            let text = format!("/{}", printable(q));
+            let w = text.chars().count() as u16;
+            frame.render_widget(Paragraph::new(text).style(ctx.theme.get("overlay")), r);
+            frame.set_cursor_position(Position::new(r.x + w.min(r.width.saturating_sub(1)), r.y));
+        }
+        Some(Overlay::Confirm(what)) => {
+            let (title, body) = confirm_text(app, *what);
+            let r = centered(area, 60, 7);
+            let block = window(ctx, title);
+            let inner = block.inner(r);
+            frame.render_widget(Clear, r);
+            frame.render_widget(block, r);
+            frame.render_widget(
+                Paragraph::new(body)
+                    .style(ctx.theme.get("overlay"))
+                    .wrap(Wrap { trim: true }),
+                inner,
+            );
+        }
+    }
+}
+
+fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
+    let p = app.progress();
+    match what {
+        Confirm::ApproveCritical => (
+            " approve a CRITICAL hunk? ",
+            "This hunk has a critical finding. Approve it anyway? y approves, any other key cancels."
+                .to_string(),
+        ),
+        Confirm::Sign => (
+            " sign the approval? ",
+            format!(
+                "All {} AI-touched hunks are approved. Sign with your git signing key and write the trailer into {} commit(s)? y signs, any other key cancels.",
+                p.total,
+                app.review.commits.len()
+            ),
+        ),
+        Confirm::Export => (
+            " not approved ",
+            format!(
+                "{} rejected, {} need work: this cannot be signed. Export the review for the author? y exports, any other key cancels.",
+                p.rejected, p.needs_work
+            ),
+        ),
+    }
+}
+
+fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
+    let t = ctx.theme;
+    let r = centered(area, 66, area.height.saturating_sub(2));
+    let block = window(ctx, " keys · Esc closes ");
+    let inner = block.inner(r);
+    frame.render_widget(Clear, r);
+    frame.render_widget(block, r);
+    let mut lines: Vec<Line> = Action::ALL
+        .iter()
+        .map(|a| {
+            Line::from(vec![
+                Span::styled(format!(" {:<14}", app.keymap.label(*a)), t.get("overlay.title")),
+                Span::styled(a.description(), t.get("overlay")),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(Span::styled(
+        " Keys are set in ~/.config/countersign/config.toml [keys].",
+        t.get("overlay"),
+    )));
+    frame.render_widget(Paragraph::new(lines).style(t.get("overlay")), inner);
+}
+
+fn window<'a>(ctx: &ViewCtx, title: &'a str) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(ctx.theme.get("overlay.title"))
+        .style(ctx.theme.get("overlay"))
+        .title(Span::styled(title, ctx.theme.get("overlay.title")))
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    r
+}

@@ -1,0 +1,228 @@
+//! The git → model loader on real repositories: every kind of file change, merges, root commits,
+//! ranges, and the ways a reviewer launches it.
+
+mod common;
+
+use common::Fixture;
+use countersign::git::{self, diff, range};
+use countersign::model::{ChangeKind, FileChange, FileKind, LineKind};
+
+fn files_of(fx: &Fixture, rev: &str) -> Vec<FileChange> {
+    let repo = git::repo::open_at(&fx.path()).unwrap();
+    let oid = repo.git.revparse_single(rev).unwrap().id();
+    let d = diff::diff_commit(&repo.git, oid, true).unwrap();
+    diff::load_files(&d).unwrap()
+}
+
+fn find<'a>(files: &'a [FileChange], path: &str) -> &'a FileChange {
+    files
+        .iter()
+        .find(|f| f.path() == path)
+        .unwrap_or_else(|| panic!("{path} not in {:?}", files.iter().map(|f| f.path()).collect::<Vec<_>>()))
+}
+
+#[test]
+fn root_commit_is_diffed_against_the_empty_tree() {
+    let fx = Fixture::new();
+    fx.write("a.txt", "one\ntwo\n");
+    fx.commit("root");
+    let files = files_of(&fx, "HEAD");
+    assert_eq!(files.len(), 1);
+    let f = &files[0];
+    assert_eq!(f.change, ChangeKind::Added);
+    assert_eq!(f.old_path, None);
+    assert_eq!(f.hunks.len(), 1);
+    let lines = &f.hunks[0].lines;
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l.kind == LineKind::Added));
+    assert_eq!(lines[1].new_no, Some(2));
+    assert_eq!(&*lines[1].bytes, b"two");
+}
+
+#[test]
+fn every_kind_of_file_change() {
+    let fx = Fixture::new();
+    let body: String = (1..=40).map(|i| format!("line {i} of a file long enough to be a rename\n")).collect();
+    fx.write("keep.txt", "a\nb\nc\n")
+        .write("gone.txt", "bye\n")
+        .write("old/name.txt", &body)
+        .write("script.sh", "echo hi\n")
+        .write("image.png", [0x89u8, b'P', b'N', b'G', 0, 1, 2, 3])
+        .write("crlf.txt", "x\r\ny\r\n")
+        .write("latin1.txt", [b'c', b'a', b'f', 0xe9, b'\n']);
+    fx.commit("base");
+
+    fx.write("keep.txt", "a\nB\nc\n")
+        .remove("gone.txt")
+        .remove("old/name.txt")
+        .write("new/name.txt", body.replace("line 20 ", "LINE 20 "))
+        .write("image.png", [0x89u8, b'P', b'N', b'G', 0, 9, 9, 9])
+        .write("crlf.txt", "x\r\nz\r\n")
+        .write("latin1.txt", [b'c', b'a', b'f', 0xe8, b'\n'])
+        .write("noeol.txt", "no newline");
+    fx.git(&["add", "-A"]);
+    fx.git(&["update-index", "--chmod=+x", "script.sh"]);
+    fx.git(&["update-index", "--add", "--cacheinfo", "160000,1234567890123456789012345678901234567890,vendor/lib"]);
+    std::os::unix::fs::symlink("keep.txt", fx.path().join("link")).unwrap();
+    fx.git(&["add", "link"]);
+    fx.commit_staged("every kind");
+
+    let files = files_of(&fx, "HEAD");
+
+    let m = find(&files, "keep.txt");
+    assert_eq!(m.change, ChangeKind::Modified);
+    assert_eq!((m.added, m.removed), (1, 1));
+    assert_eq!(m.hunks[0].old_start, 1);
+
+    let d = find(&files, "gone.txt");
+    assert_eq!(d.change, ChangeKind::Deleted);
+    assert_eq!(d.new_path, None);
+    assert!(d.hunks[0].lines.iter().all(|l| l.kind == LineKind::Removed));
+
+    let r = find(&files, "new/name.txt");
+    assert_eq!(r.change, ChangeKind::Renamed, "rename with edits is detected");
+    assert_eq!(r.old_path.as_deref(), Some("old/name.txt"));
+    assert_eq!((r.added, r.removed), (1, 1));
+
+    let x = find(&files, "script.sh");
+    assert!(x.mode_changed());
+    assert_eq!((x.old_mode, x.new_mode), (0o100644, 0o100755));
+    assert!(x.hunks[0].is_file_level(), "a mode change needs its own decision");
+    assert!(x.hunks[0].header.contains("100755"));
+
+    let b = find(&files, "image.png");
+    assert_eq!(b.kind, FileKind::Binary);
+    assert_eq!(b.hunks.len(), 1);
+    assert!(b.hunks[0].is_file_level());
+    assert!(b.hunks[0].header.starts_with("binary file"));
+
+    let s = find(&files, "vendor/lib");
+    assert_eq!(s.kind, FileKind::Submodule);
+    assert!(s.hunks[0].header.contains("1234567890"));
+
+    let l = find(&files, "link");
+    assert_eq!(l.kind, FileKind::Symlink);
+    assert_eq!(&*l.hunks[0].lines[0].bytes, b"keep.txt");
+
+    let c = find(&files, "crlf.txt");
+    assert!(c.crlf);
+    assert!(c.hunks[0].lines.iter().any(|l| &*l.bytes == b"z\r"), "the CR is kept, byte-exact");
+
+    let n = find(&files, "latin1.txt");
+    assert!(n.lossy);
+    let added = n.hunks[0].lines.iter().find(|l| l.kind == LineKind::Added).unwrap();
+    assert_eq!(&*added.bytes, &[b'c', b'a', b'f', 0xe8]);
+    assert!(added.text().contains('\u{fffd}'));
+
+    let e = find(&files, "noeol.txt");
+    assert!(e.hunks[0].lines[0].missing_newline);
+}
+
+#[test]
+fn merge_commit_is_reviewed_against_its_first_parent() {
+    let fx = Fixture::new();
+    fx.write("a.txt", "a\n").commit("base");
+    fx.git(&["checkout", "-q", "-b", "side"]);
+    fx.write("side.txt", "side\n").commit("side work");
+    fx.git(&["checkout", "-q", "main"]);
+    fx.write("main.txt", "main\n").commit("main work");
+    fx.git(&["merge", "-q", "--no-ff", "side", "-m", "merge side"]);
+    let files = files_of(&fx, "HEAD");
+    let paths: Vec<_> = files.iter().map(|f| f.path()).collect();
+    assert_eq!(paths, vec!["side.txt"], "first-parent diff shows what the merge brought in");
+}
+
+#[test]
+fn hunk_identity_survives_a_rebase_and_changes_with_content() {
+    let fx = Fixture::new();
+    let body: String = (1..=30).map(|i| format!("{i}\n")).collect();
+    fx.write("f.txt", &body).commit("base");
+    fx.write("f.txt", body.replace("5\n", "five\n").replace("25\n", "twenty-five\n"))
+        .commit("edit");
+    let before = files_of(&fx, "HEAD");
+    // Rebase the edit onto a base that shifted every line down.
+    fx.git(&["checkout", "-q", "-b", "newbase", "HEAD~1"]);
+    fx.write("f.txt", format!("header\n{body}")).commit("shift");
+    fx.git(&["cherry-pick", "main"]);
+    let after = files_of(&fx, "HEAD");
+    assert_eq!(before[0].hunks.len(), 2);
+    assert_eq!(before[0].hunks[0].id, after[0].hunks[0].id);
+    assert_ne!(before[0].hunks[0].new_start, after[0].hunks[0].new_start);
+    assert_ne!(before[0].hunks[0].id, before[0].hunks[1].id);
+}
+
+#[test]
+fn ranges_and_default_range() {
+    let fx = Fixture::new();
+    fx.write("a", "1\n").commit("base");
+    fx.git(&["checkout", "-q", "-b", "topic"]);
+    let c1 = fx.write("a", "2\n").commit("one");
+    let c2 = fx.write("a", "3\n").commit("two");
+    let repo = git::repo::open_at(&fx.path()).unwrap();
+
+    // No upstream: measured against the local main branch.
+    let r = range::resolve(&repo, None).unwrap();
+    assert_eq!(r.spec, "main..HEAD");
+    assert_eq!(r.commits.iter().map(|o| o.to_string()).collect::<Vec<_>>(), vec![c1.clone(), c2.clone()]);
+    assert_eq!(r.branch.as_deref(), Some("refs/heads/topic"));
+    assert!(!r.explicit);
+
+    let r = range::resolve(&repo, Some("HEAD~1")).unwrap();
+    assert_eq!(r.commits.len(), 1);
+    assert_eq!(r.commits[0].to_string(), c1);
+    assert!(r.explicit);
+
+    let r = range::resolve(&repo, Some("main..topic")).unwrap();
+    assert_eq!(r.commits.len(), 2);
+
+    let err = range::resolve(&repo, Some("nope")).unwrap_err();
+    assert!(err.to_string().contains("unknown revision"), "{err}");
+    let err = range::resolve(&repo, Some("topic..main")).unwrap_err();
+    assert!(err.to_string().contains("has no commits"), "{err}");
+
+    // On main itself, with no upstream: HEAD.
+    fx.git(&["checkout", "-q", "main"]);
+    let r = range::resolve(&repo, None).unwrap();
+    assert_eq!(r.spec, "HEAD");
+}
+
+#[test]
+fn launched_from_a_subfolder_a_linked_worktree_and_a_git_alias() {
+    let fx = Fixture::new();
+    fx.write("sub/dir/a.txt", "a\n").commit("base");
+    fx.write("sub/dir/a.txt", "b\n")
+        .commit_ai("agent change");
+    fx.git(&["worktree", "add", "-q", "../wt", "-b", "wt"]);
+    fx.git(&["config", "alias.who", "!countersign-does-not-exist"]);
+
+    // `countersign show HEAD` reads the repository from a subfolder, from a linked worktree, and
+    // with GIT_DIR/GIT_WORK_TREE set as a git alias may leave them.
+    let cases: Vec<(std::path::PathBuf, Vec<(&str, String)>)> = vec![
+        (fx.path().join("sub/dir"), vec![]),
+        (fx.dir.path().join("wt"), vec![]),
+        (
+            std::env::temp_dir(),
+            vec![
+                ("GIT_DIR", fx.path().join(".git").display().to_string()),
+                ("GIT_WORK_TREE", fx.path().display().to_string()),
+                ("GIT_PREFIX", "sub/dir/".to_string()),
+            ],
+        ),
+    ];
+    for (cwd, env) in cases {
+        let out = fx
+            .command(common::bin().to_str().unwrap())
+            .current_dir(&cwd)
+            .envs(env.clone())
+            .args(["scan", "HEAD", "--format", "json"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "from {cwd:?} {env:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("sub/dir/a.txt"), "{stdout}");
+    }
+}
