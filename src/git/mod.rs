@@ -1,9 +1,11 @@
 //! Everything that touches git2: opening the repository, ranges, diffs into the model, notes,
 //! trailers and the rewrite that writes an approval back.
 
+pub mod demo_repo;
 pub mod diff;
 pub mod notes;
 pub mod range;
 pub mod repo;
+pub mod trusted;
 
 pub use repo::{open, Repo};

@@ -1,0 +1,3 @@
+module example.com/acme/payments
+
+go 1.23
