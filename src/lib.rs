@@ -6,6 +6,7 @@
 //! back. The model and the analyses never touch a terminal; the UI never touches git.
 
 pub mod approval;
+pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod git;
 pub mod load;
 pub mod model;
 pub mod policy;
+pub mod report;
 pub mod risk;
 pub mod session;
 pub mod text;

@@ -26,7 +26,8 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(policy: &Policy, all: bool) -> Result<Analysis> {
         Ok(Analysis {
-            detector: Detector::new(&policy.markers, all).context("invalid AI markers in the policy")?,
+            detector: Detector::new(&policy.markers, all)
+                .context("invalid AI markers in the policy")?,
             engine: Engine::new(policy).context("invalid risk rules in the policy")?,
             all: all || policy.markers.all,
         })
@@ -40,7 +41,12 @@ impl Analysis {
     }
 
     /// Attributes and scans `files` as part of `commit`.
-    pub fn files(&self, git: &Repository, commit: &mut Commit, files: Vec<FileChange>) -> Result<()> {
+    pub fn files(
+        &self,
+        git: &Repository,
+        commit: &mut Commit,
+        files: Vec<FileChange>,
+    ) -> Result<()> {
         let oid = Oid::from_str(&commit.id).context("bad commit id")?;
         let log = match git::notes::read_note(git, "refs/notes/ai", oid)? {
             Some(note) => Some(detect::gitai::parse(&note).with_context(|| {
@@ -69,7 +75,11 @@ pub fn full_commit(git: &Repository, analysis: &Analysis, oid: Oid) -> Result<Co
 
 /// The commit as the first frame shows it: every file listed (without rename detection, which
 /// would read every added and deleted blob), and only the first file's hunks read.
-pub fn first_frame_commit(git: &Repository, analysis: &Analysis, mut commit: Commit) -> Result<Commit> {
+pub fn first_frame_commit(
+    git: &Repository,
+    analysis: &Analysis,
+    mut commit: Commit,
+) -> Result<Commit> {
     let oid = Oid::from_str(&commit.id).context("bad commit id")?;
     let d = diff::diff_commit(git, oid, false)?;
     let mut files = diff::list_files(&d);
@@ -112,7 +122,12 @@ pub fn spawn(git_dir: PathBuf, commits: Vec<Oid>, analysis: Arc<Analysis>) -> Re
     rx
 }
 
-fn run(git_dir: &std::path::Path, commits: &[Oid], analysis: &Analysis, tx: &Sender<LoadEvent>) -> Result<()> {
+fn run(
+    git_dir: &std::path::Path,
+    commits: &[Oid],
+    analysis: &Analysis,
+    tx: &Sender<LoadEvent>,
+) -> Result<()> {
     let started = Instant::now();
     let repo = git::repo::open_at(git_dir)?;
     for (index, oid) in commits.iter().enumerate() {
@@ -134,4 +149,30 @@ fn run(git_dir: &std::path::Path, commits: &[Oid], analysis: &Analysis, tx: &Sen
         elapsed: started.elapsed(),
     });
     Ok(())
+}
+
+/// The commits of `range` as the review shows them: metadata and commit-level evidence. A range
+/// the reviewer named is reviewed whole; the default range keeps only the AI-assisted commits
+/// that are not countersigned yet.
+pub fn select_commits(
+    git: &Repository,
+    range: &crate::git::range::Range,
+    analysis: &Analysis,
+) -> Result<Vec<Commit>> {
+    let mut out = Vec::new();
+    for oid in &range.commits {
+        let commit = analysis.commit(git, *oid)?;
+        if range.explicit || (commit.is_ai_assisted() && !is_countersigned(&commit)) {
+            out.push(commit);
+        }
+    }
+    Ok(out)
+}
+
+/// The commit already carries an approval trailer.
+pub fn is_countersigned(commit: &Commit) -> bool {
+    commit
+        .message
+        .lines()
+        .any(|l| l.to_ascii_lowercase().starts_with("countersign-approval:"))
 }

@@ -85,7 +85,10 @@ fn main() -> ExitCode {
             // clap's own message is several lines with usage; the contract is one line.
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("countersign: {} (see countersign --help)", first.trim_start_matches("error: "));
+            eprintln!(
+                "countersign: {} (see countersign --help)",
+                first.trim_start_matches("error: ")
+            );
             return ExitCode::from(exit::USAGE as u8);
         }
     };

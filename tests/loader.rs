@@ -15,10 +15,12 @@ fn files_of(fx: &Fixture, rev: &str) -> Vec<FileChange> {
 }
 
 fn find<'a>(files: &'a [FileChange], path: &str) -> &'a FileChange {
-    files
-        .iter()
-        .find(|f| f.path() == path)
-        .unwrap_or_else(|| panic!("{path} not in {:?}", files.iter().map(|f| f.path()).collect::<Vec<_>>()))
+    files.iter().find(|f| f.path() == path).unwrap_or_else(|| {
+        panic!(
+            "{path} not in {:?}",
+            files.iter().map(|f| f.path()).collect::<Vec<_>>()
+        )
+    })
 }
 
 #[test]
@@ -42,7 +44,9 @@ fn root_commit_is_diffed_against_the_empty_tree() {
 #[test]
 fn every_kind_of_file_change() {
     let fx = Fixture::new();
-    let body: String = (1..=40).map(|i| format!("line {i} of a file long enough to be a rename\n")).collect();
+    let body: String = (1..=40)
+        .map(|i| format!("line {i} of a file long enough to be a rename\n"))
+        .collect();
     fx.write("keep.txt", "a\nb\nc\n")
         .write("gone.txt", "bye\n")
         .write("old/name.txt", &body)
@@ -62,7 +66,12 @@ fn every_kind_of_file_change() {
         .write("noeol.txt", "no newline");
     fx.git(&["add", "-A"]);
     fx.git(&["update-index", "--chmod=+x", "script.sh"]);
-    fx.git(&["update-index", "--add", "--cacheinfo", "160000,1234567890123456789012345678901234567890,vendor/lib"]);
+    fx.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        "160000,1234567890123456789012345678901234567890,vendor/lib",
+    ]);
     std::os::unix::fs::symlink("keep.txt", fx.path().join("link")).unwrap();
     fx.git(&["add", "link"]);
     fx.commit_staged("every kind");
@@ -80,14 +89,21 @@ fn every_kind_of_file_change() {
     assert!(d.hunks[0].lines.iter().all(|l| l.kind == LineKind::Removed));
 
     let r = find(&files, "new/name.txt");
-    assert_eq!(r.change, ChangeKind::Renamed, "rename with edits is detected");
+    assert_eq!(
+        r.change,
+        ChangeKind::Renamed,
+        "rename with edits is detected"
+    );
     assert_eq!(r.old_path.as_deref(), Some("old/name.txt"));
     assert_eq!((r.added, r.removed), (1, 1));
 
     let x = find(&files, "script.sh");
     assert!(x.mode_changed());
     assert_eq!((x.old_mode, x.new_mode), (0o100644, 0o100755));
-    assert!(x.hunks[0].is_file_level(), "a mode change needs its own decision");
+    assert!(
+        x.hunks[0].is_file_level(),
+        "a mode change needs its own decision"
+    );
     assert!(x.hunks[0].header.contains("100755"));
 
     let b = find(&files, "image.png");
@@ -106,11 +122,18 @@ fn every_kind_of_file_change() {
 
     let c = find(&files, "crlf.txt");
     assert!(c.crlf);
-    assert!(c.hunks[0].lines.iter().any(|l| &*l.bytes == b"z\r"), "the CR is kept, byte-exact");
+    assert!(
+        c.hunks[0].lines.iter().any(|l| &*l.bytes == b"z\r"),
+        "the CR is kept, byte-exact"
+    );
 
     let n = find(&files, "latin1.txt");
     assert!(n.lossy);
-    let added = n.hunks[0].lines.iter().find(|l| l.kind == LineKind::Added).unwrap();
+    let added = n.hunks[0]
+        .lines
+        .iter()
+        .find(|l| l.kind == LineKind::Added)
+        .unwrap();
     assert_eq!(&*added.bytes, &[b'c', b'a', b'f', 0xe8]);
     assert!(added.text().contains('\u{fffd}'));
 
@@ -129,16 +152,24 @@ fn merge_commit_is_reviewed_against_its_first_parent() {
     fx.git(&["merge", "-q", "--no-ff", "side", "-m", "merge side"]);
     let files = files_of(&fx, "HEAD");
     let paths: Vec<_> = files.iter().map(|f| f.path()).collect();
-    assert_eq!(paths, vec!["side.txt"], "first-parent diff shows what the merge brought in");
+    assert_eq!(
+        paths,
+        vec!["side.txt"],
+        "first-parent diff shows what the merge brought in"
+    );
 }
 
 #[test]
 fn hunk_identity_survives_a_rebase_and_changes_with_content() {
     let fx = Fixture::new();
-    let body: String = (1..=30).map(|i| format!("{i}\n")).collect();
+    let body: String = (1..=30).map(|i| format!("l{i}\n")).collect();
     fx.write("f.txt", &body).commit("base");
-    fx.write("f.txt", body.replace("5\n", "five\n").replace("25\n", "twenty-five\n"))
-        .commit("edit");
+    fx.write(
+        "f.txt",
+        body.replace("l5\n", "five\n")
+            .replace("l25\n", "twenty-five\n"),
+    )
+    .commit("edit");
     let before = files_of(&fx, "HEAD");
     // Rebase the edit onto a base that shifted every line down.
     fx.git(&["checkout", "-q", "-b", "newbase", "HEAD~1"]);
@@ -163,7 +194,10 @@ fn ranges_and_default_range() {
     // No upstream: measured against the local main branch.
     let r = range::resolve(&repo, None).unwrap();
     assert_eq!(r.spec, "main..HEAD");
-    assert_eq!(r.commits.iter().map(|o| o.to_string()).collect::<Vec<_>>(), vec![c1.clone(), c2.clone()]);
+    assert_eq!(
+        r.commits.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+        vec![c1.clone(), c2.clone()]
+    );
     assert_eq!(r.branch.as_deref(), Some("refs/heads/topic"));
     assert!(!r.explicit);
 
@@ -190,8 +224,7 @@ fn ranges_and_default_range() {
 fn launched_from_a_subfolder_a_linked_worktree_and_a_git_alias() {
     let fx = Fixture::new();
     fx.write("sub/dir/a.txt", "a\n").commit("base");
-    fx.write("sub/dir/a.txt", "b\n")
-        .commit_ai("agent change");
+    fx.write("sub/dir/a.txt", "b\n").commit_ai("agent change");
     fx.git(&["worktree", "add", "-q", "../wt", "-b", "wt"]);
     fx.git(&["config", "alias.who", "!countersign-does-not-exist"]);
 

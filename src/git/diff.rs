@@ -67,7 +67,9 @@ pub fn list_files(diff: &Diff) -> Vec<FileChange> {
 
 /// Every file with its hunks.
 pub fn load_files(diff: &Diff) -> Result<Vec<FileChange>> {
-    (0..diff.deltas().len()).map(|i| load_file(diff, i)).collect()
+    (0..diff.deltas().len())
+        .map(|i| load_file(diff, i))
+        .collect()
 }
 
 /// One file, with its hunks read.
@@ -100,7 +102,10 @@ pub fn load_file(diff: &Diff, index: usize) -> Result<FileChange> {
 }
 
 fn skeleton(delta: &git2::DiffDelta) -> FileChange {
-    let path = |f: git2::DiffFile| f.path_bytes().map(|p| String::from_utf8_lossy(p).into_owned());
+    let path = |f: git2::DiffFile| {
+        f.path_bytes()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+    };
     let change = match delta.status() {
         Delta::Added => ChangeKind::Added,
         Delta::Deleted => ChangeKind::Deleted,
@@ -119,8 +124,8 @@ fn skeleton(delta: &git2::DiffDelta) -> FileChange {
     file.new_mode = mode(delta.new_file());
     file.old_id = delta.old_file().id().to_string();
     file.new_id = delta.new_file().id().to_string();
-    file.similarity = (change == ChangeKind::Renamed || change == ChangeKind::Copied)
-        .then(|| similarity(delta));
+    file.similarity =
+        (change == ChangeKind::Renamed || change == ChangeKind::Copied).then(|| similarity(delta));
     file.kind = if file.old_mode == MODE_GITLINK || file.new_mode == MODE_GITLINK {
         FileKind::Submodule
     } else if file.old_mode == MODE_LINK || file.new_mode == MODE_LINK {

@@ -78,7 +78,9 @@ fn resolve_spec(
             _ => return Err(unknown().into()),
         };
         if rs.mode().contains(git2::RevparseMode::MERGE_BASE) {
-            let mb = git.merge_base(from, to).context("no common ancestor in the range")?;
+            let mb = git
+                .merge_base(from, to)
+                .context("no common ancestor in the range")?;
             walk(git, &[from, to], &[mb])?
         } else {
             walk(git, &[to], &[from])?

@@ -45,7 +45,9 @@ impl Repo {
     /// The common git directory: the same for every linked worktree of one repository.
     pub fn common_dir(&self) -> PathBuf {
         let common = self.git.commondir();
-        common.canonicalize().unwrap_or_else(|_| common.to_path_buf())
+        common
+            .canonicalize()
+            .unwrap_or_else(|_| common.to_path_buf())
     }
 
     /// A stable key for the repository, used to file its review sessions.

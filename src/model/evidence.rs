@@ -1,5 +1,7 @@
 /// Where a piece of AI-assistance evidence came from, strongest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum EvidenceSource {
     /// Line-level attribution in git notes (`refs/notes/ai`, the git-ai authorship log).

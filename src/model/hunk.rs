@@ -88,7 +88,13 @@ pub struct Hunk {
 }
 
 impl Hunk {
-    pub fn new(path: &str, old: (u32, u32), new: (u32, u32), header: &str, lines: Vec<Line>) -> Hunk {
+    pub fn new(
+        path: &str,
+        old: (u32, u32),
+        new: (u32, u32),
+        header: &str,
+        lines: Vec<Line>,
+    ) -> Hunk {
         Hunk {
             id: HunkId::of(path, &lines),
             old_start: old.0,
@@ -124,11 +130,17 @@ impl Hunk {
     }
 
     pub fn added(&self) -> usize {
-        self.lines.iter().filter(|l| l.kind == LineKind::Added).count()
+        self.lines
+            .iter()
+            .filter(|l| l.kind == LineKind::Added)
+            .count()
     }
 
     pub fn removed(&self) -> usize {
-        self.lines.iter().filter(|l| l.kind == LineKind::Removed).count()
+        self.lines
+            .iter()
+            .filter(|l| l.kind == LineKind::Removed)
+            .count()
     }
 
     /// The most severe finding, which is the hunk's risk badge.

@@ -117,9 +117,9 @@ impl Session {
                     .map(move |h| (c, h))
             })
             .filter(|(c, h)| {
-                self.decisions
-                    .get(&h.id)
-                    .is_some_and(|d| d.verdict.is_some() && !d.commit.is_empty() && d.commit != c.id)
+                self.decisions.get(&h.id).is_some_and(|d| {
+                    d.verdict.is_some() && !d.commit.is_empty() && d.commit != c.id
+                })
             })
             .count()
     }

@@ -116,9 +116,9 @@ impl Action {
             Action::Search => "search paths and lines",
             Action::SearchNext => "next search match",
             Action::SideBySide => "toggle side-by-side view",
-            Action::TriageOrder => "toggle file order / triage order (riskiest first)",
+            Action::TriageOrder => "file order / triage order (riskiest first)",
             Action::Edit => "open the file in $EDITOR at the line",
-            Action::Sign => "sign the approval (when every AI hunk is approved)",
+            Action::Sign => "sign the approval (once every AI hunk is approved)",
             Action::Help => "show or hide this help",
             Action::Quit => "quit (everything is already saved)",
         }

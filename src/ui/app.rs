@@ -223,7 +223,9 @@ impl App {
     }
 
     pub fn verdict(&self, r: HunkRef) -> Option<Verdict> {
-        self.review.hunk(r).and_then(|h| self.session.verdict(&h.id))
+        self.review
+            .hunk(r)
+            .and_then(|h| self.session.verdict(&h.id))
     }
 
     pub fn progress(&self) -> Progress {
@@ -256,7 +258,9 @@ impl App {
             LoadEvent::Commit { index, commit } => {
                 let current = self.current().and_then(|r| {
                     let h = self.review.hunk(r)?;
-                    let path = self.review.commits[r.commit].files[r.file].path().to_string();
+                    let path = self.review.commits[r.commit].files[r.file]
+                        .path()
+                        .to_string();
                     Some((r.commit, h.id, path))
                 });
                 if let Some(slot) = self.review.commits.get_mut(index) {

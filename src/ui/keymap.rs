@@ -40,7 +40,9 @@ impl Key {
                 let mut chars = rest.chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) => KeyCode::Char(c),
-                    _ => bail!("unknown key '{text}' (use a character, ctrl-x, or a name like pagedown)"),
+                    _ => bail!(
+                        "unknown key '{text}' (use a character, ctrl-x, or a name like pagedown)"
+                    ),
                 }
             }
         };
@@ -233,9 +235,15 @@ mod tests {
     #[test]
     fn conflicts_and_unknown_names_are_errors() {
         let user: toml::Table = toml::from_str("approve = [\"r\"]\n").unwrap();
-        assert!(Keymap::layered(&user).unwrap_err().to_string().contains("bound to both"));
+        assert!(Keymap::layered(&user)
+            .unwrap_err()
+            .to_string()
+            .contains("bound to both"));
         let user: toml::Table = toml::from_str("aprove = [\"y\"]\n").unwrap();
-        assert!(Keymap::layered(&user).unwrap_err().to_string().contains("unknown action"));
+        assert!(Keymap::layered(&user)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown action"));
         let user: toml::Table = toml::from_str("approve = [\"ctrl-\"]\n").unwrap();
         assert!(Keymap::layered(&user).is_err());
     }

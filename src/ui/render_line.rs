@@ -35,7 +35,11 @@ fn search_ranges(text: &str, query: &str) -> Vec<(usize, usize)> {
         return Vec::new();
     }
     let smart = !query.chars().any(char::is_uppercase);
-    let hay = if smart { text.to_lowercase() } else { text.to_string() };
+    let hay = if smart {
+        text.to_lowercase()
+    } else {
+        text.to_string()
+    };
     // Lowercasing can change byte lengths; only trust positions when it did not.
     if hay.len() != text.len() {
         return Vec::new();
@@ -113,9 +117,8 @@ pub fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Vec<Span<'static>>> 
         for c in span.content.chars() {
             let w = c.width().unwrap_or(0);
             if used + w > width && used > 0 {
-                if !piece.is_empty() {
-                    rows.last_mut()
-                        .map(|r| r.push(Span::styled(std::mem::take(&mut piece), span.style)));
+                if let (false, Some(r)) = (piece.is_empty(), rows.last_mut()) {
+                    r.push(Span::styled(std::mem::take(&mut piece), span.style));
                 }
                 rows.push(Vec::new());
                 used = 0;
@@ -158,7 +161,10 @@ mod tests {
             search: None,
             crlf: false,
         };
-        spans(text, &st).iter().map(|s| s.content.to_string()).collect()
+        spans(text, &st)
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect()
     }
 
     #[test]

@@ -127,13 +127,19 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                     }
                     Effect::Sign => {
                         app.notice = Some(match host.sign(&app.review, &app.session) {
-                            Ok(msg) => Notice { text: msg, error: false },
+                            Ok(msg) => Notice {
+                                text: msg,
+                                error: false,
+                            },
                             Err(e) => error(&e),
                         });
                     }
                     Effect::Export => {
                         app.notice = Some(match host.export(&app.review, &app.session) {
-                            Ok(msg) => Notice { text: msg, error: false },
+                            Ok(msg) => Notice {
+                                text: msg,
+                                error: false,
+                            },
                             Err(e) => error(&e),
                         });
                     }

@@ -39,9 +39,15 @@ pub fn enter() -> Result<(Term, Guard)> {
     install_panic_hook();
     enable_raw_mode().context("cannot put the terminal in raw mode (is stdin a terminal?)")?;
     let guard = Guard;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)
-        .context("cannot switch to the alternate screen")?;
-    let term = Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot start the terminal UI")?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
+    .context("cannot switch to the alternate screen")?;
+    let term = Terminal::new(CrosstermBackend::new(io::stdout()))
+        .context("cannot start the terminal UI")?;
     Ok((term, guard))
 }
 
@@ -71,8 +77,13 @@ pub fn pause<T>(term: &mut Term, f: impl FnOnce() -> T) -> Result<T> {
     restore();
     let out = f();
     enable_raw_mode().context("cannot return the terminal to raw mode")?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)
-        .context("cannot switch to the alternate screen")?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
+    .context("cannot switch to the alternate screen")?;
     term.clear().context("cannot redraw")?;
     Ok(out)
 }

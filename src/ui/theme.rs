@@ -173,7 +173,13 @@ mod tests {
     fn every_builtin_theme_loads_and_defines_the_core_styles() {
         for name in Theme::builtin_names() {
             let t = Theme::load(name, None, true).unwrap();
-            for key in ["line.added", "line.removed", "finding.critical", "hidden", "status"] {
+            for key in [
+                "line.added",
+                "line.removed",
+                "finding.critical",
+                "hidden",
+                "status",
+            ] {
                 assert_ne!(t.get(key), Style::default(), "{name}: {key}");
             }
         }
@@ -199,7 +205,11 @@ mod tests {
     #[test]
     fn user_theme_errors_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("mine.toml"), "[styles]\n\"x\" = { fg = 3 }\n").unwrap();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "[styles]\n\"x\" = { fg = 3 }\n",
+        )
+        .unwrap();
         let err = Theme::load("mine", Some(dir.path()), true).unwrap_err();
         assert!(err.to_string().contains("mine.toml"), "{err}");
         assert!(Theme::load("nope", None, true).is_err());

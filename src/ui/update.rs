@@ -14,7 +14,10 @@ pub enum Effect {
     /// The session changed: write it to disk now.
     Save,
     /// Open `$EDITOR` on `path` (relative to the working tree) at `line`.
-    Edit { path: String, line: u32 },
+    Edit {
+        path: String,
+        line: u32,
+    },
     /// Sign and write the approval.
     Sign,
     /// Export the review (rejections, needs-work, comments) for the author.
@@ -41,7 +44,10 @@ pub fn handle_key(app: &mut App, key: KeyEvent, now: i64) -> Vec<Effect> {
             }
         }
         Some(Overlay::Help) => {
-            if !matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) {
+            if !matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
+            ) {
                 app.overlay = Some(Overlay::Help);
             }
             Vec::new()
@@ -316,9 +322,13 @@ fn search(app: &mut App) {
     let n = app.nav.len();
     for i in 0..=n {
         let pos = (app.pos + i) % n.max(1);
-        let Some(r) = app.nav.get(pos).copied() else { break };
+        let Some(r) = app.nav.get(pos).copied() else {
+            break;
+        };
         let file = &app.review.commits[r.commit].files[r.file];
-        let Some(h) = app.review.hunk(r) else { continue };
+        let Some(h) = app.review.hunk(r) else {
+            continue;
+        };
         let start = if i == 0 { app.line + 1 } else { 0 };
         let hit_line = h
             .lines

@@ -10,9 +10,12 @@ const MAX_LEN: usize = 500;
 /// How far back to look for the start of a change block.
 const MAX_SCAN: usize = 1000;
 
+/// Byte ranges within a line.
+pub type Ranges = Vec<(usize, usize)>;
+
 /// Byte ranges that changed, in the old line and in the new line; empty when the lines are too
 /// different for emphasis to help (a rewrite, not an edit).
-pub fn emphasis(old: &str, new: &str) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+pub fn emphasis(old: &str, new: &str) -> (Ranges, Ranges) {
     if old.len() > MAX_LEN || new.len() > MAX_LEN {
         return (Vec::new(), Vec::new());
     }
@@ -61,9 +64,7 @@ pub fn partner(hunk: &Hunk, i: usize) -> Option<usize> {
                 end += 1;
             }
             let j = end + k;
-            (j < lines.len()
-                && (end..=j).all(|x| lines[x].kind == LineKind::Added))
-                .then_some(j)
+            (j < lines.len() && (end..=j).all(|x| lines[x].kind == LineKind::Added)).then_some(j)
         }
         LineKind::Added => {
             let start = run_start(hunk, i, LineKind::Added)?;

@@ -2,6 +2,8 @@
 //! identity and clock so that commit ids and snapshots are reproducible.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -52,9 +54,18 @@ impl Fixture {
         let date = format!("{t} +0000");
         vec![
             ("HOME".into(), home.display().to_string()),
-            ("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string()),
-            ("XDG_STATE_HOME".into(), home.join(".local/state").display().to_string()),
-            ("XDG_DATA_HOME".into(), home.join(".local/share").display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                home.join(".config").display().to_string(),
+            ),
+            (
+                "XDG_STATE_HOME".into(),
+                home.join(".local/state").display().to_string(),
+            ),
+            (
+                "XDG_DATA_HOME".into(),
+                home.join(".local/share").display().to_string(),
+            ),
             ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
             ("GIT_AUTHOR_DATE".into(), date.clone()),
             ("GIT_COMMITTER_DATE".into(), date),
@@ -67,7 +78,13 @@ impl Fixture {
     pub fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
         cmd.current_dir(self.path());
-        for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_INDEX_FILE", "NO_COLOR"] {
+        for var in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_PREFIX",
+            "GIT_INDEX_FILE",
+            "NO_COLOR",
+        ] {
             cmd.env_remove(var);
         }
         cmd.envs(self.env());

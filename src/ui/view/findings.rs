@@ -31,7 +31,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
                 _ => "file".to_string(),
             };
             Line::from(vec![
-                Span::styled(format!("{:<4}", severity_badge(f.severity)), severity_style(t, f.severity)),
+                Span::styled(
+                    format!("{:<4}", severity_badge(f.severity)),
+                    severity_style(t, f.severity),
+                ),
                 Span::styled(format!(" {at:<8} "), t.get("gutter")),
                 Span::styled(printable(&f.message), t.get("line.context")),
                 Span::styled(format!("  [{}]", f.rule), t.get("gutter")),
@@ -44,7 +47,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             lines.pop();
         }
         lines.push(Line::from(Span::styled(
-            format!("… and {} more finding{}", hidden + 1, if hidden == 0 { "" } else { "s" }),
+            format!(
+                "… and {} more finding{}",
+                hidden + 1,
+                if hidden == 0 { "" } else { "s" }
+            ),
             t.get("gutter"),
         )));
     }

@@ -21,7 +21,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
     ];
     if n > 1 {
         first.push(Span::styled(
-            format!("  (commit {}/{n} of {})", ci + 1, printable(&app.review.range)),
+            format!(
+                "  (commit {}/{n} of {})",
+                ci + 1,
+                printable(&app.review.range)
+            ),
             t.get("header.dim"),
         ));
     }

@@ -59,7 +59,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
 }
 
 /// The file, the hunk's position and header, and its decision.
-pub fn title<'a>(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, width: usize) -> TextLine<'a> {
+pub fn title<'a>(
+    app: &App,
+    ctx: &ViewCtx,
+    file: &FileChange,
+    hunk: &Hunk,
+    width: usize,
+) -> TextLine<'a> {
     let t = ctx.theme;
     let (mark, mstyle) = verdict_mark(app.session.verdict(&hunk.id));
     let verdict = app
@@ -71,7 +77,11 @@ pub fn title<'a>(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, width
     let mut spans = vec![
         Span::styled(format!("{mark} {verdict} "), t.get(mstyle)),
         Span::styled(
-            format!("{} {} ", file.change.letter(), printable(&file.display_path())),
+            format!(
+                "{} {} ",
+                file.change.letter(),
+                printable(&file.display_path())
+            ),
             t.get("list.file"),
         ),
     ];
@@ -138,7 +148,11 @@ fn gutter<'a>(app: &App, ctx: &ViewCtx, hunk: &Hunk, i: usize, gw: usize) -> Vec
     vec![
         mark,
         Span::styled(
-            format!("{:>digits$} {:>digits$} ", num(line.old_no), num(line.new_no)),
+            format!(
+                "{:>digits$} {:>digits$} ",
+                num(line.old_no),
+                num(line.new_no)
+            ),
             base,
         ),
         Span::styled(format!("{} ", line.kind.sign()), sign_style),
@@ -154,7 +168,13 @@ pub fn line_style(ctx: &ViewCtx, kind: LineKind) -> Style {
 }
 
 /// The content of line `i` as styled spans (not wrapped).
-pub fn content_spans(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, i: usize) -> Vec<Span<'static>> {
+pub fn content_spans(
+    app: &App,
+    ctx: &ViewCtx,
+    file: &FileChange,
+    hunk: &Hunk,
+    i: usize,
+) -> Vec<Span<'static>> {
     let t = ctx.theme;
     let line = &hunk.lines[i];
     let text = line.text();
@@ -189,7 +209,8 @@ pub fn content_spans(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, i
         emph: &emph,
         emph_style: t.get(emph_key),
         hidden_style: t.get("hidden"),
-        search: (!app.last_search.is_empty()).then(|| (app.last_search.as_str(), t.get("search.match"))),
+        search: (!app.last_search.is_empty())
+            .then(|| (app.last_search.as_str(), t.get("search.match"))),
         crlf: file.crlf,
     };
     let mut spans = render_line::spans(&text, &st);
@@ -199,7 +220,14 @@ pub fn content_spans(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, i
     spans
 }
 
-fn line_rows(app: &App, ctx: &ViewCtx, file: &FileChange, hunk: &Hunk, i: usize, width: usize) -> Vec<Vec<Span<'static>>> {
+fn line_rows(
+    app: &App,
+    ctx: &ViewCtx,
+    file: &FileChange,
+    hunk: &Hunk,
+    i: usize,
+    width: usize,
+) -> Vec<Vec<Span<'static>>> {
     render_line::wrap(content_spans(app, ctx, file, hunk, i), width)
 }
 

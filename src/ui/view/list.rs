@@ -52,7 +52,10 @@ fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: us
         Row::Commit(c) => {
             let commit = &app.review.commits[c];
             Line::from(Span::styled(
-                fit(&format!("{} {}", commit.short_id(), printable(&commit.summary)), width),
+                fit(
+                    &format!("{} {}", commit.short_id(), printable(&commit.summary)),
+                    width,
+                ),
                 t.get("list.commit"),
             ))
         }
@@ -106,12 +109,25 @@ fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: us
             } else {
                 t.get("list.hunk")
             };
+            // The selection is marked by a glyph too, so it shows without colour.
             let mut spans = vec![
-                Span::styled("  ", sel),
+                Span::styled(if selected { "▸ " } else { "  " }, sel),
                 Span::styled(mark, t.get(style).patch(sel)),
                 Span::styled(" ", sel),
-                Span::styled(format!("{:<label_w$}", fit(&label, label_w)), label_style.patch(sel)),
-                Span::styled(if comment { " ✎" } else if human { " h" } else { "  " }, label_style.patch(sel)),
+                Span::styled(
+                    format!("{:<label_w$}", fit(&label, label_w)),
+                    label_style.patch(sel),
+                ),
+                Span::styled(
+                    if comment {
+                        " ✎"
+                    } else if human {
+                        " h"
+                    } else {
+                        "  "
+                    },
+                    label_style.patch(sel),
+                ),
                 Span::styled(" ", sel),
             ];
             if let Some(sev) = h.risk() {

@@ -85,7 +85,10 @@ pub fn draw(frame: &mut Frame, app: &App, ctx: &ViewCtx) {
             area.width, area.height
         );
         frame.render_widget(Clear, area);
-        frame.render_widget(Paragraph::new(Line::from(msg)).wrap(Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(Line::from(msg)).wrap(Wrap { trim: true }),
+            area,
+        );
         return;
     }
     let a = areas(area, app);

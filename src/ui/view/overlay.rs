@@ -17,14 +17,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         Some(Overlay::Help) => help(frame, area, app, ctx),
         Some(Overlay::Comment(tb)) => {
             let r = centered(area, 64, 12);
-            let block = window(ctx, " comment · Esc save · Ctrl-C discard · Enter new line ");
+            let block = window(
+                ctx,
+                " comment · Esc save · Ctrl-C discard · Enter new line ",
+            );
             let inner = block.inner(r);
             frame.render_widget(Clear, r);
             frame.render_widget(block, r);
             let lines: Vec<Line> = tb.lines.iter().map(|l| Line::from(printable(l))).collect();
-            let scroll = tb.row.saturating_sub(inner.height.saturating_sub(1) as usize) as u16;
+            let scroll =
+                tb.row
+                    .saturating_sub(inner.height.saturating_sub(1) as usize) as u16;
             frame.render_widget(
-                Paragraph::new(lines).style(ctx.theme.get("overlay")).scroll((scroll, 0)),
+                Paragraph::new(lines)
+                    .style(ctx.theme.get("overlay"))
+                    .scroll((scroll, 0)),
                 inner,
             );
             let col: usize = tb.lines[tb.row]
@@ -90,7 +97,7 @@ fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
 
 fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
     let t = ctx.theme;
-    let r = centered(area, 66, area.height.saturating_sub(2));
+    let r = centered(area, 76, area.height.saturating_sub(2));
     let block = window(ctx, " keys · Esc closes ");
     let inner = block.inner(r);
     frame.render_widget(Clear, r);
@@ -99,7 +106,10 @@ fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         .iter()
         .map(|a| {
             Line::from(vec![
-                Span::styled(format!(" {:<14}", app.keymap.label(*a)), t.get("overlay.title")),
+                Span::styled(
+                    format!(" {:<18}", app.keymap.label(*a)),
+                    t.get("overlay.title"),
+                ),
                 Span::styled(a.description(), t.get("overlay")),
             ])
         })

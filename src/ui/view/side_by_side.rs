@@ -30,10 +30,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         .max(3);
     let text_w = half.saturating_sub(digits + 3);
     let mut out = vec![title(app, ctx, file, hunk, width)];
-    for (left, right) in pairs(hunk)
-        .into_iter()
-        .filter(|(l, r)| l.or(*r).is_some_and(|i| i >= app.scroll) || r.is_some_and(|i| i >= app.scroll))
-    {
+    for (left, right) in pairs(hunk).into_iter().filter(|(l, r)| {
+        l.or(*r).is_some_and(|i| i >= app.scroll) || r.is_some_and(|i| i >= app.scroll)
+    }) {
         if out.len() >= area.height as usize {
             break;
         }
@@ -70,7 +69,10 @@ fn side<'a>(
     };
     let mut spans = vec![
         Span::styled(
-            format!("{:>digits$} ", no.map(|n| n.to_string()).unwrap_or_default()),
+            format!(
+                "{:>digits$} ",
+                no.map(|n| n.to_string()).unwrap_or_default()
+            ),
             gstyle,
         ),
         Span::styled(format!("{} ", line.kind.sign()), line_style(ctx, line.kind)),

@@ -35,18 +35,38 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         spans.push(Span::styled(" loading… ", t.get("status.message")));
     }
     let left_w: usize = spans.iter().map(|s| s.width()).sum();
+    let room = (area.width as usize).saturating_sub(left_w);
     let right: Vec<Span> = match &app.notice {
         Some(n) => vec![Span::styled(
             format!(" {} ", crate::text::printable(&n.text)),
-            t.get(if n.error { "status.error" } else { "status.message" }),
+            t.get(if n.error {
+                "status.error"
+            } else {
+                "status.message"
+            }),
         )],
-        None => hints(app, ctx),
+        None => {
+            // Drop hints from the end (help last of all) until they fit.
+            let mut h = hints(app, ctx);
+            while h.iter().map(|s| s.width()).sum::<usize>() > room && h.len() > 2 {
+                let help = h.split_off(h.len() - 2);
+                h.truncate(h.len().saturating_sub(2));
+                h.extend(help);
+                if h.len() <= 2 {
+                    break;
+                }
+            }
+            h
+        }
     };
     let right_w: usize = right.iter().map(|s| s.width()).sum();
     let gap = (area.width as usize).saturating_sub(left_w + right_w);
     spans.push(Span::styled(" ".repeat(gap), t.get("status")));
     spans.extend(right);
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.get("status")), area);
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(t.get("status")),
+        area,
+    );
 }
 
 fn hints<'a>(app: &App, ctx: &ViewCtx) -> Vec<Span<'a>> {

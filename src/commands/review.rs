@@ -1,0 +1,109 @@
+//! `countersign [review]`: open the review screen on a commit or range.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::config::{config_dir, Config};
+use crate::error::UserError;
+use crate::git::{self, range};
+use crate::load::{self, Analysis};
+use crate::model::{Review, Verdict};
+use crate::session::{Session, Store};
+use crate::ui::{self, app::App, keymap::Keymap, theme::Theme};
+
+pub struct Options {
+    pub rev: Option<String>,
+    pub all: bool,
+    pub theme: Option<String>,
+}
+
+pub fn run(opts: &Options) -> Result<i32> {
+    let repo = git::open()?;
+    let config = Config::load()?;
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let theme_name = opts
+        .theme
+        .clone()
+        .or(config.theme.clone())
+        .unwrap_or_else(|| "dark".to_string());
+    let theme = Theme::load(
+        &theme_name,
+        config_dir().map(|d| d.join("themes")).as_deref(),
+        color,
+    )?;
+    let keymap = Keymap::layered(&config.keys).with_context(|| {
+        format!(
+            "invalid [keys] in {}",
+            config_dir()
+                .map(|d| d.join("config.toml").display().to_string())
+                .unwrap_or_default()
+        )
+    })?;
+    let range = range::resolve(&repo, opts.rev.as_deref())?;
+    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
+    let analysis = Arc::new(Analysis::new(&policy, opts.all)?);
+    let mut commits = load::select_commits(&repo.git, &range, &analysis)?;
+    if commits.is_empty() {
+        return Err(UserError::new(format!(
+            "nothing to review in {}: no AI-assisted commits that are not countersigned yet",
+            range.spec
+        ))
+        .hint("name a commit to review it anyway, e.g. `countersign review HEAD`, or use --all")
+        .into());
+    }
+    let oids: Vec<git2::Oid> = commits
+        .iter()
+        .filter_map(|c| git2::Oid::from_str(&c.id).ok())
+        .collect();
+    let first = commits.remove(0);
+    commits.insert(0, load::first_frame_commit(&repo.git, &analysis, first)?);
+    let review = Review {
+        range: range.spec.clone(),
+        commits,
+    };
+    let position_key = oids.last().map(|o| o.to_string()).unwrap_or_default();
+    let store = Store::for_repo(&repo.key())?;
+    let session = store.load()?;
+    let app = App::new(review, session, keymap, position_key);
+    let loader = load::spawn(repo.git_dir(), oids, analysis);
+    let mut host = ReviewHost;
+    let app = ui::run(
+        app,
+        ui::RunOptions {
+            theme,
+            loader: Some(loader),
+            store,
+            workdir: repo.workdir().map(|p| p.to_path_buf()),
+        },
+        &mut host,
+    )?;
+    let p = app.progress();
+    eprintln!(
+        "countersign: {}/{} decided ({} approved, {} rejected, {} need work); saved.",
+        p.decided, p.total, p.approved, p.rejected, p.needs_work
+    );
+    Ok(crate::error::exit::OK)
+}
+
+/// The review screen's link to git for signing and exporting.
+struct ReviewHost;
+
+impl ui::Host for ReviewHost {
+    fn sign(&mut self, _review: &Review, _session: &Session) -> Result<String> {
+        anyhow::bail!("signing is not available in this build yet; your decisions are saved")
+    }
+
+    fn export(&mut self, review: &Review, session: &Session) -> Result<String> {
+        let rejected = review
+            .reviewable()
+            .filter(|(_, h)| {
+                matches!(
+                    session.verdict(&h.id),
+                    Some(Verdict::Rejected) | Some(Verdict::NeedsWork)
+                )
+            })
+            .count();
+        anyhow::bail!("export is not available in this build yet ({rejected} hunks to report); your decisions are saved")
+    }
+}

@@ -1,0 +1,86 @@
+//! The whole review flow in a real pseudo-terminal: decide every hunk, quit, get killed with
+//! SIGKILL mid-review, reopen, and find every decision again.
+
+mod common;
+
+use common::pty::Session;
+use common::Fixture;
+
+fn fixture() -> Fixture {
+    let fx = Fixture::new();
+    fx.write(
+        "app.py",
+        "def f():\n    return 1\n\n\n\n\n\n\n\n\ndef g():\n    return 2\n",
+    )
+    .write("deploy.sh", "echo deploy\n");
+    fx.commit("base");
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write(
+        "app.py",
+        "def f():\n    return 10\n\n\n\n\n\n\n\n\ndef g():\n    return 20\n",
+    )
+    .write("deploy.sh", "echo deploy --force\n");
+    fx.commit_ai("Tune return values");
+    fx
+}
+
+fn open(fx: &Fixture) -> Session {
+    Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (100, 30))
+}
+
+#[test]
+fn decisions_survive_quit_and_sigkill() {
+    let fx = fixture();
+
+    // First run: decide every hunk with the default keys, then quit.
+    let mut s = open(&fx);
+    s.wait_for("0/3 decided");
+    s.key_then("a", "1/3 decided");
+    s.key_then("r", "2/3 decided");
+    s.key_then("x", "3/3 decided");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+    let raw = String::from_utf8_lossy(&s.raw.lock().unwrap()).to_string();
+    assert!(
+        raw.contains("\u{1b}[?1049l"),
+        "the alternate screen is left on quit"
+    );
+
+    // Second run: everything is there; comment on a hunk, then die without warning.
+    let mut s = open(&fx);
+    let screen = s.wait_for("3/3 decided");
+    assert!(
+        screen.contains('✓') && screen.contains('✗') && screen.contains('!'),
+        "{screen}"
+    );
+    s.keys("g");
+    s.key_then("c", "comment");
+    s.keys("why force?");
+    s.key_then("\u{1b}", "comment saved");
+    s.kill9();
+
+    // Third run: the comment made just before the kill is there, and nothing else was lost.
+    let mut s = open(&fx);
+    let screen = s.wait_for("3/3 decided");
+    assert!(
+        screen.contains('✎'),
+        "the comment survives SIGKILL:\n{screen}"
+    );
+    s.key_then("c", "why force?");
+    s.keys("\u{1b}");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+#[test]
+fn resize_and_help_and_side_by_side() {
+    let fx = fixture();
+    let mut s = open(&fx);
+    s.wait_for("0/3 decided");
+    s.key_then("?", "keys · Esc closes");
+    s.keys("\u{1b}");
+    s.wait_until(|sc| !sc.contains("keys · Esc closes"), "help closed");
+    s.key_then("s", "│");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+}

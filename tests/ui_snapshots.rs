@@ -1,0 +1,342 @@
+//! Screen snapshots through ratatui's TestBackend, and key sequences driving the app state.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use countersign::model::{
+    ChangeKind, Commit, Evidence, EvidenceSource, FileChange, Finding, Hunk, Line, LineKind,
+    Origin, Person, Review, Severity, Verdict,
+};
+use countersign::session::Session;
+use countersign::ui::app::App;
+use countersign::ui::highlight::Highlighter;
+use countersign::ui::keymap::Keymap;
+use countersign::ui::theme::Theme;
+use countersign::ui::update::{handle_key, Effect};
+use countersign::ui::view::{self, ViewCtx};
+
+fn line(kind: LineKind, old: Option<u32>, new: Option<u32>, text: &str) -> Line {
+    Line::new(kind, old, new, text.as_bytes())
+}
+
+fn hunk(path: &str, old: (u32, u32), new: (u32, u32), header: &str, lines: Vec<Line>) -> Hunk {
+    let mut h = Hunk::new(path, old, new, header, lines);
+    h.origin = Origin::Ai;
+    h
+}
+
+fn file(path: &str, change: ChangeKind, hunks: Vec<Hunk>) -> FileChange {
+    let mut f = FileChange::new(Some(path.into()), Some(path.into()), change);
+    f.added = hunks.iter().map(|h| h.added()).sum();
+    f.removed = hunks.iter().map(|h| h.removed()).sum();
+    f.hunks = hunks;
+    f.loaded = true;
+    f
+}
+
+fn sample_review() -> Review {
+    use LineKind::*;
+    let retry = hunk(
+        "src/client.py",
+        (10, 5),
+        (10, 5),
+        "def fetch(url):",
+        vec![
+            line(
+                Context,
+                Some(10),
+                Some(10),
+                "    session = requests.Session()",
+            ),
+            line(Removed, Some(11), None, "    timeout = 5"),
+            line(Removed, Some(12), None, "    retries = 2"),
+            line(Added, None, Some(11), "    timeout = 30"),
+            line(Added, None, Some(12), "    retries = 5"),
+            line(
+                Context,
+                Some(13),
+                Some(13),
+                "    return session.get(url, timeout=timeout)",
+            ),
+        ],
+    );
+    let mut verify = hunk(
+        "src/client.py",
+        (40, 3),
+        (40, 3),
+        "def post(url, body):",
+        vec![
+            line(Context, Some(40), Some(40), "    resp = session.post("),
+            line(Removed, Some(41), None, "        url, json=body)"),
+            line(
+                Added,
+                None,
+                Some(41),
+                "        url, json=body, verify=False)",
+            ),
+            line(Context, Some(42), Some(42), "    return resp"),
+        ],
+    );
+    verify.findings.push(Finding {
+        rule: "security.tls-verify-off".into(),
+        severity: Severity::High,
+        category: "security".into(),
+        line_index: Some(2),
+        line_no: Some(41),
+        column: None,
+        message: "TLS certificate verification is turned off.".into(),
+    });
+    let mut drop = hunk(
+        "db/migrate.sql",
+        (0, 0),
+        (1, 2),
+        "",
+        vec![
+            line(Added, None, Some(1), "BEGIN;"),
+            line(Added, None, Some(2), "DELETE FROM sessions;"),
+        ],
+    );
+    drop.findings.push(Finding {
+        rule: "destructive.sql-delete-without-where".into(),
+        severity: Severity::Critical,
+        category: "destructive".into(),
+        line_index: Some(1),
+        line_no: Some(2),
+        column: None,
+        message: "DELETE without WHERE removes every row of the table.".into(),
+    });
+    let mut sql = file("db/migrate.sql", ChangeKind::Added, vec![drop]);
+    sql.old_path = None;
+    let commit = Commit {
+        id: "1124a17d66aa3bb8c9d0e1f2a3b4c5d6e7f80912".into(),
+        summary: "Fix flaky timeouts in the payments client".into(),
+        author: Person {
+            name: "Sam Okafor".into(),
+            email: "sam@example.com".into(),
+            time: 0,
+        },
+        evidence: vec![Evidence {
+            source: EvidenceSource::Trailer,
+            agent: Some("Claude Code".into()),
+            model: None,
+            detail: "Co-Authored-By: Claude <noreply@anthropic.com>".into(),
+        }],
+        files: vec![
+            file("src/client.py", ChangeKind::Modified, vec![retry, verify]),
+            sql,
+        ],
+        complete: true,
+        ..Commit::default()
+    };
+    Review {
+        range: "main..HEAD".into(),
+        commits: vec![commit],
+    }
+}
+
+fn app_for(review: Review) -> App {
+    App::new(review, Session::default(), Keymap::builtin(), "tip".into())
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let theme = Theme::load("dark", None, false).unwrap();
+    let hl = Highlighter::off();
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    view::ensure_visible(app, ratatui::layout::Rect::new(0, 0, w, h));
+    term.draw(|f| {
+        view::draw(
+            f,
+            app,
+            &ViewCtx {
+                theme: &theme,
+                highlight: &hl,
+            },
+        )
+    })
+    .unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut row = String::new();
+        for x in 0..w {
+            row.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(row.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn key(app: &mut App, c: char) -> Vec<Effect> {
+    handle_key(
+        app,
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+        100,
+    )
+}
+
+fn special(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    handle_key(app, KeyEvent::new(code, KeyModifiers::NONE), 100)
+}
+
+#[test]
+fn list_and_hunk_at_80x24() {
+    let mut app = app_for(sample_review());
+    insta::assert_snapshot!(render(&mut app, 80, 24));
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut app = app_for(sample_review());
+    key(&mut app, '?');
+    let screen = render(&mut app, 80, 30);
+    for a in countersign::ui::action::Action::ALL {
+        assert!(screen.contains(a.description()), "help lacks {a:?}");
+    }
+    insta::assert_snapshot!(screen);
+    special(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none(), "Esc closes the help");
+}
+
+#[test]
+fn comment_box() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 'c');
+    for c in "Why 30s?".chars() {
+        key(&mut app, c);
+    }
+    special(&mut app, KeyCode::Enter);
+    for c in "The SLA is 10s.".chars() {
+        key(&mut app, c);
+    }
+    insta::assert_snapshot!(render(&mut app, 80, 24));
+    let effects = special(&mut app, KeyCode::Esc);
+    assert_eq!(effects, vec![Effect::Save]);
+    let id = app.review.commits[0].files[0].hunks[0].id;
+    assert_eq!(
+        app.session.decision(&id).unwrap().comment,
+        "Why 30s?\nThe SLA is 10s."
+    );
+}
+
+#[test]
+fn side_by_side_view() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 's');
+    insta::assert_snapshot!(render(&mut app, 100, 20));
+}
+
+#[test]
+fn escape_sequences_and_bidi_are_shown_not_obeyed() {
+    use LineKind::*;
+    let evil = hunk(
+        "src/evil.js",
+        (1, 1),
+        (1, 3),
+        "",
+        vec![
+            line(Removed, Some(1), None, "let ok = true;"),
+            line(
+                Added,
+                None,
+                Some(1),
+                "let ok = true;\u{1b}[2J\u{1b}]0;owned\u{7}",
+            ),
+            line(
+                Added,
+                None,
+                Some(2),
+                "if (role === \"user\u{202e} \u{2066}// admin\u{2069} \u{2066}\") {",
+            ),
+            line(Added, None, Some(3), "const key\u{200b} = 1;\r"),
+        ],
+    );
+    let mut review = sample_review();
+    review.commits[0].files = vec![file("src/evil.js", ChangeKind::Modified, vec![evil])];
+    let mut app = app_for(review);
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        !screen.chars().any(|c| c.is_control() && c != '\n'),
+        "{screen:?}"
+    );
+    assert!(screen.contains("␛[2J"));
+    assert!(screen.contains("<U+202E>"));
+    assert!(screen.contains("<U+200B>"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let mut app = app_for(sample_review());
+    let screen = render(&mut app, 40, 10);
+    assert!(screen.contains("Terminal too small"), "{screen}");
+}
+
+#[test]
+fn deciding_moves_to_the_next_undecided_hunk() {
+    let mut app = app_for(sample_review());
+    assert_eq!(app.pos, 0);
+    assert_eq!(key(&mut app, 'a'), vec![Effect::Save]);
+    assert_eq!(app.pos, 1);
+    key(&mut app, 'a');
+    assert_eq!(app.pos, 2);
+    // The third hunk is critical: approving it asks first, and only `y` approves.
+    assert!(key(&mut app, 'a').is_empty());
+    assert!(app.overlay.is_some());
+    key(&mut app, 'n');
+    let critical = app.review.commits[0].files[1].hunks[0].id;
+    assert_eq!(
+        app.session.verdict(&critical),
+        None,
+        "any other key cancels"
+    );
+    key(&mut app, 'a');
+    assert_eq!(key(&mut app, 'y'), vec![Effect::Save]);
+    assert_eq!(app.session.verdict(&critical), Some(Verdict::Approved));
+    assert_eq!(app.progress().decided, 3);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("3/3 decided"), "{screen}");
+    // Undo takes back the last decision and goes to its hunk.
+    key(&mut app, 'u');
+    assert_eq!(app.progress().decided, 2);
+    assert_eq!(app.pos, 2);
+}
+
+#[test]
+fn triage_order_puts_the_riskiest_first() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 't');
+    let first = app.review.hunk(app.nav[0]).unwrap();
+    assert_eq!(first.risk(), Some(Severity::Critical));
+    let second = app.review.hunk(app.nav[1]).unwrap();
+    assert_eq!(second.risk(), Some(Severity::High));
+    insta::assert_snapshot!(render(&mut app, 80, 24));
+}
+
+#[test]
+fn search_finds_lines_across_hunks() {
+    let mut app = app_for(sample_review());
+    key(&mut app, '/');
+    for c in "verify".chars() {
+        key(&mut app, c);
+    }
+    special(&mut app, KeyCode::Enter);
+    assert_eq!(app.pos, 1);
+    assert_eq!(app.line, 2);
+}
+
+#[test]
+fn sign_refuses_until_everything_is_approved() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 'S');
+    assert!(app.notice.as_ref().unwrap().text.contains("undecided"));
+    key(&mut app, 'r');
+    key(&mut app, 'S');
+    assert_eq!(
+        app.overlay,
+        Some(countersign::ui::app::Overlay::Confirm(
+            countersign::ui::app::Confirm::Export
+        ))
+    );
+}
