@@ -67,7 +67,7 @@ fn decisions_survive_quit_and_sigkill() {
         "the comment survives SIGKILL:\n{screen}"
     );
     s.key_then("c", "why force?");
-    s.keys("\u{1b}");
+    s.key_then("\u{1b}", "comment saved");
     s.keys("q");
     assert_eq!(s.wait_exit(), 0);
 }

@@ -340,3 +340,19 @@ fn sign_refuses_until_everything_is_approved() {
         ))
     );
 }
+
+#[test]
+fn esc_then_a_key_in_one_burst_is_esc_then_the_key() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 'c');
+    key(&mut app, 'x');
+    // What a terminal delivers for Esc followed at once by `q`: Alt+q.
+    let effects = handle_key(
+        &mut app,
+        KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT),
+        100,
+    );
+    assert_eq!(effects, vec![Effect::Save, Effect::Quit]);
+    let id = app.review.commits[0].files[0].hunks[0].id;
+    assert_eq!(app.session.decision(&id).unwrap().comment, "x");
+}

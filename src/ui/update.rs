@@ -28,6 +28,19 @@ pub enum Effect {
 
 /// Handles one key press in whatever mode the screen is in.
 pub fn handle_key(app: &mut App, key: KeyEvent, now: i64) -> Vec<Effect> {
+    // A terminal sends Esc followed quickly by a key as one sequence, which reads as Alt+key:
+    // it is the Esc the reviewer typed, then the key.
+    if key.modifiers.contains(KeyModifiers::ALT) {
+        if let KeyCode::Char(_) = key.code {
+            let mut effects = handle_key(app, KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE), now);
+            if effects.contains(&Effect::Quit) {
+                return effects;
+            }
+            let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
+            effects.extend(handle_key(app, plain, now));
+            return effects;
+        }
+    }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('z') {
         return vec![Effect::Suspend];
