@@ -96,7 +96,12 @@ pub fn check_commit(
     let current = content_digest(commit)?;
     for problem in &approvals.problems {
         let reviewer = problem.reviewer.as_deref();
-        out.push(names::TRAILERS, reviewer, Status::Failed, problem.message.clone());
+        out.push(
+            names::TRAILERS,
+            reviewer,
+            Status::Failed,
+            problem.message.clone(),
+        );
     }
     if approvals.sets.is_empty() && approvals.problems.is_empty() {
         out.push(
@@ -111,7 +116,9 @@ pub fn check_commit(
     for set in &approvals.sets {
         let before = out.checks.len();
         let signer = check_set(&mut out, commit, &current, set, policy, records, verify);
-        let all_passed = out.checks[before..].iter().all(|c| c.status != Status::Failed);
+        let all_passed = out.checks[before..]
+            .iter()
+            .all(|c| c.status != Status::Failed);
         if let (true, Some((principal, key))) = (all_passed, signer) {
             // Distinct people with distinct keys: one key listed under two names, or one
             // approval pasted twice, counts once.
@@ -162,7 +169,10 @@ fn check_set(
             names::SIGNATURE,
             who,
             Status::Passed,
-            format!("valid {} signature over the approval", set.signature.scheme.as_str()),
+            format!(
+                "valid {} signature over the approval",
+                set.signature.scheme.as_str()
+            ),
         ),
         Err(reason) => out.push(names::SIGNATURE, who, Status::Failed, reason.clone()),
     }
@@ -211,26 +221,48 @@ fn check_set(
         names::HUNKS_APPROVED,
         who,
         status(set.hunks.all_approved()),
-        format!("{} of {} hunks approved", set.hunks.approved, set.hunks.total),
+        format!(
+            "{} of {} hunks approved",
+            set.hunks.approved, set.hunks.total
+        ),
     );
     let author = &commit.author.email;
     let is_author = set.reviewer.email.eq_ignore_ascii_case(author)
-        || signer.as_ref().is_some_and(|(p, _)| p.eq_ignore_ascii_case(author));
+        || signer
+            .as_ref()
+            .is_some_and(|(p, _)| p.eq_ignore_ascii_case(author));
     let (self_status, self_reason) = match (policy.forbid_self_approval, is_author) {
-        (false, _) => (Status::Skipped, "the policy allows self-approval".to_string()),
-        (true, false) => (Status::Passed, format!("the signer is not the author ({author})")),
+        (false, _) => (
+            Status::Skipped,
+            "the policy allows self-approval".to_string(),
+        ),
+        (true, false) => (
+            Status::Passed,
+            format!("the signer is not the author ({author})"),
+        ),
         (true, true) => (
             Status::Failed,
-            format!("the signer is the commit's author ({author}); the policy forbids self-approval"),
+            format!(
+                "the signer is the commit's author ({author}); the policy forbids self-approval"
+            ),
         ),
     };
     out.push(names::SELF_APPROVAL, who, self_status, self_reason);
     let (rec_status, rec_reason) = if records.is_empty() {
-        (Status::Skipped, "no review record found (refs/notes/countersign not fetched?)".into())
+        (
+            Status::Skipped,
+            "no review record found (refs/notes/countersign not fetched?)".into(),
+        )
     } else if records.iter().any(|r| r.digest() == set.record) {
-        (Status::Passed, format!("review record {} matches", set.record))
+        (
+            Status::Passed,
+            format!("review record {} matches", set.record),
+        )
     } else {
-        (Status::Failed, format!("no review record matches the signed digest {}", set.record))
+        (
+            Status::Failed,
+            format!("no review record matches the signed digest {}", set.record),
+        )
     };
     out.push(names::REVIEW_RECORD, who, rec_status, rec_reason);
     signer
@@ -238,7 +270,12 @@ fn check_set(
 
 /// Path rules: a rule whose glob matches a changed path (old or new) needs its own number of
 /// distinct signers. Globs match whole paths; `*` stays within a directory, `**` crosses.
-fn check_paths(out: &mut CommitCheck, commit: &Commit, policy: &Approval, have: usize) -> Result<()> {
+fn check_paths(
+    out: &mut CommitCheck,
+    commit: &Commit,
+    policy: &Approval,
+    have: usize,
+) -> Result<()> {
     for rule in &policy.paths {
         let glob = GlobBuilder::new(&rule.glob)
             .literal_separator(true)

@@ -65,7 +65,9 @@ fn parse_lower_hex(hex: &str) -> Option<[u8; 32]> {
 
 /// Lowercase hex only, as git prints object ids.
 pub fn is_lower_hex(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The digest of the change a commit makes (against its first parent), as reviewed.
@@ -82,7 +84,9 @@ pub fn content_digest(commit: &Commit) -> Result<Sha256Digest> {
             );
         }
     }
-    Ok(Sha256Digest(Sha256::digest(content_stream(&commit.files)).into()))
+    Ok(Sha256Digest(
+        Sha256::digest(content_stream(&commit.files)).into(),
+    ))
 }
 
 /// The exact byte stream that is hashed, exposed for the format's documentation and tests.
@@ -90,8 +94,14 @@ pub fn content_stream(files: &[FileChange]) -> Vec<u8> {
     let mut order: Vec<&FileChange> = files.iter().collect();
     // Path order by bytes, so the digest doesn't depend on the order the loader produced.
     order.sort_by(|a, b| {
-        (a.path().as_bytes(), a.old_path.as_deref().map(str::as_bytes))
-            .cmp(&(b.path().as_bytes(), b.old_path.as_deref().map(str::as_bytes)))
+        (
+            a.path().as_bytes(),
+            a.old_path.as_deref().map(str::as_bytes),
+        )
+            .cmp(&(
+                b.path().as_bytes(),
+                b.old_path.as_deref().map(str::as_bytes),
+            ))
     });
     let mut out = Vec::new();
     out.extend_from_slice(CONTENT_DOMAIN);
@@ -166,16 +176,32 @@ pub(crate) mod tests {
         let mut f = FileChange::new(Some(path.into()), Some(path.into()), ChangeKind::Modified);
         f.old_mode = 0o100644;
         f.new_mode = 0o100644;
-        let mut lines = vec![Line::new(LineKind::Context, Some(start), Some(start), b"ctx")];
+        let mut lines = vec![Line::new(
+            LineKind::Context,
+            Some(start),
+            Some(start),
+            b"ctx",
+        )];
         for (i, r) in removed.iter().enumerate() {
-            lines.push(Line::new(LineKind::Removed, Some(start + 1 + i as u32), None, r.as_bytes()));
+            lines.push(Line::new(
+                LineKind::Removed,
+                Some(start + 1 + i as u32),
+                None,
+                r.as_bytes(),
+            ));
         }
         for (i, a) in added.iter().enumerate() {
-            lines.push(Line::new(LineKind::Added, None, Some(start + 1 + i as u32), a.as_bytes()));
+            lines.push(Line::new(
+                LineKind::Added,
+                None,
+                Some(start + 1 + i as u32),
+                a.as_bytes(),
+            ));
         }
         let n = (removed.len() + 1) as u32;
         let m = (added.len() + 1) as u32;
-        f.hunks.push(Hunk::new(path, (start, n), (start, m), "", lines));
+        f.hunks
+            .push(Hunk::new(path, (start, n), (start, m), "", lines));
         f.loaded = true;
         f
     }
@@ -206,8 +232,14 @@ pub(crate) mod tests {
     #[test]
     fn whitespace_and_newline_flags_count() {
         let a = digest(vec![text_file("a.py", 1, &["x = 1"], &["x = 2"])]);
-        assert_ne!(a, digest(vec![text_file("a.py", 1, &["x = 1"], &[" x = 2"])]));
-        assert_ne!(a, digest(vec![text_file("a.py", 1, &["x = 1"], &["x = 2 "])]));
+        assert_ne!(
+            a,
+            digest(vec![text_file("a.py", 1, &["x = 1"], &[" x = 2"])])
+        );
+        assert_ne!(
+            a,
+            digest(vec![text_file("a.py", 1, &["x = 1"], &["x = 2 "])])
+        );
         let mut f = text_file("a.py", 1, &["x = 1"], &["x = 2"]);
         f.hunks[0].lines[2].missing_newline = true;
         assert_ne!(a, digest(vec![f]));
@@ -238,7 +270,11 @@ pub(crate) mod tests {
 
     #[test]
     fn binary_files_count_by_blob_id() {
-        let mut bin = FileChange::new(Some("x.png".into()), Some("x.png".into()), ChangeKind::Modified);
+        let mut bin = FileChange::new(
+            Some("x.png".into()),
+            Some("x.png".into()),
+            ChangeKind::Modified,
+        );
         bin.kind = FileKind::Binary;
         bin.old_id = "1".repeat(40);
         bin.new_id = "2".repeat(40);
@@ -260,6 +296,9 @@ pub(crate) mod tests {
         let d = Sha256Digest::of(b"x");
         assert_eq!(Sha256Digest::parse(&d.to_string()), Some(d));
         assert_eq!(Sha256Digest::parse(&d.to_string().to_uppercase()), None);
-        assert_eq!(Sha256Digest::parse(&format!("sha256:{}", &d.to_hex()[1..])), None);
+        assert_eq!(
+            Sha256Digest::parse(&format!("sha256:{}", &d.to_hex()[1..])),
+            None
+        );
     }
 }

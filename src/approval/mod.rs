@@ -22,6 +22,8 @@ pub mod trailer_block;
 pub mod verify_sig;
 
 #[cfg(test)]
+mod check_tests;
+#[cfg(test)]
 mod trailer_tests;
 
 pub use digest::{content_digest, Sha256Digest};

@@ -7,8 +7,9 @@ use std::fmt;
 
 use anyhow::{anyhow, bail, Result};
 
-use super::digest::{is_lower_hex, Sha256Digest};
-use super::record::HunkCounts;
+use super::digest::{content_digest, is_lower_hex, Sha256Digest};
+use super::record::{HunkCounts, ReviewRecord};
+use crate::model::Commit;
 use crate::timefmt;
 
 /// The first line of every v1 payload.
@@ -102,6 +103,46 @@ pub struct Payload {
 }
 
 impl Payload {
+    /// The payload for signing a finished review of `commit`: reviewer and time come from the
+    /// record. Refuses when a hunk that needed a decision is not approved (only a complete
+    /// approval can be signed) or when the commit no longer has the content the record saw.
+    pub fn for_commit(commit: &Commit, record: &ReviewRecord) -> Result<Payload> {
+        let hunks = record.counts();
+        if !hunks.all_approved() {
+            bail!(
+                "{} of {} hunks approved: every AI-touched hunk must be approved before signing",
+                hunks.approved,
+                hunks.total
+            );
+        }
+        let content = content_digest(commit)?;
+        if content.to_string() != record.content_digest {
+            bail!(
+                "commit {} changed since it was reviewed (content digest {content}, reviewed {})",
+                commit.short_id(),
+                record.content_digest
+            );
+        }
+        let reviewer = Identity::parse(&record.reviewer)
+            .ok_or_else(|| anyhow!("reviewer '{}' is not 'Name <email>'", record.reviewer))?;
+        let time = timefmt::parse_rfc3339(&record.time)
+            .ok_or_else(|| anyhow!("bad review time '{}'", record.time))?;
+        let object_format = ObjectFormat::of_id(&commit.tree_id)
+            .ok_or_else(|| anyhow!("'{}' is not a tree id", commit.tree_id))?;
+        let payload = Payload {
+            reviewer,
+            time,
+            hunks,
+            content,
+            object_format,
+            tree: commit.tree_id.clone(),
+            parent_trees: commit.parent_tree_ids.clone(),
+            record: record.digest(),
+        };
+        payload.validate()?;
+        Ok(payload)
+    }
+
     /// The exact bytes that are signed: `key SP value LF` lines in a fixed order.
     pub fn to_canonical(&self) -> String {
         let mut s = String::new();
@@ -109,7 +150,10 @@ impl Payload {
         s.push('\n');
         s.push_str(&format!("reviewer {}\n", self.reviewer));
         s.push_str(&format!("time {}\n", timefmt::rfc3339(self.time)));
-        s.push_str(&format!("hunks {}/{}\n", self.hunks.approved, self.hunks.total));
+        s.push_str(&format!(
+            "hunks {}/{}\n",
+            self.hunks.approved, self.hunks.total
+        ));
         s.push_str(&format!("content {}\n", self.content));
         s.push_str(&format!("object-format {}\n", self.object_format.as_str()));
         s.push_str(&format!("tree {}\n", self.tree));
@@ -125,10 +169,7 @@ impl Payload {
     pub fn validate(&self) -> Result<()> {
         for id in std::iter::once(&self.tree).chain(&self.parent_trees) {
             if ObjectFormat::of_id(id) != Some(self.object_format) {
-                bail!(
-                    "'{id}' is not a {} object id",
-                    self.object_format.as_str()
-                );
+                bail!("'{id}' is not a {} object id", self.object_format.as_str());
             }
         }
         if self.hunks.approved > self.hunks.total {
@@ -167,13 +208,12 @@ impl Payload {
         let hunks = field("hunks")?;
         let hunks = parse_counts(hunks).ok_or_else(|| anyhow!("bad hunk counts '{hunks}'"))?;
         let content = field("content")?;
-        let content =
-            Sha256Digest::parse(content).ok_or_else(|| anyhow!("bad content digest '{content}'"))?;
+        let content = Sha256Digest::parse(content)
+            .ok_or_else(|| anyhow!("bad content digest '{content}'"))?;
         let format = field("object-format")?;
         let object_format =
             ObjectFormat::parse(format).ok_or_else(|| anyhow!("bad object format '{format}'"))?;
         let tree = field("tree")?.to_string();
-        drop(field);
         let rest: Vec<&str> = lines.collect();
         let (record_line, parent_lines) = rest
             .split_last()
@@ -273,7 +313,10 @@ pub(crate) mod tests {
             text.trim_end().to_string(),
             format!("{text}extra 1\n"),
             text.replace("object-format sha1", "object-format sha256"),
-            text.replace("time 2026-11-21T21:00:00Z", "time 2026-11-21T21:00:00+00:00"),
+            text.replace(
+                "time 2026-11-21T21:00:00Z",
+                "time 2026-11-21T21:00:00+00:00",
+            ),
             text.replace("tree 1111", "tree 111A"),
         ];
         for b in bad {
@@ -282,9 +325,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn for_commit_refuses_partial_reviews() {
+        use crate::approval::digest::tests::{commit_with, text_file};
+        use crate::model::{Decision, Verdict};
+        let c = commit_with(vec![
+            text_file("a", 1, &[], &["x"]),
+            text_file("b", 1, &[], &["y"]),
+        ]);
+        let second = c.files[1].hunks[0].id;
+        let decide = |v: Verdict| {
+            ReviewRecord::from_commit(&c, "Jane <j@x>", 0, move |h| {
+                let verdict = if h.id == second { v } else { Verdict::Approved };
+                Some(Decision {
+                    verdict: Some(verdict),
+                    ..Decision::default()
+                })
+            })
+            .unwrap()
+        };
+        let err = Payload::for_commit(&c, &decide(Verdict::NeedsWork)).unwrap_err();
+        assert!(err.to_string().contains("1 of 2 hunks approved"), "{err}");
+        let record = decide(Verdict::Approved);
+        let p = Payload::for_commit(&c, &record).unwrap();
+        assert_eq!(p.record, record.digest());
+        let mut changed = c.clone();
+        changed.files[0].hunks[0].lines[1].bytes = b"z".as_slice().into();
+        assert!(Payload::for_commit(&changed, &record).is_err());
+    }
+
+    #[test]
     fn identities_are_strict() {
         assert!(Identity::parse("Jane <j@x>").is_some());
-        for bad in ["Jane", "<j@x>", "Jane <j x>", "Jane <j@x> ", "Ja<ne <j@x>", "Jane\n <j@x>"] {
+        for bad in [
+            "Jane",
+            "<j@x>",
+            "Jane <j x>",
+            "Jane <j@x> ",
+            "Ja<ne <j@x>",
+            "Jane\n <j@x>",
+        ] {
             assert!(Identity::parse(bad).is_none(), "{bad}");
         }
     }

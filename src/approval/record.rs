@@ -198,7 +198,13 @@ mod tests {
         let pretty = serde_json::to_string_pretty(&r).unwrap();
         let back = ReviewRecord::from_json(&format!("{pretty}\n")).unwrap();
         assert_eq!(back.digest(), r.digest());
-        assert_eq!(r.counts(), HunkCounts { approved: 1, total: 1 });
+        assert_eq!(
+            r.counts(),
+            HunkCounts {
+                approved: 1,
+                total: 1
+            }
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::fmt;
 
 use anyhow::{anyhow, bail, Context, Result};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use sha2::Digest as _;
 use base64::Engine as _;
+use sha2::Digest as _;
 
 /// The namespace every countersign SSH signature is made in, so that an approval can't be
 /// replayed as a commit (`git`) or file (`file`) signature, nor the other way round.
@@ -41,7 +41,12 @@ pub struct Signature {
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Signature({}, {} bytes)", self.scheme.as_str(), self.blob.len())
+        write!(
+            f,
+            "Signature({}, {} bytes)",
+            self.scheme.as_str(),
+            self.blob.len()
+        )
     }
 }
 
@@ -128,14 +133,19 @@ impl Signature {
         if version != 1 {
             bail!("unsupported SSH signature version {version}");
         }
-        let key = r.string().ok_or_else(|| anyhow!("truncated SSH signature"))?;
-        let namespace = r.string().ok_or_else(|| anyhow!("truncated SSH signature"))?;
+        let key = r
+            .string()
+            .ok_or_else(|| anyhow!("truncated SSH signature"))?;
+        let namespace = r
+            .string()
+            .ok_or_else(|| anyhow!("truncated SSH signature"))?;
         let key_type = Reader(key)
             .string()
             .ok_or_else(|| anyhow!("malformed public key in SSH signature"))?;
         for _ in 0..3 {
             // reserved, hash algorithm, signature
-            r.string().ok_or_else(|| anyhow!("truncated SSH signature"))?;
+            r.string()
+                .ok_or_else(|| anyhow!("truncated SSH signature"))?;
         }
         if !r.0.is_empty() {
             bail!("trailing bytes after the SSH signature");
@@ -258,7 +268,10 @@ pub(crate) mod tests {
         assert!(Signature::parse_value("x509 AAAA").is_err());
         assert!(Signature::parse_value("ssh").is_err());
         let not_sshsig = format!("ssh {}", STANDARD.encode(b"hello world!"));
-        assert!(Signature::parse_value(&not_sshsig).unwrap_err().to_string().contains("magic"));
+        assert!(Signature::parse_value(&not_sshsig)
+            .unwrap_err()
+            .to_string()
+            .contains("magic"));
     }
 
     #[test]

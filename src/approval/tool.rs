@@ -53,8 +53,7 @@ pub fn last_line(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes)
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("[GNUPG:]"))
-        .last()
+        .rfind(|l| !l.is_empty() && !l.starts_with("[GNUPG:]"))
         .unwrap_or("no message")
         .to_string()
 }

@@ -104,7 +104,10 @@ impl ApprovalSet {
         // Fold before `tree=`, so the first line reads as DESIGN.md shows it.
         let approval = approval.replacen(" tree=", "\n tree=", 1);
         let mut out = format!("{KEY_BY}: {}\n{KEY_APPROVAL}: {approval}\n", self.reviewer);
-        out.push_str(&format!("{KEY_SIGNATURE}: {}\n", fold(&self.signature.to_value())));
+        out.push_str(&format!(
+            "{KEY_SIGNATURE}: {}\n",
+            fold(&self.signature.to_value())
+        ));
         if reviewed_by {
             out.push_str(&format!("{KEY_REVIEWED_BY}: {}\n", self.reviewer));
         }
@@ -113,8 +116,8 @@ impl ApprovalSet {
 
     /// Parses one set from its three trailer values (unfolded).
     pub fn parse(by: &str, approval: &str, signature: &str) -> Result<ApprovalSet> {
-        let reviewer = Identity::parse(by)
-            .ok_or_else(|| anyhow!("{KEY_BY} '{by}' is not 'Name <email>'"))?;
+        let reviewer =
+            Identity::parse(by).ok_or_else(|| anyhow!("{KEY_BY} '{by}' is not 'Name <email>'"))?;
         let signature =
             Signature::parse_value(signature).map_err(|e| anyhow!("{KEY_SIGNATURE}: {e}"))?;
         let a = parse_approval(approval).map_err(|e| anyhow!("{KEY_APPROVAL}: {e}"))?;
@@ -148,7 +151,10 @@ fn parse_approval(value: &str) -> Result<ApprovalSet> {
     let fields: Vec<&str> = value.split(' ').collect();
     let [version, time, hunks, content, tree, parents, record] = fields[..] else {
         if fields.first().is_some_and(|v| *v != "v1") {
-            bail!("unsupported version '{}' (this countersign reads v1)", fields[0]);
+            bail!(
+                "unsupported version '{}' (this countersign reads v1)",
+                fields[0]
+            );
         }
         bail!(
             "expected 7 fields 'v1 TIME hunks=A/T sha256:… tree=… parents=… record=…', found {}",
@@ -261,7 +267,11 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
                 ..Raw::default()
             });
         } else if is(KEY_APPROVAL) || is(KEY_SIGNATURE) {
-            let key = if is(KEY_APPROVAL) { KEY_APPROVAL } else { KEY_SIGNATURE };
+            let key = if is(KEY_APPROVAL) {
+                KEY_APPROVAL
+            } else {
+                KEY_SIGNATURE
+            };
             let Some(raw) = raws.last_mut() else {
                 out.problems.push(TrailerProblem {
                     reviewer: None,
@@ -269,7 +279,11 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
                 });
                 continue;
             };
-            let slot = if is(KEY_APPROVAL) { &mut raw.approval } else { &mut raw.signature };
+            let slot = if is(KEY_APPROVAL) {
+                &mut raw.approval
+            } else {
+                &mut raw.signature
+            };
             if slot.is_some() {
                 out.problems.push(TrailerProblem {
                     reviewer: raw.by.map(|b| b.value.clone()),
@@ -285,10 +299,17 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
         let Some(by) = raw.by else { continue };
         let reviewer = Some(by.value.clone());
         let (Some(approval), Some(signature)) = (raw.approval, raw.signature) else {
-            let missing = if raw.approval.is_none() { KEY_APPROVAL } else { KEY_SIGNATURE };
+            let missing = if raw.approval.is_none() {
+                KEY_APPROVAL
+            } else {
+                KEY_SIGNATURE
+            };
             out.problems.push(TrailerProblem {
                 reviewer,
-                message: format!("line {}: approval by {} has no {missing}", by.line, by.value),
+                message: format!(
+                    "line {}: approval by {} has no {missing}",
+                    by.line, by.value
+                ),
             });
             continue;
         };
@@ -309,7 +330,10 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
     let block_start = trailer_block::find_block(message).start;
     for (i, line) in message[..block_start].lines().enumerate() {
         let key = line.split(':').next().unwrap_or("").trim();
-        if [KEY_BY, KEY_APPROVAL, KEY_SIGNATURE].iter().any(|k| key.eq_ignore_ascii_case(k)) {
+        if [KEY_BY, KEY_APPROVAL, KEY_SIGNATURE]
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k))
+        {
             out.problems.push(TrailerProblem {
                 reviewer: None,
                 message: format!("line {}: {key} outside the trailer block is ignored", i + 1),

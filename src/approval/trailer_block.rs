@@ -115,8 +115,8 @@ pub fn find_block(msg: &str) -> BlockSpan {
                 continue;
             }
             non_trailers += continuations;
-            let found = (recognized && trailers * 3 >= non_trailers)
-                || (trailers > 0 && non_trailers == 0);
+            let found =
+                (recognized && trailers * 3 >= non_trailers) || (trailers > 0 && non_trailers == 0);
             return if found {
                 BlockSpan {
                     start: at + line.len(),

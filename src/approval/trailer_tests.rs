@@ -54,7 +54,10 @@ fn existing_trailers_and_text_are_kept_byte_for_byte() {
         );
         let parsed = parse_approvals(&msg);
         assert_eq!(parsed.sets.len(), 1, "{msg:?}: {:?}", parsed.problems);
-        let keys: Vec<String> = super::trailer_block::parse(&msg).into_iter().map(|t| t.key).collect();
+        let keys: Vec<String> = super::trailer_block::parse(&msg)
+            .into_iter()
+            .map(|t| t.key)
+            .collect();
         for existing in ["Signed-off-by", "Co-Authored-By"] {
             if original.contains(existing) {
                 assert!(keys.iter().any(|k| k == existing), "{msg:?}");
@@ -91,7 +94,9 @@ fn long_signatures_are_folded_and_unfolded() {
         .skip_while(|l| !l.starts_with("Countersign-Signature:"))
         .collect();
     assert_eq!(sig_lines[0], "Countersign-Signature: ssh");
-    assert!(sig_lines[1..].iter().all(|l| l.starts_with(' ') && l.len() <= 77));
+    assert!(sig_lines[1..]
+        .iter()
+        .all(|l| l.starts_with(' ') && l.len() <= 77));
     let msg = append_approval("S\n", &long, false).unwrap();
     assert_eq!(parse_approvals(&msg).sets, vec![long]);
 }
@@ -99,15 +104,30 @@ fn long_signatures_are_folded_and_unfolded() {
 #[test]
 fn problems_are_reported_not_guessed() {
     let good = set().to_trailers(false);
-    let sig_line = good.lines().find(|l| l.starts_with("Countersign-Signature")).unwrap();
+    let sig_line = good
+        .lines()
+        .find(|l| l.starts_with("Countersign-Signature"))
+        .unwrap();
     let approval_end = good.find("Countersign-Signature").unwrap();
     let cases = [
         // missing signature
-        (good[..approval_end].to_string(), "has no Countersign-Signature"),
+        (
+            good[..approval_end].to_string(),
+            "has no Countersign-Signature",
+        ),
         // duplicated signature in one set
-        (format!("{good}{sig_line}\n"), "duplicated Countersign-Signature"),
+        (
+            format!("{good}{sig_line}\n"),
+            "duplicated Countersign-Signature",
+        ),
         // orphan approval before any Countersigned-by
-        (format!("{}{good}", &good[good.find("Countersign-Approval").unwrap()..approval_end]), "without a Countersigned-by"),
+        (
+            format!(
+                "{}{good}",
+                &good[good.find("Countersign-Approval").unwrap()..approval_end]
+            ),
+            "without a Countersigned-by",
+        ),
         // garbled base64
         (good.replacen("ssh U1NI", "ssh U1N!", 1), "base64"),
         // a missing field in the approval
@@ -121,14 +141,23 @@ fn problems_are_reported_not_guessed() {
         let msg = format!("Subject\n\n{trailers}");
         let parsed = parse_approvals(&msg);
         let all: Vec<&str> = parsed.problems.iter().map(|p| p.message.as_str()).collect();
-        assert!(all.iter().any(|m| m.contains(expected)), "{expected}: {all:?}\n{msg}");
+        assert!(
+            all.iter().any(|m| m.contains(expected)),
+            "{expected}: {all:?}\n{msg}"
+        );
     }
 }
 
 #[test]
 fn trailers_outside_the_block_are_reported() {
-    let msg = format!("Subject\n\n{}\nMore prose after it.\n", set().to_trailers(false));
+    let msg = format!(
+        "Subject\n\n{}\nMore prose after it.\n",
+        set().to_trailers(false)
+    );
     let parsed = parse_approvals(&msg);
     assert!(parsed.sets.is_empty());
-    assert!(parsed.problems.iter().any(|p| p.message.contains("outside the trailer block")));
+    assert!(parsed
+        .problems
+        .iter()
+        .any(|p| p.message.contains("outside the trailer block")));
 }

@@ -135,7 +135,9 @@ impl SshVerifier {
         let time = format!("verify-time={}", ssh_time(check.time));
         let out = tool::run(
             &self.program,
-            &["-Y", "verify", "-f", &allowed, "-I", email, "-n", ns, "-s", &sig, "-O", &time],
+            &[
+                "-Y", "verify", "-f", &allowed, "-I", email, "-n", ns, "-s", &sig, "-O", &time,
+            ],
             &[],
             Input::Bytes(check.payload),
         )?;
@@ -207,7 +209,15 @@ impl GpgVerifier {
         let env = [("GNUPGHOME", self.gnupghome.as_path())];
         let out = tool::run(
             &self.program,
-            &["--batch", "--no-tty", "--status-fd", "1", "--verify", &sig, &data],
+            &[
+                "--batch",
+                "--no-tty",
+                "--status-fd",
+                "1",
+                "--verify",
+                &sig,
+                &data,
+            ],
             &env,
             Input::Null,
         )?;
@@ -244,7 +254,11 @@ impl GpgVerifier {
             )));
         };
         let fpr = valid.first().cloned().unwrap_or_default();
-        for (w, what) in [("EXPKEYSIG", "has expired"), ("REVKEYSIG", "is revoked"), ("EXPSIG", "signature has expired")] {
+        for (w, what) in [
+            ("EXPKEYSIG", "has expired"),
+            ("REVKEYSIG", "is revoked"),
+            ("EXPSIG", "signature has expired"),
+        ] {
             if word(w).is_some() {
                 return Ok(SignatureReport {
                     valid: Ok(()),
@@ -260,7 +274,10 @@ impl GpgVerifier {
                 key: fpr,
             })
         } else {
-            Err(format!("key {fpr} belongs to {}, not to {email}", emails.join(", ")))
+            Err(format!(
+                "key {fpr} belongs to {}, not to {email}",
+                emails.join(", ")
+            ))
         };
         Ok(SignatureReport {
             valid: Ok(()),

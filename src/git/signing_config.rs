@@ -43,9 +43,11 @@ mod tests {
         let path = dir.path().join(".git/config");
         let mut cfg = git2::Config::open(&path).unwrap();
         cfg.set_str("gpg.format", "ssh").unwrap();
-        cfg.set_str("user.signingKey", "~/.ssh/id_ed25519.pub").unwrap();
+        cfg.set_str("user.signingKey", "~/.ssh/id_ed25519.pub")
+            .unwrap();
         cfg.set_str("gpg.program", "gpg2").unwrap();
-        cfg.set_str("gpg.ssh.defaultKeyCommand", "ssh-add -L").unwrap();
+        cfg.set_str("gpg.ssh.defaultKeyCommand", "ssh-add -L")
+            .unwrap();
         let read = from_config(&git2::Config::open(&path).unwrap());
         assert_eq!(read.format.as_deref(), Some("ssh"));
         assert_eq!(read.signing_key.as_deref(), Some("~/.ssh/id_ed25519.pub"));

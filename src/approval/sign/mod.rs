@@ -106,9 +106,14 @@ mod tests {
 
     #[test]
     fn nothing_configured_names_the_fix() {
-        let err = Signer::from_config(&SigningConfig::default()).unwrap_err().to_string();
+        let err = Signer::from_config(&SigningConfig::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("git config --global gpg.format ssh"), "{err}");
-        assert!(err.contains("git config --global user.signingKey ~/.ssh/id_ed25519.pub"), "{err}");
+        assert!(
+            err.contains("git config --global user.signingKey ~/.ssh/id_ed25519.pub"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -141,7 +146,10 @@ mod tests {
     #[test]
     fn home_is_expanded() {
         let home = PathBuf::from("/home/jane");
-        assert_eq!(expand_home("~/.ssh/k.pub", Some(&home)), PathBuf::from("/home/jane/.ssh/k.pub"));
+        assert_eq!(
+            expand_home("~/.ssh/k.pub", Some(&home)),
+            PathBuf::from("/home/jane/.ssh/k.pub")
+        );
         assert_eq!(expand_home("/abs", Some(&home)), PathBuf::from("/abs"));
     }
 }

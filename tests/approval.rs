@@ -1,0 +1,479 @@
+//! The countersignature end to end at the library level, with the real git, ssh-keygen and
+//! gpg, and keys made in each test: sign → write → verify passes, and each attack fails with
+//! the reason named.
+
+mod common;
+#[path = "approval_support/mod.rs"]
+mod support;
+
+use countersign::approval::check::names;
+use countersign::approval::sign::Signer;
+use countersign::approval::verify_sig::{GpgVerifier, Verifier};
+use countersign::approval::{append_approval, parse_approvals, Signature, SSH_NAMESPACE};
+use countersign::policy::{Approval, PathRule};
+
+use common::Fixture;
+use support::*;
+
+/// A repository with a base commit and an AI-written commit on top.
+fn fixture() -> Fixture {
+    let fx = Fixture::new();
+    fx.write("src/lib.rs", "fn a() {}\n\nfn b() {}\n");
+    fx.write("README.md", "readme\n");
+    fx.commit("Base");
+    fx.write("src/lib.rs", "fn a() { retry(3) }\n\nfn b() {}\n");
+    fx.write("infra/main.tf", "resource \"x\" \"y\" {}\n");
+    fx.commit_ai("Add retries");
+    fx
+}
+
+fn failed_names(r: &countersign::approval::check::CommitCheck) -> Vec<String> {
+    failures(r).into_iter().map(|(n, _)| n).collect()
+}
+
+fn reason_of(r: &countersign::approval::check::CommitCheck, name: &str) -> String {
+    failures(r)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, why)| why)
+        .unwrap_or_else(|| panic!("no failed {name} check in {:?}", r.checks))
+}
+
+#[test]
+fn ssh_sign_verify_passes_and_git_reads_the_trailers() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    let message = approve_head(&fx, JANE, &ssh_config(&jane));
+    eprintln!("--- approved message ---\n{message}--- end ---");
+
+    // The agent's Co-Authored-By trailer is still there, and our trailers joined its block.
+    let parsed = assert_parsed_by_git(&fx, &message);
+    assert!(parsed.starts_with("Co-Authored-By: Claude <noreply@anthropic.com>\nCountersigned-by: Jane Doe <jane@example.com>\n"), "{parsed}");
+    let log = fx.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Countersigned-by,valueonly)",
+    ]);
+    assert_eq!(log, "Jane Doe <jane@example.com>");
+
+    let result = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+    assert!(result.passed(), "{:?}", result.checks);
+    assert_eq!(result.signers, ["jane@example.com"]);
+
+    // A message-only amend keeps the approval.
+    let amended = message.replacen("Add retries", "Add retries to the client", 1);
+    set_head_message(&fx, &amended);
+    assert!(verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed)).passed());
+}
+
+#[test]
+fn clean_rebase_keeps_the_approval_unless_strict() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    fx.git(&["branch", "feature"]);
+    fx.git(&["checkout", "-q", "feature"]);
+    approve_head(&fx, JANE, &ssh_config(&jane));
+    fx.git(&["checkout", "-q", "main"]);
+    fx.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    fx.write("README.md", "readme, changed on main\n");
+    fx.commit("Main moves on");
+    fx.git(&["checkout", "-q", "feature"]);
+    fx.git(&["rebase", "-q", "main"]);
+
+    let v = verifier(&allowed);
+    assert!(verify(&fx, "HEAD", &Approval::default(), &v).passed());
+    let strict = Approval {
+        strict: true,
+        ..Approval::default()
+    };
+    let r = verify(&fx, "HEAD", &strict, &v);
+    assert_eq!(failed_names(&r), [names::TREES, names::SIGNERS]);
+}
+
+#[test]
+fn key_not_in_allowed_signers_fails() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let mallory = keys.make("mallory", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    approve_head(&fx, JANE, &ssh_config(&mallory));
+    let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+    assert!(reason_of(&r, names::SIGNER_ALLOWED).contains("not in the allowed signers file"));
+
+    // Bob's key used to sign as Jane: allowed, but for someone else.
+    let bob = keys.make("bob", "ed25519");
+    let allowed = keys.allowed(&[
+        ("jane@example.com", "", &jane),
+        ("bob@example.com", "", &bob),
+    ]);
+    fx.git(&["reset", "-q", "--hard", "HEAD@{1}"]);
+    approve_head(&fx, JANE, &ssh_config(&bob));
+    let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+    assert!(reason_of(&r, names::SIGNER_ALLOWED)
+        .contains("allowed for bob@example.com, not for jane@example.com"));
+}
+
+#[test]
+fn valid_signature_over_a_different_payload_fails() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    let commit = load(&fx, "HEAD");
+    let mut set = sign(&commit, JANE, &ssh_config(&jane));
+    // Claim more hunks were approved than were signed for.
+    set.hunks.total += 1;
+    set.hunks.approved += 1;
+    set_head_message(&fx, &append_approval(&commit.message, &set, false).unwrap());
+    let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+    assert!(reason_of(&r, names::SIGNATURE).contains("does not match the approval"));
+}
+
+#[test]
+fn content_changed_after_approval_fails() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    approve_head(&fx, JANE, &ssh_config(&jane));
+    // Amend the content (one space) and keep the approved message.
+    fx.write("src/lib.rs", "fn a() { retry(3)  }\n\nfn b() {}\n");
+    fx.git(&["add", "-A"]);
+    fx.git(&["commit", "-q", "--amend", "--no-edit", "--cleanup=verbatim"]);
+    let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+    assert!(reason_of(&r, names::CONTENT_DIGEST).contains("differs from the one approved"));
+}
+
+#[test]
+fn trailers_copied_from_another_commit_fail() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    let approved = approve_head(&fx, JANE, &ssh_config(&jane));
+    let trailers = &approved[approved.find("Countersigned-by").unwrap()..];
+    fx.write("src/evil.rs", "fn exfiltrate() {}\n");
+    fx.commit(&format!(
+        "Unreviewed change\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n{trailers}"
+    ));
+    let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+    assert!(
+        failed_names(&r).contains(&names::CONTENT_DIGEST.to_string()),
+        "{:?}",
+        r.checks
+    );
+}
+
+#[test]
+fn signatures_from_another_namespace_fail() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    let commit = load(&fx, "HEAD");
+    let payload = payload_for(&commit, JANE);
+    for namespace in ["git", "file"] {
+        let data = keys.dir.path().join(format!("payload-{namespace}"));
+        std::fs::write(&data, payload.to_canonical()).unwrap();
+        let out = std::process::Command::new("ssh-keygen")
+            .args(["-Y", "sign", "-n", namespace, "-f"])
+            .arg(&jane)
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let armor = std::fs::read_to_string(format!("{}.sig", data.display())).unwrap();
+        let set = countersign::approval::ApprovalSet::new(
+            &payload,
+            Signature::from_ssh_armor(&armor).unwrap(),
+        );
+        set_head_message(&fx, &append_approval(&commit.message, &set, false).unwrap());
+        let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+        let why = reason_of(&r, names::SIGNATURE);
+        assert!(
+            why.contains(&format!("namespace '{namespace}', not '{SSH_NAMESPACE}'")),
+            "{why}"
+        );
+    }
+    // A key allowed only for git commit signatures can't countersign.
+    set_head_message(&fx, &commit.message);
+    approve_head(&fx, JANE, &ssh_config(&jane));
+    let git_only = keys.allowed(&[("jane@example.com", "namespaces=\"git\"", &jane)]);
+    let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&git_only));
+    assert!(
+        reason_of(&r, names::SIGNER_ALLOWED).contains("not allowed for namespace 'countersign'")
+    );
+}
+
+#[test]
+fn self_approval_fails_when_forbidden() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let ada = keys.make("ada", "ed25519");
+    let allowed = keys.allowed(&[("ada@example.com", "", &ada)]);
+    approve_head(&fx, "Ada Agent <ada@example.com>", &ssh_config(&ada));
+    let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+    assert!(reason_of(&r, names::SELF_APPROVAL).contains("the commit's author"));
+    let lax = Approval {
+        forbid_self_approval: false,
+        ..Approval::default()
+    };
+    assert!(verify(&fx, "HEAD", &lax, &verifier(&allowed)).passed());
+}
+
+#[test]
+fn one_signer_where_two_are_required_fails_and_two_pass() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let bob = keys.make("bob", "ecdsa");
+    let allowed = keys.allowed(&[
+        ("jane@example.com", "", &jane),
+        ("bob@example.com", "", &bob),
+    ]);
+    let policy = Approval {
+        paths: vec![PathRule {
+            glob: "infra/**".into(),
+            signers: 2,
+        }],
+        ..Approval::default()
+    };
+    approve_head(&fx, JANE, &ssh_config(&jane));
+    let r = verify(&fx, "HEAD", &policy, &verifier(&allowed));
+    assert_eq!(failed_names(&r), [names::PATH_RULE]);
+    let message = approve_head(&fx, BOB, &ssh_config(&bob));
+    assert_eq!(parse_approvals(&message).sets.len(), 2);
+    let r = verify(&fx, "HEAD", &policy, &verifier(&allowed));
+    assert!(r.passed(), "{:?}", r.checks);
+    assert_eq!(r.signers.len(), 2);
+}
+
+#[test]
+fn garbled_missing_and_duplicated_trailers_fail() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    let good = approve_head(&fx, JANE, &ssh_config(&jane));
+    let sig_line = good
+        .lines()
+        .find(|l| l.starts_with("Countersign-Signature"))
+        .unwrap()
+        .to_string();
+    let cases = [
+        (
+            good.replacen(
+                "Countersign-Signature: ssh U1NIU0lH",
+                "Countersign-Signature: ssh U1NIU0l!",
+                1,
+            ),
+            "base64",
+        ),
+        (
+            good.replacen(&format!("{sig_line}\n"), "", 1),
+            "has no Countersign-Signature",
+        ),
+        (good.replacen(" hunks=", " hunkz=", 1), "bad hunk counts"),
+        (
+            format!("{good}{sig_line}\n"),
+            "duplicated Countersign-Signature",
+        ),
+    ];
+    for (message, expected) in cases {
+        assert_parsed_by_git(&fx, &message);
+        set_head_message(&fx, &message);
+        let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
+        assert!(
+            reason_of(&r, names::TRAILERS).contains(expected),
+            "{expected}: {:?}",
+            r.checks
+        );
+    }
+}
+
+#[test]
+fn folded_rsa_signature_round_trips() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let rsa = keys.make("jane-rsa", "rsa");
+    let allowed = keys.allowed(&[("jane@example.com", "", &rsa)]);
+    let message = approve_head(&fx, JANE, &ssh_config(&rsa));
+    let sig_lines: Vec<&str> = message
+        .lines()
+        .skip_while(|l| !l.starts_with("Countersign-Signature"))
+        .collect();
+    assert!(
+        sig_lines.len() > 5 && sig_lines[1].starts_with(' '),
+        "{message}"
+    );
+    // git unfolds it into one value.
+    let parsed = assert_parsed_by_git(&fx, &message);
+    let value = parsed
+        .lines()
+        .find(|l| l.starts_with("Countersign-Signature"))
+        .unwrap();
+    assert!(value.len() > 1000, "{value}");
+    assert!(verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed)).passed());
+}
+
+#[test]
+fn literal_key_signs_through_the_agent_via_default_key_command() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    let sock = keys.dir.path().join("agent.sock");
+    let mut agent = std::process::Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-agent");
+    for _ in 0..50 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let add = std::process::Command::new("ssh-add")
+        .arg(&jane)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    // gpg.ssh.program as a wrapper that knows the agent, so no global environment changes.
+    let wrapper = keys.dir.path().join("ssh-keygen-agent");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nSSH_AUTH_SOCK='{}' exec ssh-keygen \"$@\"\n",
+            sock.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&wrapper)
+        .status()
+        .unwrap();
+    let config = countersign::approval::sign::SigningConfig {
+        format: Some("ssh".into()),
+        ssh_default_key_command: Some(format!("cat '{}.pub'", jane.display())),
+        ssh_program: Some(wrapper.display().to_string()),
+        ..Default::default()
+    };
+    let signer = Signer::from_config(&config).unwrap();
+    assert!(!signer.needs_touch());
+    assert!(
+        signer.describe().contains("via ssh-agent"),
+        "{}",
+        signer.describe()
+    );
+    approve_head(&fx, JANE, &config);
+    let _ = agent.kill();
+    let _ = agent.wait();
+    assert!(verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed)).passed());
+}
+
+#[test]
+fn openpgp_sign_and_verify_with_a_throwaway_keyring() {
+    let home = tempfile::Builder::new()
+        .prefix("cs-gpg")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let gpg = |args: &[&str]| {
+        std::process::Command::new("gpg")
+            .arg("--homedir")
+            .arg(home.path())
+            .args(["--batch", "--no-tty"])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+    };
+    let made = gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        JANE,
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let Ok(made) = made.as_ref().map_err(|e| e.to_string()).and_then(|o| {
+        if o.status.success() {
+            Ok(o)
+        } else {
+            Err(String::from_utf8_lossy(&o.stderr).into_owned())
+        }
+    }) else {
+        eprintln!("skipping: gpg key generation unavailable: {made:?}");
+        return;
+    };
+    let _ = made;
+    let fx = fixture();
+    let wrapper = home.path().join("gpg-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec gpg --homedir '{}' \"$@\"\n",
+            home.path().display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&wrapper)
+        .status()
+        .unwrap();
+    let config = countersign::approval::sign::SigningConfig {
+        format: Some("openpgp".into()),
+        signing_key: Some("jane@example.com".into()),
+        gpg_program: Some(wrapper.display().to_string()),
+        ..Default::default()
+    };
+    approve_head(&fx, JANE, &config);
+    let trusted = Verifier {
+        ssh: None,
+        gpg: Some(GpgVerifier {
+            program: "gpg".into(),
+            gnupghome: home.path().to_path_buf(),
+        }),
+    };
+    let r = verify(&fx, "HEAD", &Approval::default(), &trusted);
+    assert!(r.passed(), "{:?}", r.checks);
+
+    // The same signature checked against a keyring without Jane's key.
+    let empty = tempfile::Builder::new()
+        .prefix("cs-gpg")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let untrusted = Verifier {
+        ssh: None,
+        gpg: Some(GpgVerifier {
+            program: "gpg".into(),
+            gnupghome: empty.path().to_path_buf(),
+        }),
+    };
+    let r = verify(&fx, "HEAD", &Approval::default(), &untrusted);
+    assert!(
+        reason_of(&r, names::SIGNER_ALLOWED).contains("not in the allowed keyring"),
+        "{:?}",
+        r.checks
+    );
+    for h in [home.path(), empty.path()] {
+        let _ = std::process::Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(h)
+            .args(["--kill", "gpg-agent"])
+            .status();
+    }
+}
