@@ -477,3 +477,69 @@ fn openpgp_sign_and_verify_with_a_throwaway_keyring() {
             .status();
     }
 }
+
+/// The recipe in docs/approval-format.md: an approval checked with nothing but git, a shell
+/// and ssh-keygen.
+#[test]
+fn documented_shell_recipe_verifies_with_git_and_ssh_keygen_alone() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
+    approve_head(&fx, JANE, &ssh_config(&jane));
+    let doc = include_str!("../docs/approval-format.md");
+    let start = doc.find("```sh\nappr=").expect("recipe in the doc") + "```sh\n".len();
+    let script = &doc[start..start + doc[start..].find("```").unwrap()];
+    let script = script.replace("allowed_signers", &allowed.display().to_string());
+    let out = fx.command("sh").arg("-c").arg(&script).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Good \"countersign\" signature for jane@example.com"),
+        "{stdout}"
+    );
+}
+
+/// Messages of every shape keep every byte and trailer, and git reads the approval in each.
+#[test]
+fn git_reads_the_trailers_in_messages_of_every_shape() {
+    let fx = fixture();
+    let keys = Keys::new();
+    let jane = keys.make("jane", "ed25519");
+    let set = sign(&load(&fx, "HEAD"), JANE, &ssh_config(&jane));
+    let shapes = [
+        "Subject only",
+        "Subject\n",
+        "Subject\n\nBody text.\n",
+        "Subject\n\nBody\n\n\n",
+        "Subject\n\nBody\n\nSigned-off-by: Ada Agent <ada@example.com>\n",
+        "Subject\n\nCo-Authored-By: Claude <noreply@anthropic.com>\nSigned-off-by: A <a@b>\n\n",
+        "Fix: colon in subject\n\nSee: prose that looks like a trailer\nand more prose\n",
+    ];
+    for original in shapes {
+        let message = append_approval(original, &set, true).unwrap();
+        let parsed = assert_parsed_by_git(&fx, &message);
+        assert!(
+            parsed.contains("Reviewed-by: Jane Doe <jane@example.com>\n"),
+            "{parsed}"
+        );
+        for existing in ["Signed-off-by", "Co-Authored-By"] {
+            if original.contains(existing) {
+                assert!(parsed.contains(existing), "{original:?}: {parsed}");
+            }
+        }
+        // Only our lines (and at most one separating blank line) were added.
+        let block = set.to_trailers(true);
+        let without = message.replacen(&block, "", 1);
+        let end = original.trim_end_matches('\n').len();
+        assert!(
+            without.starts_with(&original[..end]),
+            "{original:?} -> {message:?}"
+        );
+        assert_eq!(parse_approvals(&message).sets, vec![set.clone()]);
+    }
+}

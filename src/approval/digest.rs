@@ -302,3 +302,39 @@ pub(crate) mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod doc_example {
+    use super::tests::{commit_with, text_file};
+    use super::*;
+
+    /// The worked example in docs/approval-format.md; if this fails, the format changed and
+    /// the document (and every signed approval) with it.
+    #[test]
+    fn documented_example() {
+        let f = text_file("src/lib.rs", 1, &["fn a() {}"], &["fn a() { retry(3) }"]);
+        let stream = content_stream(std::slice::from_ref(&f));
+        let hex: String = stream.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, DOC_STREAM);
+        let d = content_digest(&commit_with(vec![f])).unwrap();
+        assert_eq!(d.to_string(), DOC_DIGEST);
+    }
+
+    const DOC_STREAM: &str = concat!(
+        "636f756e7465727369676e2d636f6e74656e742d763100",
+        "0000000000000001",
+        "46",
+        "4d",
+        "01000000000000000a7372632f6c69622e7273",
+        "01000000000000000a7372632f6c69622e7273",
+        "000081a4",
+        "000081a4",
+        "4c",
+        "0000000000000002",
+        "2d000000000000000009666e20612829207b7d",
+        "2b000000000000000013666e20612829207b207265747279283329207d",
+    );
+
+    const DOC_DIGEST: &str =
+        "sha256:29d89c5a90935618df4d22b407c37951ae5c00bd246e15748877fbad757e3060";
+}

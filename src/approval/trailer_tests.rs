@@ -32,37 +32,28 @@ fn trailers_round_trip() {
 
 #[test]
 fn existing_trailers_and_text_are_kept_byte_for_byte() {
+    let b = set().to_trailers(true);
+    let coauthor = "Co-Authored-By: Claude <noreply@anthropic.com>\n";
     let cases = [
-        "Subject only",
-        "Subject\n",
-        "Subject\n\nBody\n\nSigned-off-by: A <a@b>\nCo-Authored-By: Claude <noreply@anthropic.com>\n",
-        "Subject\n\nBody with trailing blank\n\n",
-        "Subject\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n\n\n",
+        ("Subject only".to_string(), format!("Subject only\n\n{b}")),
+        ("Subject\n".to_string(), format!("Subject\n\n{b}")),
+        (
+            format!("Subject\n\nBody\n\nSigned-off-by: A <a@b>\n{coauthor}"),
+            format!("Subject\n\nBody\n\nSigned-off-by: A <a@b>\n{coauthor}{b}"),
+        ),
+        (
+            "Subject\n\nBody with trailing blank\n\n".to_string(),
+            format!("Subject\n\nBody with trailing blank\n\n{b}\n"),
+        ),
+        (
+            format!("Subject\n\n{coauthor}\n\n"),
+            format!("Subject\n\n{coauthor}{b}\n\n"),
+        ),
     ];
-    for original in cases {
-        let msg = append_approval(original, &set(), true).unwrap();
-        let block = set().to_trailers(true);
-        let at = msg.find(&block).expect("block present");
-        let rebuilt = format!("{}{}", &msg[..at], &msg[at + block.len()..]);
-        // Removing what was added gives the original back, up to the separator we added.
-        assert!(
-            rebuilt == original
-                || rebuilt == format!("{original}\n")
-                || rebuilt == format!("{original}\n\n")
-                || rebuilt.replacen("\n\n", "\n", 1) == original,
-            "{original:?} -> {msg:?}"
-        );
-        let parsed = parse_approvals(&msg);
-        assert_eq!(parsed.sets.len(), 1, "{msg:?}: {:?}", parsed.problems);
-        let keys: Vec<String> = super::trailer_block::parse(&msg)
-            .into_iter()
-            .map(|t| t.key)
-            .collect();
-        for existing in ["Signed-off-by", "Co-Authored-By"] {
-            if original.contains(existing) {
-                assert!(keys.iter().any(|k| k == existing), "{msg:?}");
-            }
-        }
+    for (original, expected) in cases {
+        let msg = append_approval(&original, &set(), true).unwrap();
+        assert_eq!(msg, expected, "{original:?}");
+        assert_eq!(parse_approvals(&msg).sets.len(), 1);
     }
     assert!(append_approval("\n\n", &set(), false).is_err());
 }
