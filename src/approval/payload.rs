@@ -68,7 +68,14 @@ impl Identity {
         if name.is_empty() || name.trim() != name || name.chars().any(bad) {
             return None;
         }
-        if email.is_empty() || email.chars().any(|c| bad(c) || c.is_whitespace()) {
+        // `,` `*` `?` are ssh-keygen's principal-pattern characters: an email is passed as
+        // `-I <email>`, and must never be read as a pattern list.
+        let pattern = |c: char| matches!(c, ',' | '*' | '?');
+        if email.is_empty()
+            || email
+                .chars()
+                .any(|c| bad(c) || pattern(c) || c.is_whitespace())
+        {
             return None;
         }
         Some(Identity {

@@ -146,6 +146,29 @@ impl ReviewRecord {
         Sha256Digest::of(self.to_canonical_json().as_bytes())
     }
 
+    /// The note text of `refs/notes/countersign` holds one canonical record per line (one
+    /// line per reviewer); this appends this record to an existing note's text.
+    pub fn append_to_note(&self, existing: &str) -> String {
+        let mut out = existing.trim_end_matches('\n').to_string();
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&self.to_canonical_json());
+        out.push('\n');
+        out
+    }
+
+    /// Every record in a note's text (one per non-empty line).
+    pub fn parse_note(text: &str) -> Result<Vec<ReviewRecord>> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                ReviewRecord::from_json(l).with_context(|| format!("line {} of the note", i + 1))
+            })
+            .collect()
+    }
+
     /// Parses a record as stored in a note (any JSON whitespace accepted).
     pub fn from_json(text: &str) -> Result<ReviewRecord> {
         let record: ReviewRecord =
@@ -205,6 +228,17 @@ mod tests {
                 total: 1
             }
         );
+    }
+
+    #[test]
+    fn notes_hold_one_record_per_line() {
+        let a = record(Some(Verdict::Approved));
+        let mut b = a.clone();
+        b.reviewer = "Bob <bob@example.com>".into();
+        let note = b.append_to_note(&a.append_to_note(""));
+        assert_eq!(note.lines().count(), 2);
+        assert_eq!(ReviewRecord::parse_note(&note).unwrap(), vec![a, b]);
+        assert!(ReviewRecord::parse_note("{\"x\":1}\n").is_err());
     }
 
     #[test]

@@ -144,6 +144,31 @@ mod tests {
     }
 
     #[test]
+    fn key_files_tell_their_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("id_ed25519_sk");
+        std::fs::write(&private, "-----BEGIN OPENSSH PRIVATE KEY-----\nxx\n").unwrap();
+        std::fs::write(
+            dir.path().join("id_ed25519_sk.pub"),
+            "sk-ssh-ed25519@openssh.com AAAAGnNr jane@laptop\n",
+        )
+        .unwrap();
+        let cfg = SigningConfig {
+            format: Some("ssh".into()),
+            signing_key: Some(private.display().to_string()),
+            ..SigningConfig::default()
+        };
+        let signer = Signer::from_config(&cfg).unwrap();
+        assert!(signer.needs_touch(), "{}", signer.describe());
+        let missing = SigningConfig {
+            signing_key: Some(dir.path().join("nope.pub").display().to_string()),
+            ..cfg
+        };
+        let err = Signer::from_config(&missing).unwrap_err().to_string();
+        assert!(err.contains("does not exist"), "{err}");
+    }
+
+    #[test]
     fn home_is_expanded() {
         let home = PathBuf::from("/home/jane");
         assert_eq!(
