@@ -2,13 +2,13 @@
 //! gpg, and keys made in each test: sign → write → verify passes, and each attack fails with
 //! the reason named.
 
+#[path = "approval_support/backends.rs"]
+mod backends;
 mod common;
 #[path = "approval_support/mod.rs"]
 mod support;
 
 use countersign::approval::check::names;
-use countersign::approval::sign::Signer;
-use countersign::approval::verify_sig::{GpgVerifier, Verifier};
 use countersign::approval::{append_approval, parse_approvals, Signature, SSH_NAMESPACE};
 use countersign::policy::{Approval, PathRule};
 
@@ -67,7 +67,6 @@ fn ssh_sign_verify_passes_and_git_reads_the_trailers() {
     set_head_message(&fx, &amended);
     assert!(verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed)).passed());
 }
-
 #[test]
 fn clean_rebase_keeps_the_approval_unless_strict() {
     let fx = fixture();
@@ -93,7 +92,6 @@ fn clean_rebase_keeps_the_approval_unless_strict() {
     let r = verify(&fx, "HEAD", &strict, &v);
     assert_eq!(failed_names(&r), [names::TREES, names::SIGNERS]);
 }
-
 #[test]
 fn key_not_in_allowed_signers_fails() {
     let fx = fixture();
@@ -117,7 +115,6 @@ fn key_not_in_allowed_signers_fails() {
     assert!(reason_of(&r, names::SIGNER_ALLOWED)
         .contains("allowed for bob@example.com, not for jane@example.com"));
 }
-
 #[test]
 fn valid_signature_over_a_different_payload_fails() {
     let fx = fixture();
@@ -133,7 +130,6 @@ fn valid_signature_over_a_different_payload_fails() {
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
     assert!(reason_of(&r, names::SIGNATURE).contains("does not match the approval"));
 }
-
 #[test]
 fn content_changed_after_approval_fails() {
     let fx = fixture();
@@ -148,7 +144,6 @@ fn content_changed_after_approval_fails() {
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
     assert!(reason_of(&r, names::CONTENT_DIGEST).contains("differs from the one approved"));
 }
-
 #[test]
 fn trailers_copied_from_another_commit_fail() {
     let fx = fixture();
@@ -168,7 +163,6 @@ fn trailers_copied_from_another_commit_fail() {
         r.checks
     );
 }
-
 #[test]
 fn signatures_from_another_namespace_fail() {
     let fx = fixture();
@@ -209,7 +203,6 @@ fn signatures_from_another_namespace_fail() {
         reason_of(&r, names::SIGNER_ALLOWED).contains("not allowed for namespace 'countersign'")
     );
 }
-
 #[test]
 fn self_approval_fails_when_forbidden() {
     let fx = fixture();
@@ -225,7 +218,6 @@ fn self_approval_fails_when_forbidden() {
     };
     assert!(verify(&fx, "HEAD", &lax, &verifier(&allowed)).passed());
 }
-
 #[test]
 fn one_signer_where_two_are_required_fails_and_two_pass() {
     let fx = fixture();
@@ -252,7 +244,6 @@ fn one_signer_where_two_are_required_fails_and_two_pass() {
     assert!(r.passed(), "{:?}", r.checks);
     assert_eq!(r.signers.len(), 2);
 }
-
 #[test]
 fn garbled_missing_and_duplicated_trailers_fail() {
     let fx = fixture();
@@ -295,215 +286,6 @@ fn garbled_missing_and_duplicated_trailers_fail() {
         );
     }
 }
-
-#[test]
-fn folded_rsa_signature_round_trips() {
-    let fx = fixture();
-    let keys = Keys::new();
-    let rsa = keys.make("jane-rsa", "rsa");
-    let allowed = keys.allowed(&[("jane@example.com", "", &rsa)]);
-    let message = approve_head(&fx, JANE, &ssh_config(&rsa));
-    let sig_lines: Vec<&str> = message
-        .lines()
-        .skip_while(|l| !l.starts_with("Countersign-Signature"))
-        .collect();
-    assert!(
-        sig_lines.len() > 5 && sig_lines[1].starts_with(' '),
-        "{message}"
-    );
-    // git unfolds it into one value.
-    let parsed = assert_parsed_by_git(&fx, &message);
-    let value = parsed
-        .lines()
-        .find(|l| l.starts_with("Countersign-Signature"))
-        .unwrap();
-    assert!(value.len() > 1000, "{value}");
-    assert!(verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed)).passed());
-}
-
-#[test]
-fn literal_key_signs_through_the_agent_via_default_key_command() {
-    let fx = fixture();
-    let keys = Keys::new();
-    let jane = keys.make("jane", "ed25519");
-    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
-    let sock = keys.dir.path().join("agent.sock");
-    let mut agent = std::process::Command::new("ssh-agent")
-        .args(["-D", "-a"])
-        .arg(&sock)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("ssh-agent");
-    for _ in 0..50 {
-        if sock.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let add = std::process::Command::new("ssh-add")
-        .arg(&jane)
-        .env("SSH_AUTH_SOCK", &sock)
-        .output()
-        .unwrap();
-    assert!(
-        add.status.success(),
-        "{}",
-        String::from_utf8_lossy(&add.stderr)
-    );
-    // gpg.ssh.program as a wrapper that knows the agent, so no global environment changes.
-    let wrapper = keys.dir.path().join("ssh-keygen-agent");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nSSH_AUTH_SOCK='{}' exec ssh-keygen \"$@\"\n",
-            sock.display()
-        ),
-    )
-    .unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&wrapper)
-        .status()
-        .unwrap();
-    let config = countersign::approval::sign::SigningConfig {
-        format: Some("ssh".into()),
-        ssh_default_key_command: Some(format!("cat '{}.pub'", jane.display())),
-        ssh_program: Some(wrapper.display().to_string()),
-        ..Default::default()
-    };
-    let signer = Signer::from_config(&config).unwrap();
-    assert!(!signer.needs_touch());
-    assert!(
-        signer.describe().contains("via ssh-agent"),
-        "{}",
-        signer.describe()
-    );
-    approve_head(&fx, JANE, &config);
-    let _ = agent.kill();
-    let _ = agent.wait();
-    assert!(verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed)).passed());
-}
-
-#[test]
-fn openpgp_sign_and_verify_with_a_throwaway_keyring() {
-    let home = tempfile::Builder::new()
-        .prefix("cs-gpg")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let gpg = |args: &[&str]| {
-        std::process::Command::new("gpg")
-            .arg("--homedir")
-            .arg(home.path())
-            .args(["--batch", "--no-tty"])
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()
-    };
-    let made = gpg(&[
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        JANE,
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let Ok(made) = made.as_ref().map_err(|e| e.to_string()).and_then(|o| {
-        if o.status.success() {
-            Ok(o)
-        } else {
-            Err(String::from_utf8_lossy(&o.stderr).into_owned())
-        }
-    }) else {
-        eprintln!("skipping: gpg key generation unavailable: {made:?}");
-        return;
-    };
-    let _ = made;
-    let fx = fixture();
-    let wrapper = home.path().join("gpg-wrapper");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nexec gpg --homedir '{}' \"$@\"\n",
-            home.path().display()
-        ),
-    )
-    .unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&wrapper)
-        .status()
-        .unwrap();
-    let config = countersign::approval::sign::SigningConfig {
-        format: Some("openpgp".into()),
-        signing_key: Some("jane@example.com".into()),
-        gpg_program: Some(wrapper.display().to_string()),
-        ..Default::default()
-    };
-    approve_head(&fx, JANE, &config);
-    let trusted = Verifier {
-        ssh: None,
-        gpg: Some(GpgVerifier {
-            program: "gpg".into(),
-            gnupghome: home.path().to_path_buf(),
-        }),
-    };
-    let r = verify(&fx, "HEAD", &Approval::default(), &trusted);
-    assert!(r.passed(), "{:?}", r.checks);
-
-    // The same signature checked against a keyring without Jane's key.
-    let empty = tempfile::Builder::new()
-        .prefix("cs-gpg")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let untrusted = Verifier {
-        ssh: None,
-        gpg: Some(GpgVerifier {
-            program: "gpg".into(),
-            gnupghome: empty.path().to_path_buf(),
-        }),
-    };
-    let r = verify(&fx, "HEAD", &Approval::default(), &untrusted);
-    assert!(
-        reason_of(&r, names::SIGNER_ALLOWED).contains("not in the allowed keyring"),
-        "{:?}",
-        r.checks
-    );
-    for h in [home.path(), empty.path()] {
-        let _ = std::process::Command::new("gpgconf")
-            .arg("--homedir")
-            .arg(h)
-            .args(["--kill", "gpg-agent"])
-            .status();
-    }
-}
-
-/// The recipe in docs/approval-format.md: an approval checked with nothing but git, a shell
-/// and ssh-keygen.
-#[test]
-fn documented_shell_recipe_verifies_with_git_and_ssh_keygen_alone() {
-    let fx = fixture();
-    let keys = Keys::new();
-    let jane = keys.make("jane", "ed25519");
-    let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
-    approve_head(&fx, JANE, &ssh_config(&jane));
-    let doc = include_str!("../docs/approval-format.md");
-    let start = doc.find("```sh\nappr=").expect("recipe in the doc") + "```sh\n".len();
-    let script = &doc[start..start + doc[start..].find("```").unwrap()];
-    let script = script.replace("allowed_signers", &allowed.display().to_string());
-    let out = fx.command("sh").arg("-c").arg(&script).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("Good \"countersign\" signature for jane@example.com"),
-        "{stdout}"
-    );
-}
-
 /// Messages of every shape keep every byte and trailer, and git reads the approval in each.
 #[test]
 fn git_reads_the_trailers_in_messages_of_every_shape() {
