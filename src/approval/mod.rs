@@ -1,1 +1,33 @@
 //! The countersignature: content digest, signed payload, trailers, signing and verification.
+//!
+//! Pure logic plus the two external tools that do the cryptography (`ssh-keygen`, `gpg`). It
+//! never touches git2 or a terminal: the signing settings come in as a plain
+//! [`sign::SigningConfig`] (read by `git::signing_config`), and the commit as the plain model.
+//! The formats are documented byte for byte in docs/approval-format.md.
+//!
+//! The flow: [`record::ReviewRecord::from_commit`] → [`payload::Payload`] (with
+//! [`digest::content_digest`]) → [`sign::Signer::sign`] → [`trailer::ApprovalSet`] →
+//! [`trailer::append_approval`]. Back: [`trailer::parse_approvals`] → [`check::check_commit`]
+//! with a [`verify_sig::Verifier`].
+
+pub mod check;
+pub mod digest;
+pub mod payload;
+pub mod record;
+pub mod sign;
+pub mod signature;
+mod tool;
+pub mod trailer;
+pub mod trailer_block;
+pub mod verify_sig;
+
+#[cfg(test)]
+mod check_tests;
+#[cfg(test)]
+mod trailer_tests;
+
+pub use digest::{content_digest, Sha256Digest};
+pub use payload::{Identity, ObjectFormat, Payload};
+pub use record::{HunkCounts, ReviewRecord};
+pub use signature::{Scheme, Signature, SSH_NAMESPACE};
+pub use trailer::{append_approval, parse_approvals, ApprovalSet, ParsedApprovals};
