@@ -195,6 +195,12 @@ fn help_overlay_lists_every_key() {
         assert!(screen.contains(a.description()), "help lacks {a:?}");
     }
     insta::assert_snapshot!(screen);
+    let small = render(&mut app, 80, 24);
+    for a in countersign::ui::action::Action::ALL {
+        let first = app.keymap.keys_of(a)[0].label();
+        assert!(small.contains(&first), "80x24 help lacks the keys of {a:?}");
+    }
+    insta::assert_snapshot!("help_at_80x24", small);
     special(&mut app, KeyCode::Esc);
     assert!(app.overlay.is_none(), "Esc closes the help");
 }
@@ -355,4 +361,29 @@ fn esc_then_a_key_in_one_burst_is_esc_then_the_key() {
     assert_eq!(effects, vec![Effect::Save, Effect::Quit]);
     let id = app.review.commits[0].files[0].hunks[0].id;
     assert_eq!(app.session.decision(&id).unwrap().comment, "x");
+}
+
+#[test]
+fn findings_panel_badges_and_gutter_marks() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 'n');
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("HIGH L41"), "{screen}");
+    assert!(screen.contains("TLS certificate verification"), "{screen}");
+    assert!(screen.contains("[security.tls-verify-off]"), "{screen}");
+    assert!(
+        screen.contains("H     41 +"),
+        "the gutter marks the line:\n{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn critical_hunk_asks_for_its_own_confirmation() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 'G');
+    key(&mut app, 'a');
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("approve a CRITICAL hunk?"), "{screen}");
+    insta::assert_snapshot!(screen);
 }

@@ -2,7 +2,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{severity_badge, severity_style, ViewCtx};
@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
                 ),
                 Span::styled(format!(" {at:<8} "), t.get("gutter")),
                 Span::styled(printable(&f.message), t.get("line.context")),
-                Span::styled(format!("  [{}]", f.rule), t.get("gutter")),
+                Span::styled(format!(" [{}]", f.rule), t.get("gutter")),
             ])
         })
         .collect();
@@ -55,5 +55,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             t.get("gutter"),
         )));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }

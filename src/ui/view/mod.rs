@@ -21,7 +21,7 @@ use super::theme::Theme;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 /// Findings shown at most before the panel scrolls (it shows a count of the rest).
-const FINDINGS_MAX_ROWS: u16 = 6;
+const FINDINGS_MAX_ROWS: u16 = 8;
 
 /// What drawing needs besides the state.
 pub struct ViewCtx<'a> {
@@ -59,7 +59,8 @@ pub fn areas(area: Rect, app: &App) -> Areas {
         .map(|h| h.findings.len() + usize::from(h.findings_omitted > 0))
         .unwrap_or(0) as u16;
     let (hunk, findings) = if findings_rows > 0 && right.height > 8 {
-        let rows = findings_rows.min(FINDINGS_MAX_ROWS) + 1;
+        // Two rows a finding: at 80 columns a message and its rule id need them.
+        let rows = (findings_rows * 2).min(FINDINGS_MAX_ROWS) + 1;
         let [h, f] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([Constraint::Min(4), Constraint::Length(rows)])

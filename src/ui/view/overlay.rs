@@ -97,21 +97,51 @@ fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
 
 fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
     let t = ctx.theme;
-    let r = centered(area, 76, area.height.saturating_sub(2));
+    let one_col = Action::ALL.len() as u16 + 3;
+    let rows = if one_col <= area.height {
+        one_col
+    } else {
+        Action::ALL.len().div_ceil(2) as u16 + 3
+    };
+    let r = centered(area, 78, rows.min(area.height));
     let block = window(ctx, " keys · Esc closes ");
     let inner = block.inner(r);
     frame.render_widget(Clear, r);
     frame.render_widget(block, r);
-    let mut lines: Vec<Line> = Action::ALL
-        .iter()
-        .map(|a| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" {:<18}", app.keymap.label(*a)),
-                    t.get("overlay.title"),
-                ),
-                Span::styled(a.description(), t.get("overlay")),
-            ])
+    // One column when it fits; two narrower ones on a small terminal (80×24).
+    let fits = Action::ALL.len() + 1 <= inner.height as usize;
+    let (columns, key_w) = if fits { (1, 18) } else { (2, 9) };
+    let col_w = inner.width as usize / columns;
+    let per_col = Action::ALL.len().div_ceil(columns);
+    let entry = |a: Action| -> Vec<Span<'static>> {
+        let desc_w = col_w.saturating_sub(key_w + 2);
+        let mut desc: String = a.description().chars().take(desc_w).collect();
+        if desc.chars().count() < a.description().chars().count() {
+            desc.pop();
+            desc.push('…');
+        }
+        let label: String = app
+            .keymap
+            .keys_of(a)
+            .iter()
+            .take(if fits { 4 } else { 2 })
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("/");
+        vec![
+            Span::styled(format!(" {label:<key_w$}"), t.get("overlay.title")),
+            Span::styled(format!("{desc:<desc_w$} "), t.get("overlay")),
+        ]
+    };
+    let mut lines: Vec<Line> = (0..per_col)
+        .map(|row| {
+            let mut spans = Vec::new();
+            for c in 0..columns {
+                if let Some(a) = Action::ALL.get(c * per_col + row) {
+                    spans.extend(entry(*a));
+                }
+            }
+            Line::from(spans)
         })
         .collect();
     lines.push(Line::from(Span::styled(
