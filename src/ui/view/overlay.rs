@@ -109,7 +109,7 @@ fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
     frame.render_widget(Clear, r);
     frame.render_widget(block, r);
     // One column when it fits; two narrower ones on a small terminal (80×24).
-    let fits = Action::ALL.len() + 1 <= inner.height as usize;
+    let fits = Action::ALL.len() < inner.height as usize;
     let (columns, key_w) = if fits { (1, 18) } else { (2, 9) };
     let col_w = inner.width as usize / columns;
     let per_col = Action::ALL.len().div_ceil(columns);
