@@ -133,6 +133,18 @@ fn claude_code_trailer_and_generated_line() {
 }
 
 #[test]
+fn a_generated_with_line_alone() {
+    let fx = Fixture::new();
+    base(&fx);
+    fx.write("a.txt", "one\n");
+    fx.commit("Add a\n\n🤖 Generated with [opencode](https://opencode.ai)\n");
+    let c = analyse(&fx, "HEAD", &Markers::default(), false);
+    assert_eq!(sources(&c), [S::Message]);
+    assert_eq!(c.evidence[0].agent.as_deref(), Some("opencode"));
+    assert!(origins(&c).iter().all(|(_, o)| *o == Origin::Ai));
+}
+
+#[test]
 fn a_human_commit_has_no_evidence() {
     let fx = Fixture::new();
     base(&fx);
@@ -208,13 +220,16 @@ fn policy_markers_and_all() {
     base(&fx);
     fx.write("a.txt", "one\n");
     fx.commit("Tidy imports\n\nX-AI-Agent: internal-bot");
-    let policy = Policy::parse(
-        "[markers]\ntrailers = [\"X-AI-Agent\"]\n",
-        ".countersign.toml",
-    )
-    .unwrap();
+    let text = r#"
+[markers]
+trailers = ["X-AI-Agent"]
+identities = ["ada@example.com"]
+message_patterns = ["^tidy "]
+"#;
+    let policy = Policy::parse(text, ".countersign.toml").unwrap();
     let c = analyse(&fx, "HEAD", &policy.markers, false);
-    assert_eq!(sources(&c), [S::Policy]);
+    // The trailer, the author, the committer (the fixture's identity) and the subject.
+    assert_eq!(sources(&c), [S::Policy; 4], "{:?}", c.evidence);
     assert!(origins(&c).iter().all(|(_, o)| *o == Origin::Ai));
 
     let plain = analyse(&fx, "HEAD", &Markers::default(), false);

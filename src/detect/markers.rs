@@ -198,6 +198,18 @@ mod tests {
     }
 
     #[test]
+    fn docs_list_every_builtin_marker() {
+        let docs = include_str!("../../docs/evidence.md");
+        for def in defs(BUILTIN, "markers.toml").unwrap() {
+            assert!(
+                docs.contains(&format!("`{}`", def.id)),
+                "docs/evidence.md lacks {}",
+                def.id
+            );
+        }
+    }
+
+    #[test]
     fn model_and_agent_groups_fill_the_hit() {
         let markers = load(BUILTIN, "markers.toml").unwrap();
         let by_id = |id: &str| markers.iter().find(|m| m.id == id).unwrap();

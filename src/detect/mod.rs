@@ -91,16 +91,11 @@ impl Detector {
                 out.push(evidence(EvidenceSource::Trailer, hit, trailer.line()));
             }
         }
-        for (source, person) in [
-            (EvidenceSource::Author, &commit.author),
-            (EvidenceSource::Committer, &commit.committer),
+        for (source, role, person) in [
+            (EvidenceSource::Author, "author", &commit.author),
+            (EvidenceSource::Committer, "committer", &commit.committer),
         ] {
             if let Some(hit) = self.identity_hit(person) {
-                let role = if source == EvidenceSource::Author {
-                    "author"
-                } else {
-                    "committer"
-                };
                 out.push(evidence(source, hit, format!("{role} {}", person.ident())));
             }
         }
