@@ -1,12 +1,16 @@
 //! Per-hunk origin: line-level from a git-ai log when the commit has one, else commit-level.
 
+use std::collections::HashMap;
+
 use super::gitai::{Author, AuthorshipLog, FileAttestation};
 use crate::model::{Commit, Evidence, EvidenceSource, Hunk, LineKind, Origin};
 
 /// Sets every hunk's origin and evidence, and `commit.has_line_attribution`. Call after
 /// `commit.evidence` and the hunks are set.
 ///
-/// - `all`: every hunk is AI-touched (line evidence is still filled in, for the UI).
+/// - `all`, or an [`EvidenceSource::All`] entry in the commit's evidence (which the detector adds
+///   for `--all` and for the policy's `markers.all`): every hunk is AI-touched (line evidence is
+///   still filled in, for the UI).
 /// - With a log: a hunk whose added lines touch an AI session's lines is [`Origin::Ai`], with one
 ///   [`EvidenceSource::Notes`] evidence per session naming its agent and model; one whose added
 ///   lines are all attested to known humans is [`Origin::Human`]; otherwise (some added line has
@@ -19,6 +23,11 @@ use crate::model::{Commit, Evidence, EvidenceSource, Hunk, LineKind, Origin};
 /// With a log, the commit also gets one Notes evidence per AI session the log attests (first, as
 /// the strongest); calling this again replaces them rather than adding duplicates.
 pub fn attribute(commit: &mut Commit, log: Option<&AuthorshipLog>, all: bool) {
+    let all = all
+        || commit
+            .evidence
+            .iter()
+            .any(|e| e.source == EvidenceSource::All);
     commit
         .evidence
         .retain(|e| e.source != EvidenceSource::Notes);
@@ -28,10 +37,16 @@ pub fn attribute(commit: &mut Commit, log: Option<&AuthorshipLog>, all: bool) {
         commit.evidence.splice(0..0, notes);
     }
     let commit_is_ai = !commit.evidence.is_empty();
+    // Looked up once per changed file: a large commit has hundreds of both.
+    let by_path: HashMap<&str, &FileAttestation> = log
+        .map(|l| l.files.iter().map(|f| (f.path.as_str(), f)).collect())
+        .unwrap_or_default();
     for file in &mut commit.files {
         // None when the log does not mention the file: its added lines are of unknown origin.
-        let attested = log
-            .and_then(|l| l.file(file.new_path.as_deref()?))
+        let attested = file
+            .new_path
+            .as_deref()
+            .and_then(|p| by_path.get(p).copied())
             .map(|f| (f, LineIndex::new(f)));
         for hunk in &mut file.hunks {
             let (origin, evidence) = match log {

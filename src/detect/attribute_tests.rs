@@ -148,6 +148,20 @@ fn a_file_the_log_does_not_mention_is_unknown() {
     assert_eq!(origins(&c), [Origin::Unknown]);
     attribute(&mut c, Some(&log), true);
     assert_eq!(origins(&c), [Origin::Ai], "--all wins");
+
+    // The policy's markers.all reaches attribute as All evidence on the commit.
+    let all = Evidence {
+        source: EvidenceSource::All,
+        agent: None,
+        model: None,
+        detail: "policy markers.all".into(),
+    };
+    let mut c = commit(
+        vec![("other.rs", vec![hunk("other.rs", 0, 10..12)])],
+        vec![all],
+    );
+    attribute(&mut c, Some(&log), false);
+    assert_eq!(origins(&c), [Origin::Ai]);
 }
 
 #[test]

@@ -99,7 +99,9 @@ impl Detector {
                 out.push(evidence(source, hit, format!("{role} {}", person.ident())));
             }
         }
-        for line in &parsed.body {
+        // The subject line is never a marker ("Ask Claude about…"); lines under it are, even
+        // when the author left out the blank line that would make them git's body.
+        for line in parsed.subject.iter().skip(1).chain(&parsed.body) {
             let hit = self
                 .builtin
                 .iter()

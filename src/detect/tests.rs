@@ -68,6 +68,19 @@ fn claude_code_commit_as_written_by_claude_code() {
 }
 
 #[test]
+fn a_marker_line_right_under_the_subject_counts() {
+    let found = detect("Fix the parser\nGenerated with Claude Code");
+    assert_eq!(
+        summary(&found),
+        vec![(S::Message, "Claude Code".into(), None)]
+    );
+    assert!(
+        detect("Generated with Claude Code").is_empty(),
+        "the subject line itself is not"
+    );
+}
+
+#[test]
 fn one_trailer_per_agent_in_the_wild() {
     let cases: &[(&str, &str, Option<&str>)] = &[
         ("Co-Authored-By: Claude <noreply@anthropic.com>", "Claude Code", None),
