@@ -48,12 +48,10 @@ impl Analysis {
         files: Vec<FileChange>,
     ) -> Result<()> {
         let oid = Oid::from_str(&commit.id).context("bad commit id")?;
-        let log = match git::notes::read_note(git, "refs/notes/ai", oid)? {
-            Some(note) => Some(detect::gitai::parse(&note).with_context(|| {
-                format!("cannot read the git-ai note of {}", commit.short_id())
-            })?),
-            None => None,
-        };
+        // A note that does not parse is ignored rather than fatal: without line attribution
+        // every hunk of an AI-assisted commit needs review, which errs on the safe side.
+        let log = git::notes::read_note(git, "refs/notes/ai", oid)?
+            .and_then(|note| detect::gitai::parse(&note).ok());
         commit.files = files;
         detect::attribute(commit, log.as_ref(), self.all);
         for file in &mut commit.files {
