@@ -19,4 +19,5 @@ pub mod risk;
 pub mod session;
 pub mod text;
 pub mod timefmt;
+pub mod timings;
 pub mod ui;

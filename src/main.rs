@@ -74,6 +74,7 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    countersign::timings::start();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

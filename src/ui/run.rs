@@ -44,6 +44,9 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
     let (mut term, _guard) = terminal::enter()?;
     let mut hl = Highlighter::start(opts.theme.syntax.as_deref());
     let mut dirty = true;
+    let mut timings = crate::timings::Timings::from_env();
+    // When the oldest key not yet drawn arrived, for key-to-frame timings.
+    let mut key_at: Option<std::time::Instant> = None;
     'main: loop {
         if terminal::terminated(&stop) {
             save(&mut app, &opts.store);
@@ -54,6 +57,9 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
             loop {
                 match rx.try_recv() {
                     Ok(ev) => {
+                        if matches!(ev, LoadEvent::Done { .. }) {
+                            timings.analysis_complete = Some(crate::timings::since_start());
+                        }
                         app.apply_load(ev);
                         dirty = true;
                     }
@@ -83,12 +89,21 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
             term.draw(|f| view::draw(f, &app, &ctx))
                 .context("cannot draw")?;
             dirty = false;
+            if timings.first_frame.is_none() {
+                timings.first_frame = Some(crate::timings::since_start());
+            }
+            if let Some(at) = key_at.take() {
+                if timings.enabled() {
+                    timings.frames.push(at.elapsed());
+                }
+            }
         }
         let busy = opts.loader.is_some() || hl.is_busy();
         let wait = Duration::from_millis(if busy { 15 } else { 250 });
         if !event::poll(wait).context("cannot read the keyboard")? {
             continue;
         }
+        key_at.get_or_insert_with(std::time::Instant::now);
         // Take every key already typed before drawing again.
         loop {
             let effects = match event::read().context("cannot read the keyboard")? {
