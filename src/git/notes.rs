@@ -1,14 +1,152 @@
-//! Git notes: line-level attribution (`refs/notes/ai`) and review records.
+//! Git notes: line-level attribution (`refs/notes/ai`) and review records
+//! (`refs/notes/countersign`), read, appended to, and carried over when commits are rewritten.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
+/// The git-ai authorship log.
+pub const AI_NOTES: &str = "refs/notes/ai";
+/// countersign's review records, one JSON line per reviewer.
+pub const COUNTERSIGN_NOTES: &str = "refs/notes/countersign";
+/// The notes that belong to a commit's content and review, so they follow it when it is
+/// rewritten.
+pub const CARRIED_NOTES: [&str; 2] = [AI_NOTES, COUNTERSIGN_NOTES];
+
 pub fn read_note(repo: &Repository, notes_ref: &str, commit: Oid) -> Result<Option<String>> {
+    Ok(read_note_bytes(repo, notes_ref, commit)?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The note's exact bytes, for copying it without loss.
+pub fn read_note_bytes(repo: &Repository, notes_ref: &str, commit: Oid) -> Result<Option<Vec<u8>>> {
     match repo.find_note(Some(notes_ref), commit) {
-        Ok(note) => Ok(Some(
-            String::from_utf8_lossy(note.message_bytes()).into_owned(),
-        )),
+        Ok(note) => Ok(Some(note.message_bytes().to_vec())),
         Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e).with_context(|| format!("reading the {notes_ref} note of {commit}")),
+    }
+}
+
+/// `existing` with `text` added as its last line(s), one newline between and at the end.
+fn appended(existing: &str, text: &str) -> String {
+    let mut out = existing.trim_end_matches('\n').to_string();
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(text.trim_end_matches('\n'));
+    out.push('\n');
+    out
+}
+
+/// Appends `text` (a review record line, see `ReviewRecord::append_to_note`) to the note of
+/// `commit` in `notes_ref`, creating the note if there is none. `who` commits to the notes
+/// ref (the committer, as `git notes append` would). Returns the new notes commit.
+pub fn append_note(
+    repo: &Repository,
+    notes_ref: &str,
+    commit: Oid,
+    text: &str,
+    who: &git2::Signature<'_>,
+) -> Result<Oid> {
+    let existing = match read_note_bytes(repo, notes_ref, commit)? {
+        Some(bytes) => String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!("the {notes_ref} note of {commit} is not UTF-8 text; not appending")
+        })?,
+        None => String::new(),
+    };
+    let note = appended(&existing, text);
+    repo.note(who, who, Some(notes_ref), commit, &note, true)
+        .with_context(|| format!("writing the {notes_ref} note of {commit}"))
+}
+
+/// What happened to one note when its commit was rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Copied {
+    /// The old commit had no note.
+    Nothing,
+    Copied,
+    /// The new commit already had the same note.
+    AlreadyThere,
+    /// The new commit had a different note; the old one was added after it, as git's
+    /// `notes.rewriteMode=concatenate` (its default) does.
+    Concatenated,
+}
+
+/// Carries the note of `old` in `notes_ref` over to `new`.
+pub fn copy_note(
+    repo: &Repository,
+    notes_ref: &str,
+    old: Oid,
+    new: Oid,
+    who: &git2::Signature<'_>,
+) -> Result<Copied> {
+    if old == new {
+        return Ok(Copied::AlreadyThere);
+    }
+    let Some(bytes) = read_note_bytes(repo, notes_ref, old)? else {
+        return Ok(Copied::Nothing);
+    };
+    // libgit2 writes notes from a C string: a note that is not text, or holds a NUL, can't be
+    // copied byte for byte, and a lossy copy would corrupt an authorship log.
+    let text = String::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.contains('\0'))
+        .ok_or_else(|| {
+            anyhow::anyhow!("the {notes_ref} note of {old} is not plain text and can't be copied")
+        })?;
+    let (note, result) = match read_note_bytes(repo, notes_ref, new)? {
+        Some(existing) if existing == text.as_bytes() => return Ok(Copied::AlreadyThere),
+        Some(existing) => (
+            appended(&String::from_utf8_lossy(&existing), &text),
+            Copied::Concatenated,
+        ),
+        None => (text, Copied::Copied),
+    };
+    repo.note(who, who, Some(notes_ref), new, &note, true)
+        .with_context(|| format!("copying the {notes_ref} note of {old} to {new}"))?;
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appending_keeps_one_line_per_record() {
+        assert_eq!(appended("", "{\"a\":1}"), "{\"a\":1}\n");
+        assert_eq!(
+            appended("{\"a\":1}\n\n", "{\"b\":2}\n"),
+            "{\"a\":1}\n{\"b\":2}\n"
+        );
+    }
+
+    #[test]
+    fn notes_are_appended_and_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let who = git2::Signature::new("Jane", "jane@example.com", &git2::Time::new(0, 0)).unwrap();
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        let a = repo.commit(None, &who, &who, "a", &tree, &[]).unwrap();
+        let b = repo.commit(None, &who, &who, "b", &tree, &[]).unwrap();
+        append_note(&repo, COUNTERSIGN_NOTES, a, "{\"r\":1}", &who).unwrap();
+        append_note(&repo, COUNTERSIGN_NOTES, a, "{\"r\":2}", &who).unwrap();
+        let note = read_note(&repo, COUNTERSIGN_NOTES, a).unwrap().unwrap();
+        assert_eq!(note, "{\"r\":1}\n{\"r\":2}\n");
+        assert_eq!(
+            copy_note(&repo, AI_NOTES, a, b, &who).unwrap(),
+            Copied::Nothing
+        );
+        assert_eq!(
+            copy_note(&repo, COUNTERSIGN_NOTES, a, b, &who).unwrap(),
+            Copied::Copied
+        );
+        assert_eq!(
+            copy_note(&repo, COUNTERSIGN_NOTES, a, b, &who).unwrap(),
+            Copied::AlreadyThere
+        );
+        assert_eq!(
+            read_note(&repo, COUNTERSIGN_NOTES, b).unwrap().unwrap(),
+            note
+        );
     }
 }
