@@ -3,6 +3,10 @@
 //! reflog entry that the undo hint reverses; every refusal leaves the repository untouched.
 
 mod common;
+#[path = "rewrite_support/refusals.rs"]
+mod refusals;
+#[path = "rewrite_support/signing.rs"]
+mod signing;
 #[path = "approval_support/mod.rs"]
 mod support;
 
@@ -87,7 +91,6 @@ fn snapshot(fx: &Fixture) -> Vec<String> {
     ])
     .collect()
 }
-
 #[test]
 fn amend_of_head_keeps_tree_author_index_and_working_tree() {
     let fx = fixture();
@@ -197,92 +200,6 @@ fn a_range_is_rewritten_and_its_descendants_re_parented() {
     fx.git(&["fsck", "--no-progress"]);
 }
 
-#[test]
-fn a_branch_that_moved_during_the_review_is_refused() {
-    let fx = fixture();
-    let repo = open(&fx);
-    let plan = Plan::amend_head(
-        &repo,
-        "Add retries\n\nReviewed-by: Jane <jane@example.com>\n",
-    )
-    .unwrap();
-    fx.write("late.txt", "pushed by the agent after the review began\n");
-    fx.commit_ai("Late change");
-    let before = snapshot(&fx);
-    let why = refusal(rewrite_messages(&repo, &plan, &opts()).unwrap_err());
-    assert!(why.contains("main moved since the review started"), "{why}");
-    assert_eq!(snapshot(&fx), before);
-}
-
-#[test]
-fn a_detached_head_is_refused_unless_allowed() {
-    let fx = fixture();
-    fx.git(&["checkout", "-q", "--detach"]);
-    let old = fx.head();
-    let repo = open(&fx);
-    let plan = Plan::amend_head(
-        &repo,
-        "Add retries\n\nReviewed-by: Jane <jane@example.com>\n",
-    )
-    .unwrap();
-    let before = snapshot(&fx);
-    let why = refusal(rewrite_messages(&repo, &plan, &opts()).unwrap_err());
-    assert!(why.contains("HEAD is detached"), "{why}");
-    assert_eq!(snapshot(&fx), before);
-
-    let allowed = RewriteOptions {
-        allow_detached: true,
-        ..opts()
-    };
-    let out = rewrite_messages(&repo, &plan, &allowed).unwrap();
-    assert_eq!(fx.head(), out.new_tip.to_string());
-    assert!(fx.git_output(&["symbolic-ref", "-q", "HEAD"]).status.code() == Some(1));
-    assert_eq!(fx.git(&["rev-parse", "main"]), old, "no branch moved");
-    run_undo(&fx, &out);
-    assert_eq!(fx.head(), old);
-}
-
-#[test]
-fn commits_already_in_the_upstream_are_refused_unless_allowed() {
-    let fx = fixture();
-    let remote = fx.dir.path().join("remote.git");
-    fx.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
-    fx.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    fx.git(&["push", "-q", "-u", "origin", "main"]);
-    let repo = open(&fx);
-    let plan = Plan::amend_head(
-        &repo,
-        "Add retries\n\nReviewed-by: Jane <jane@example.com>\n",
-    )
-    .unwrap();
-    let before = snapshot(&fx);
-    let why = refusal(rewrite_messages(&repo, &plan, &opts()).unwrap_err());
-    assert!(why.contains("already in origin/main"), "{why}");
-    assert!(why.contains("shared history"), "{why}");
-    assert_eq!(snapshot(&fx), before);
-
-    // A commit made after the push is the author's own to rewrite.
-    fx.write("new.txt", "not pushed\n");
-    fx.commit_ai("Not pushed yet");
-    let plan = Plan::amend_head(&repo, "Not pushed yet\n\nReviewed-by: J <j@e>\n").unwrap();
-    rewrite_messages(&repo, &plan, &opts()).unwrap();
-
-    let plan = Plan::amend_head(&repo, "Not pushed yet\n\nReviewed-by: K <k@e>\n").unwrap();
-    let mut range = plan.clone();
-    range.set_message(
-        oid(&fx.git(&["rev-parse", "HEAD~1"])),
-        "Add retries, approved\n",
-    );
-    let why = refusal(rewrite_messages(&repo, &range, &opts()).unwrap_err());
-    assert!(why.contains("already in origin/main"), "{why}");
-    let shared = RewriteOptions {
-        allow_shared: true,
-        ..opts()
-    };
-    let out = rewrite_messages(&repo, &range, &shared).unwrap();
-    assert_eq!(out.rewritten.len(), 2);
-}
-
 /// Merges above a reviewed commit stay merges: the same trees, the rewritten parent in place
 /// of the old one, the parent that was not rewritten kept as it was.
 #[test]
@@ -353,6 +270,10 @@ fn the_reflog_records_the_approval_and_the_undo_hint_reverses_it() {
     run_undo(&fx, &out);
     assert_eq!(fx.git(&["rev-parse", "main"]), old);
     assert_eq!(fx.git(&["status", "--porcelain"]), status);
+    assert_eq!(
+        fx.git(&["reflog", "-1", "--format=%gs", "main"]),
+        "countersign: undo approval"
+    );
     // Running it twice does nothing: it only moves the branch back from the new tip.
     let again = fx
         .command("sh")
@@ -432,7 +353,7 @@ fn notes_follow_the_rewritten_commits_and_records_are_appended() {
     );
 
     // The review record goes on the new commit, after the records already there.
-    let who = jane().to_git2().unwrap();
+    let who = out.committer.to_git2().unwrap();
     notes::append_note(
         &repo,
         notes::COUNTERSIGN_NOTES,
@@ -451,74 +372,33 @@ fn notes_follow_the_rewritten_commits_and_records_are_appended() {
     );
 }
 
+/// From a linked worktree: its own HEAD and branch move, the main worktree's do not.
 #[test]
-fn commits_are_re_signed_when_commit_gpgsign_is_set() {
+fn a_linked_worktree_rewrites_its_own_branch() {
     let fx = fixture();
-    let keys = Keys::new();
-    let key = keys.make("ada", "ed25519");
-    let allowed = keys.allowed(&[("ada@example.com", "", &key)]);
-    fx.git(&["config", "gpg.format", "ssh"]);
-    fx.git(&["config", "user.signingKey", key.to_str().unwrap()]);
+    let main_tip = fx.head();
+    let linked = fx.dir.path().join("linked");
     fx.git(&[
-        "config",
-        "gpg.ssh.allowedSignersFile",
-        allowed.to_str().unwrap(),
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "topic",
+        linked.to_str().unwrap(),
     ]);
-    fx.git(&["config", "commit.gpgsign", "true"]);
-    fx.write("signed.txt", "signed\n");
-    let signed = fx.commit_ai("Signed by git");
-    fx.git(&["verify-commit", &signed]);
-
-    let repo = open(&fx);
+    std::fs::write(linked.join("wip.txt"), "uncommitted\n").unwrap();
+    let status = fx.git(&["-C", linked.to_str().unwrap(), "status", "--porcelain"]);
+    let repo = Repository::open(&linked).unwrap();
     let plan = Plan::amend_head(
         &repo,
-        "Signed by git\n\nReviewed-by: Jane <jane@example.com>\n",
+        "Add retries\n\nReviewed-by: Jane <jane@example.com>\n",
     )
     .unwrap();
     let out = rewrite_messages(&repo, &plan, &opts()).unwrap();
-    assert!(
-        out.signed_with.as_deref().unwrap_or("").contains("SSH key"),
-        "{out:?}"
-    );
-    let check = fx.git_output(&["verify-commit", "-v", &out.new_tip.to_string()]);
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
-
-    // Signing turned off: the rewrite can't keep the old signature, and says so.
-    fx.git(&["config", "commit.gpgsign", "false"]);
-    let plan = Plan::amend_head(
-        &repo,
-        "Signed by git\n\nReviewed-by: Bob <bob@example.com>\n",
-    )
-    .unwrap();
-    let out = rewrite_messages(&repo, &plan, &opts()).unwrap();
-    assert!(
-        out.warnings.iter().any(|w| w.contains("was signed")),
-        "{:?}",
-        out.warnings
-    );
-    assert!(!fx
-        .git_output(&["verify-commit", &out.new_tip.to_string()])
-        .status
-        .success());
-}
-
-#[test]
-fn a_commit_that_is_not_on_the_branch_is_refused() {
-    let fx = fixture();
-    fx.git(&["checkout", "-q", "-b", "other", "HEAD~1"]);
-    fx.write("other.txt", "other\n");
-    let other = fx.commit("Elsewhere");
-    fx.git(&["checkout", "-q", "main"]);
-    let repo = open(&fx);
-    let mut plan = Plan::at_head(&repo).unwrap();
-    plan.set_message(oid(&other), "Elsewhere\n\nReviewed-by: J <j@e>\n");
-    let before = snapshot(&fx);
-    let why = refusal(rewrite_messages(&repo, &plan, &opts()).unwrap_err());
-    assert!(why.contains("is not on main"), "{why}");
-    assert_eq!(snapshot(&fx), before);
+    assert_eq!(out.refname, "refs/heads/topic");
+    assert_eq!(fx.git(&["rev-parse", "topic"]), out.new_tip.to_string());
+    assert_eq!(fx.git(&["rev-parse", "main"]), main_tip);
+    assert_eq!(fx.head(), main_tip, "the main worktree's HEAD stays");
+    let after = fx.git(&["-C", linked.to_str().unwrap(), "status", "--porcelain"]);
+    assert_eq!(after, status);
 }

@@ -11,6 +11,7 @@ mod commit_object;
 mod commit_sign;
 mod graph;
 mod identity;
+mod refs;
 
 use std::collections::HashMap;
 
@@ -20,9 +21,11 @@ use git2::{ObjectType, Oid, Repository, RepositoryState};
 pub use commit_sign::CommitSigner;
 pub use identity::{parse_git_date, Ident};
 
-use super::notes;
 use crate::error::UserError;
-use graph::{short, short_ref};
+use graph::short;
+use refs::{
+    copy_notes, ensure_not_moved, move_ref, resolved_refname, restore_notes, snapshot_notes,
+};
 
 /// The ref a rewrite moves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +125,9 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// The command that puts the ref back where it was.
     pub undo_hint: String,
+    /// Who committed the new commits, and when: the review records written next (with
+    /// [`notes::append_note`](crate::git::notes::append_note)) use the same identity.
+    pub committer: Ident,
 }
 
 impl Outcome {
@@ -134,6 +140,11 @@ impl Outcome {
     }
 }
 
+/// The undo command: `update-ref` moves the ref back without touching the index or the working
+/// tree (which `reset --keep` would refresh), works whether HEAD is on the branch or not, and,
+/// given the new tip as the old value, refuses if the branch moved again since.
+const UNDO: &str = "git update-ref -m 'countersign: undo approval'";
+
 /// The reflog message of a rewrite.
 pub fn reflog_message(approved: usize) -> String {
     let s = if approved == 1 { "" } else { "s" };
@@ -144,6 +155,9 @@ pub fn reflog_message(approved: usize) -> String {
 /// documentation). Refused, with the reason, when the target moved since the review started,
 /// when HEAD is detached (unless allowed), when a commit is already shared (unless allowed),
 /// when a reviewed commit is no longer on the target, and in the middle of a rebase or merge.
+///
+/// With `commit.gpgsign` set this runs ssh-keygen or gpg once per new commit, which may ask
+/// for a passphrase or a touch: a terminal UI should leave its alternate screen first.
 pub fn rewrite_messages(repo: &Repository, plan: &Plan, opts: &RewriteOptions) -> Result<Outcome> {
     check_plan(plan)?;
     check_state(repo)?;
@@ -220,11 +234,8 @@ pub fn rewrite_messages(repo: &Repository, plan: &Plan, opts: &RewriteOptions) -
         return Err(restore_notes(repo, &notes_before, e));
     }
     let undo_hint = match plan.target {
-        Target::Branch(_) => format!("git update-ref {refname} {} {new_tip}", plan.expected_tip),
-        Target::DetachedHead => format!(
-            "git update-ref --no-deref HEAD {} {new_tip}",
-            plan.expected_tip
-        ),
+        Target::Branch(_) => format!("{UNDO} {refname} {} {new_tip}", plan.expected_tip),
+        Target::DetachedHead => format!("{UNDO} --no-deref HEAD {} {new_tip}", plan.expected_tip),
     };
     Ok(Outcome {
         refname,
@@ -235,6 +246,7 @@ pub fn rewrite_messages(repo: &Repository, plan: &Plan, opts: &RewriteOptions) -
         signed_with: signer.map(|s| s.describe()),
         warnings,
         undo_hint,
+        committer,
     })
 }
 
@@ -271,53 +283,6 @@ fn check_state(repo: &Repository) -> Result<()> {
             .hint("finish or abort it (`git status` says how), then approve")
             .into(),
     )
-}
-
-/// The name of the ref to update: a symbolic branch (an alias) is followed to the real one.
-fn resolved_refname(repo: &Repository, target: &Target) -> Result<String> {
-    match target {
-        Target::DetachedHead => Ok("HEAD".into()),
-        Target::Branch(name) => {
-            let r = repo.find_reference(name).map_err(|_| {
-                UserError::new(format!("the branch {} no longer exists", short_ref(name)))
-                    .hint("review again on the branch you want to approve")
-            })?;
-            let r = r.resolve().with_context(|| format!("resolving {name}"))?;
-            Ok(r.name()
-                .context("the branch name is not UTF-8")?
-                .to_string())
-        }
-    }
-}
-
-fn moved(refname: &str, expected: Oid, now: &str) -> anyhow::Error {
-    UserError::new(format!(
-        "{} moved since the review started (was {}, now {now}); nothing was changed",
-        short_ref(refname),
-        short(expected)
-    ))
-    .hint("review the new commits, then approve again")
-    .into()
-}
-
-fn ensure_not_moved(
-    repo: &Repository,
-    target: &Target,
-    refname: &str,
-    expected: Oid,
-) -> Result<()> {
-    if *target == Target::DetachedHead && !repo.head_detached().context("reading HEAD")? {
-        return Err(moved(refname, expected, "on a branch"));
-    }
-    let current = repo
-        .find_reference(refname)
-        .with_context(|| format!("reading {refname}"))?
-        .target();
-    match current {
-        Some(id) if id == expected => Ok(()),
-        Some(id) => Err(moved(refname, expected, &short(id))),
-        None => Err(moved(refname, expected, "not a commit")),
-    }
 }
 
 /// Writes one recreated commit; returns its id.
@@ -377,100 +342,4 @@ fn write_commit(
         bail!("the rewritten commit has tree {new_tree}, not {old_tree}");
     }
     Ok(new)
-}
-
-fn snapshot_notes(repo: &Repository) -> Result<Vec<(&'static str, Option<Oid>)>> {
-    notes::CARRIED_NOTES
-        .iter()
-        .map(|name| Ok((*name, ref_target(repo, name)?)))
-        .collect()
-}
-
-fn ref_target(repo: &Repository, name: &str) -> Result<Option<Oid>> {
-    match repo.find_reference(name) {
-        Ok(r) => Ok(r.target()),
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {name}")),
-    }
-}
-
-fn copy_notes(
-    repo: &Repository,
-    rewritten: &[(Oid, Oid)],
-    who: &git2::Signature<'_>,
-) -> Result<usize> {
-    let mut copied = 0;
-    for &(old, new) in rewritten {
-        for notes_ref in notes::CARRIED_NOTES {
-            match notes::copy_note(repo, notes_ref, old, new, who)? {
-                notes::Copied::Copied | notes::Copied::Concatenated => copied += 1,
-                notes::Copied::Nothing | notes::Copied::AlreadyThere => {}
-            }
-        }
-    }
-    Ok(copied)
-}
-
-/// Puts the notes refs back after a failed rewrite (only if nobody else moved them since), and
-/// returns the error that caused it, with any trouble restoring added.
-fn restore_notes(
-    repo: &Repository,
-    before: &[(&str, Option<Oid>)],
-    cause: anyhow::Error,
-) -> anyhow::Error {
-    let mut trouble = Vec::new();
-    for &(name, old) in before {
-        let result = (|| -> Result<()> {
-            let Some(now) = ref_target(repo, name)? else {
-                return Ok(());
-            };
-            if Some(now) == old {
-                return Ok(());
-            }
-            match old {
-                Some(old) => {
-                    repo.reference_matching(name, old, true, now, "countersign: undo notes copy")?;
-                }
-                None => repo.find_reference(name)?.delete()?,
-            }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            trouble.push(format!("{name}: {e}"));
-        }
-    }
-    if trouble.is_empty() {
-        cause
-    } else {
-        cause.context(format!(
-            "and the copied notes could not be removed ({})",
-            trouble.join("; ")
-        ))
-    }
-}
-
-/// Compare-and-swap: the ref moves only if it still points at `expected`, with a reflog entry
-/// (created if the ref had no reflog, so the old tip stays reachable).
-fn move_ref(
-    repo: &Repository,
-    refname: &str,
-    new: Oid,
-    expected: Oid,
-    message: &str,
-) -> Result<()> {
-    repo.reference_ensure_log(refname)
-        .with_context(|| format!("creating the reflog of {refname}"))?;
-    match repo.reference_matching(refname, new, true, expected, message) {
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == git2::ErrorCode::Modified => {
-            let now = ref_target(repo, refname)?.map_or_else(|| "gone".to_string(), short);
-            Err(moved(refname, expected, &now))
-        }
-        Err(e) if e.code() == git2::ErrorCode::Locked => Err(UserError::new(format!(
-            "{refname} is locked by another git process; nothing was changed"
-        ))
-        .hint("wait for it to finish, then approve again")
-        .into()),
-        Err(e) => Err(e).with_context(|| format!("moving {refname}")),
-    }
 }
