@@ -5,6 +5,8 @@
 mod common;
 #[path = "rewrite_support/refusals.rs"]
 mod refusals;
+#[path = "rewrite_support/shapes.rs"]
+mod shapes;
 #[path = "rewrite_support/signing.rs"]
 mod signing;
 #[path = "approval_support/mod.rs"]
@@ -200,45 +202,6 @@ fn a_range_is_rewritten_and_its_descendants_re_parented() {
     fx.git(&["fsck", "--no-progress"]);
 }
 
-/// Merges above a reviewed commit stay merges: the same trees, the rewritten parent in place
-/// of the old one, the parent that was not rewritten kept as it was.
-#[test]
-fn a_merge_in_the_range_stays_a_merge() {
-    let fx = fixture();
-    let reviewed = fx.head();
-    let base = fx.git(&["rev-parse", "HEAD~1"]);
-    fx.git(&["checkout", "-q", "-b", "side", &base]);
-    fx.write("side.txt", "side\n");
-    let side = fx.commit("Side work");
-    fx.git(&["checkout", "-q", "main"]);
-    fx.write("main.txt", "main\n");
-    let on_main = fx.commit("Main work");
-    fx.git(&["merge", "-q", "--no-ff", "-m", "Merge side", "side"]);
-    let merge = fx.head();
-    fx.write("top.txt", "top\n");
-    fx.commit("On top of the merge");
-    let shape = fx.git(&["log", "--format=%T %s", "--topo-order"]);
-
-    let repo = open(&fx);
-    let mut plan = Plan::at_head(&repo).unwrap();
-    let message = append_trailers(&message_of(&fx, &reviewed), REVIEWED).unwrap();
-    plan.set_message(oid(&reviewed), message);
-    let out = rewrite_messages(&repo, &plan, &opts()).unwrap();
-
-    assert_eq!(fx.git(&["log", "--format=%T %s", "--topo-order"]), shape);
-    let new = |o: &str| out.new_id(oid(o)).unwrap().to_string();
-    assert!(
-        out.new_id(oid(&side)).is_none(),
-        "the side branch is not above the reviewed commit"
-    );
-    assert_eq!(
-        fx.git(&["log", "-1", "--format=%P", &new(&merge)]),
-        format!("{} {side}", new(&on_main))
-    );
-    assert_eq!(fx.git(&["rev-list", "--count", "--merges", "HEAD"]), "1");
-    assert_eq!(fx.git(&["rev-parse", "side"]), side);
-}
-
 #[test]
 fn the_reflog_records_the_approval_and_the_undo_hint_reverses_it() {
     let fx = fixture();
@@ -370,35 +333,4 @@ fn notes_follow_the_rewritten_commits_and_records_are_appended() {
         fx.git(&["log", "-1", "--format=%an <%ae>", "refs/notes/countersign"]),
         "Jane Doe <jane@example.com>"
     );
-}
-
-/// From a linked worktree: its own HEAD and branch move, the main worktree's do not.
-#[test]
-fn a_linked_worktree_rewrites_its_own_branch() {
-    let fx = fixture();
-    let main_tip = fx.head();
-    let linked = fx.dir.path().join("linked");
-    fx.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "topic",
-        linked.to_str().unwrap(),
-    ]);
-    std::fs::write(linked.join("wip.txt"), "uncommitted\n").unwrap();
-    let status = fx.git(&["-C", linked.to_str().unwrap(), "status", "--porcelain"]);
-    let repo = Repository::open(&linked).unwrap();
-    let plan = Plan::amend_head(
-        &repo,
-        "Add retries\n\nReviewed-by: Jane <jane@example.com>\n",
-    )
-    .unwrap();
-    let out = rewrite_messages(&repo, &plan, &opts()).unwrap();
-    assert_eq!(out.refname, "refs/heads/topic");
-    assert_eq!(fx.git(&["rev-parse", "topic"]), out.new_tip.to_string());
-    assert_eq!(fx.git(&["rev-parse", "main"]), main_tip);
-    assert_eq!(fx.head(), main_tip, "the main worktree's HEAD stays");
-    let after = fx.git(&["-C", linked.to_str().unwrap(), "status", "--porcelain"]);
-    assert_eq!(after, status);
 }

@@ -195,16 +195,11 @@ pub fn rewrite_messages(repo: &Repository, plan: &Plan, opts: &RewriteOptions) -
     let mut rewritten = Vec::with_capacity(order.len());
     let mut warnings = Vec::new();
     for old in order {
-        let parents: Vec<String> = repo
-            .find_commit(old)?
-            .parent_ids()
-            .map(|p| map.get(&p).copied().unwrap_or(p).to_string())
-            .collect();
         let new = write_commit(
             repo,
             old,
             messages.get(&old).copied(),
-            &parents,
+            &map,
             &committer,
             signer.as_ref(),
             &mut warnings,
@@ -290,7 +285,7 @@ fn write_commit(
     repo: &Repository,
     old: Oid,
     new_message: Option<&str>,
-    parents: &[String],
+    parents: &HashMap<Oid, Oid>,
     committer: &Ident,
     signer: Option<&CommitSigner>,
     warnings: &mut Vec<String>,

@@ -4,7 +4,10 @@
 //! `change-id`, `encoding`) and can't carry a message that is not UTF-8; editing the header
 //! keeps a descendant that is only re-parented exactly as it was.
 
-use anyhow::{bail, Result};
+use std::collections::HashMap;
+
+use anyhow::{anyhow, bail, Result};
+use git2::Oid;
 
 /// What changes in one commit.
 pub struct Rebuild<'a> {
@@ -14,8 +17,10 @@ pub struct Rebuild<'a> {
     pub message: &'a [u8],
     /// The message is a new one (UTF-8): the original `encoding` header no longer applies.
     pub new_message: bool,
-    /// The new parents, as many as the original had, in the same order (hex ids).
-    pub parents: &'a [String],
+    /// Old id → new id of every commit rewritten so far; a parent not in it stays as it is.
+    /// The parents are read from the header itself, not from libgit2's view of the commit,
+    /// which a shallow clone's grafts may have cut.
+    pub parents: &'a HashMap<Oid, Oid>,
     /// The new `committer` value (`Name <email> 1795294800 +0000`).
     pub committer: &'a str,
 }
@@ -66,18 +71,15 @@ pub fn is_signed(raw_header: &[u8]) -> bool {
 /// The new commit object's bytes (without a signature).
 pub fn rebuild(r: &Rebuild<'_>) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(r.raw_header.len() + r.message.len() + 64);
-    let mut parents = r.parents.iter();
-    let mut seen_parents = 0;
     let mut seen_committer = false;
     for field in fields(r.raw_header) {
         let k = key(field);
         if k == b"parent" {
-            seen_parents += 1;
-            let Some(parent) = parents.next() else {
-                bail!("the commit has more parents than were mapped");
-            };
-            out.extend_from_slice(b"parent ");
-            out.extend_from_slice(parent.as_bytes());
+            let hex = std::str::from_utf8(&field[k.len()..]).unwrap_or("").trim();
+            let old = Oid::from_str(hex)
+                .map_err(|_| anyhow!("unexpected commit header: 'parent {hex}'"))?;
+            let new = r.parents.get(&old).copied().unwrap_or(old);
+            out.extend_from_slice(format!("parent {new}").as_bytes());
         } else if k == b"committer" {
             seen_committer = true;
             out.extend_from_slice(b"committer ");
@@ -91,12 +93,8 @@ pub fn rebuild(r: &Rebuild<'_>) -> Result<Vec<u8>> {
         }
         out.push(b'\n');
     }
-    if seen_parents != r.parents.len() || !seen_committer {
-        bail!(
-            "unexpected commit header: {seen_parents} parent(s) for {} mapped, committer {}",
-            r.parents.len(),
-            if seen_committer { "present" } else { "missing" }
-        );
+    if !seen_committer {
+        bail!("unexpected commit header: no committer");
     }
     out.push(b'\n');
     out.extend_from_slice(r.message);
@@ -136,11 +134,16 @@ gpgsig -----BEGIN SSH SIGNATURE-----\n U1NIU0lH\n -----END SSH SIGNATURE-----\n\
 change-id wxyz\n";
 
     fn rebuild_with(new_message: bool, message: &[u8]) -> Vec<u8> {
+        // The first parent was rewritten, the second was not.
+        let parents = HashMap::from([(
+            Oid::from_str(&"11".repeat(20)).unwrap(),
+            Oid::from_str(&"aa".repeat(20)).unwrap(),
+        )]);
         rebuild(&Rebuild {
             raw_header: HEADER,
             message,
             new_message,
-            parents: &["aa".repeat(20), "bb".repeat(20)],
+            parents: &parents,
             committer: "Jane <jane@example.com> 1795298400 +0100",
         })
         .unwrap()
@@ -157,7 +160,7 @@ committer Jane <jane@example.com> 1795298400 +0100\n\
 mergetag object 3333333333333333333333333333333333333333\n type commit\n tag v1\n\
 change-id wxyz\n\nNew\n",
             "aa".repeat(20),
-            "bb".repeat(20)
+            "22".repeat(20)
         );
         assert_eq!(out, expected);
         assert!(!is_signed(out.as_bytes()));
@@ -168,15 +171,21 @@ change-id wxyz\n\nNew\n",
     }
 
     #[test]
-    fn parent_count_must_match() {
-        let r = Rebuild {
-            raw_header: HEADER,
-            message: b"x\n",
-            new_message: true,
-            parents: &["aa".repeat(20)],
-            committer: "J <j@e> 1 +0000",
-        };
-        assert!(rebuild(&r).is_err());
+    fn a_broken_header_is_refused() {
+        let parents = HashMap::new();
+        for header in [
+            &b"tree t\nparent xyz\ncommitter c\n"[..],
+            b"tree t\nauthor a\n",
+        ] {
+            let r = Rebuild {
+                raw_header: header,
+                message: b"x\n",
+                new_message: true,
+                parents: &parents,
+                committer: "J <j@e> 1 +0000",
+            };
+            assert!(rebuild(&r).is_err());
+        }
     }
 
     #[test]
