@@ -1,7 +1,8 @@
 //! The committer of rewritten commits and notes, found as git finds it: `GIT_COMMITTER_NAME`,
-//! `GIT_COMMITTER_EMAIL` and `GIT_COMMITTER_DATE` first, then `user.name` / `user.email` (and
-//! `EMAIL`), the current time last. libgit2's own `Repository::signature` ignores the
-//! environment, which would make `GIT_COMMITTER_DATE=… git countersign` behave unlike git.
+//! `GIT_COMMITTER_EMAIL` and `GIT_COMMITTER_DATE` first, then `committer.name` /
+//! `committer.email`, then `user.name` / `user.email` (and `EMAIL`), the current time last.
+//! libgit2's own `Repository::signature` reads only `user.*`, which would make
+//! `GIT_COMMITTER_DATE=… git countersign` behave unlike git.
 
 use anyhow::{Context, Result};
 
@@ -38,10 +39,13 @@ impl Ident {
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let who_hint = "set it with `git config --global user.name \"Your Name\"` and \
                         `git config --global user.email you@example.com`";
+        // `committer.*` (git 2.22) overrides `user.*` for the committer only.
         let name = non_empty(env("GIT_COMMITTER_NAME"))
+            .or_else(|| non_empty(config("committer.name")))
             .or_else(|| non_empty(config("user.name")))
             .ok_or_else(|| UserError::new("no committer name is configured").hint(who_hint))?;
         let email = non_empty(env("GIT_COMMITTER_EMAIL"))
+            .or_else(|| non_empty(config("committer.email")))
             .or_else(|| non_empty(config("user.email")))
             .or_else(|| non_empty(env("EMAIL")))
             .ok_or_else(|| UserError::new("no committer email is configured").hint(who_hint))?;
@@ -253,6 +257,12 @@ mod tests {
         );
         let plain = Ident::resolve(config, |_| None, -300).unwrap();
         assert_eq!(plain.email, "config@example.com");
+        let committer_config = |k: &str| match k {
+            "committer.email" => Some("committer@example.com".to_string()),
+            other => config(other),
+        };
+        let ident = Ident::resolve(committer_config, |_| None, 0).unwrap();
+        assert_eq!(ident.email, "committer@example.com");
         assert_eq!(plain.offset_minutes, -300);
         assert!(plain.header_value().ends_with(" -0500"));
     }
