@@ -1,40 +1,111 @@
-//! Reading git notes: the git-ai authorship log (`refs/notes/ai`) and, later, our own review
-//! records (`refs/notes/countersign`).
+//! Git notes: line-level attribution (`refs/notes/ai`) and review records
+//! (`refs/notes/countersign`), read, appended to, and carried over when commits are rewritten.
 
 use anyhow::{Context, Result};
+use git2::{Oid, Repository};
 
-/// The text of the note that `notes_ref` attaches to `commit`, or None when there is none (no
-/// such note, or no such notes ref yet). `notes_ref` is a full ref (`refs/notes/ai`) or a short
-/// name (`ai`), as `git notes --ref` takes it.
-pub fn read_note(
-    repo: &git2::Repository,
-    notes_ref: &str,
-    commit: git2::Oid,
-) -> Result<Option<String>> {
-    let full = full_ref(notes_ref);
-    let note = match repo.find_note(Some(&full), commit) {
-        Ok(note) => note,
-        // The ref or the note is missing: most commits have no note, which is not an error.
-        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(e)
-                .with_context(|| format!("cannot read the {full} note of commit {commit}"))
-        }
-    };
-    let text = std::str::from_utf8(note.message_bytes())
-        .with_context(|| format!("the {full} note of commit {commit} is not UTF-8"))?;
-    Ok(Some(text.to_string()))
+/// The git-ai authorship log.
+pub const AI_NOTES: &str = "refs/notes/ai";
+/// countersign's review records, one JSON line per reviewer.
+pub const COUNTERSIGN_NOTES: &str = "refs/notes/countersign";
+/// The notes that belong to a commit's content and review, so they follow it when it is
+/// rewritten.
+pub const CARRIED_NOTES: [&str; 2] = [AI_NOTES, COUNTERSIGN_NOTES];
+
+pub fn read_note(repo: &Repository, notes_ref: &str, commit: Oid) -> Result<Option<String>> {
+    Ok(read_note_bytes(repo, notes_ref, commit)?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-/// `ai` → `refs/notes/ai`, as git expands `--ref`.
-fn full_ref(notes_ref: &str) -> String {
-    if notes_ref.starts_with("refs/") {
-        notes_ref.to_string()
-    } else if let Some(rest) = notes_ref.strip_prefix("notes/") {
-        format!("refs/notes/{rest}")
-    } else {
-        format!("refs/notes/{notes_ref}")
+/// The note's exact bytes, for copying it without loss.
+pub fn read_note_bytes(repo: &Repository, notes_ref: &str, commit: Oid) -> Result<Option<Vec<u8>>> {
+    let notes_ref = full_ref(notes_ref);
+    let notes_ref = notes_ref.as_str();
+    match repo.find_note(Some(notes_ref), commit) {
+        Ok(note) => Ok(Some(note.message_bytes().to_vec())),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading the {notes_ref} note of {commit}")),
     }
+}
+
+/// `existing` with `text` added as its last line(s), one newline between and at the end.
+fn appended(existing: &str, text: &str) -> String {
+    let mut out = existing.trim_end_matches('\n').to_string();
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(text.trim_end_matches('\n'));
+    out.push('\n');
+    out
+}
+
+/// Appends `text` (a review record line, see `ReviewRecord::append_to_note`) to the note of
+/// `commit` in `notes_ref`, creating the note if there is none. `who` commits to the notes
+/// ref (the committer, as `git notes append` would). Returns the new notes commit.
+pub fn append_note(
+    repo: &Repository,
+    notes_ref: &str,
+    commit: Oid,
+    text: &str,
+    who: &git2::Signature<'_>,
+) -> Result<Oid> {
+    let existing = match read_note_bytes(repo, notes_ref, commit)? {
+        Some(bytes) => String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!("the {notes_ref} note of {commit} is not UTF-8 text; not appending")
+        })?,
+        None => String::new(),
+    };
+    let note = appended(&existing, text);
+    repo.note(who, who, Some(notes_ref), commit, &note, true)
+        .with_context(|| format!("writing the {notes_ref} note of {commit}"))
+}
+
+/// What happened to one note when its commit was rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Copied {
+    /// The old commit had no note.
+    Nothing,
+    Copied,
+    /// The new commit already had the same note.
+    AlreadyThere,
+    /// The new commit had a different note; the old one was added after it, as git's
+    /// `notes.rewriteMode=concatenate` (its default) does.
+    Concatenated,
+}
+
+/// Carries the note of `old` in `notes_ref` over to `new`.
+pub fn copy_note(
+    repo: &Repository,
+    notes_ref: &str,
+    old: Oid,
+    new: Oid,
+    who: &git2::Signature<'_>,
+) -> Result<Copied> {
+    if old == new {
+        return Ok(Copied::AlreadyThere);
+    }
+    let Some(bytes) = read_note_bytes(repo, notes_ref, old)? else {
+        return Ok(Copied::Nothing);
+    };
+    // libgit2 writes notes from a C string: a note that is not text, or holds a NUL, can't be
+    // copied byte for byte, and a lossy copy would corrupt an authorship log.
+    let text = String::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.contains('\0'))
+        .ok_or_else(|| {
+            anyhow::anyhow!("the {notes_ref} note of {old} is not plain text and can't be copied")
+        })?;
+    let (note, result) = match read_note_bytes(repo, notes_ref, new)? {
+        Some(existing) if existing == text.as_bytes() => return Ok(Copied::AlreadyThere),
+        Some(existing) => (
+            appended(&String::from_utf8_lossy(&existing), &text),
+            Copied::Concatenated,
+        ),
+        None => (text, Copied::Copied),
+    };
+    repo.note(who, who, Some(notes_ref), new, &note, true)
+        .with_context(|| format!("copying the {notes_ref} note of {old} to {new}"))?;
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -42,9 +113,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_names_expand_like_git_notes_ref() {
-        assert_eq!(full_ref("ai"), "refs/notes/ai");
-        assert_eq!(full_ref("notes/ai"), "refs/notes/ai");
-        assert_eq!(full_ref("refs/notes/ai"), "refs/notes/ai");
+    fn appending_keeps_one_line_per_record() {
+        assert_eq!(appended("", "{\"a\":1}"), "{\"a\":1}\n");
+        assert_eq!(
+            appended("{\"a\":1}\n\n", "{\"b\":2}\n"),
+            "{\"a\":1}\n{\"b\":2}\n"
+        );
+    }
+
+    #[test]
+    fn notes_are_appended_and_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let who = git2::Signature::new("Jane", "jane@example.com", &git2::Time::new(0, 0)).unwrap();
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        let a = repo.commit(None, &who, &who, "a", &tree, &[]).unwrap();
+        let b = repo.commit(None, &who, &who, "b", &tree, &[]).unwrap();
+        append_note(&repo, COUNTERSIGN_NOTES, a, "{\"r\":1}", &who).unwrap();
+        append_note(&repo, COUNTERSIGN_NOTES, a, "{\"r\":2}", &who).unwrap();
+        let note = read_note(&repo, COUNTERSIGN_NOTES, a).unwrap().unwrap();
+        assert_eq!(note, "{\"r\":1}\n{\"r\":2}\n");
+        assert_eq!(
+            copy_note(&repo, AI_NOTES, a, b, &who).unwrap(),
+            Copied::Nothing
+        );
+        assert_eq!(
+            copy_note(&repo, COUNTERSIGN_NOTES, a, b, &who).unwrap(),
+            Copied::Copied
+        );
+        assert_eq!(
+            copy_note(&repo, COUNTERSIGN_NOTES, a, b, &who).unwrap(),
+            Copied::AlreadyThere
+        );
+        assert_eq!(
+            read_note(&repo, COUNTERSIGN_NOTES, b).unwrap().unwrap(),
+            note
+        );
+    }
+}
+
+/// `ai` → `refs/notes/ai`, as `git notes --ref` expands a short name.
+fn full_ref(notes_ref: &str) -> String {
+    if notes_ref.starts_with("refs/") {
+        notes_ref.to_string()
+    } else if let Some(rest) = notes_ref.strip_prefix("notes/") {
+        format!("refs/notes/{rest}")
+    } else {
+        format!("refs/notes/{notes_ref}")
     }
 }
