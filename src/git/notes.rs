@@ -108,6 +108,17 @@ pub fn copy_note(
     Ok(result)
 }
 
+/// `ai` → `refs/notes/ai`, as `git notes --ref` expands a short name.
+fn full_ref(notes_ref: &str) -> String {
+    if notes_ref.starts_with("refs/") {
+        notes_ref.to_string()
+    } else if let Some(rest) = notes_ref.strip_prefix("notes/") {
+        format!("refs/notes/{rest}")
+    } else {
+        format!("refs/notes/{notes_ref}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,16 +161,5 @@ mod tests {
             read_note(&repo, COUNTERSIGN_NOTES, b).unwrap().unwrap(),
             note
         );
-    }
-}
-
-/// `ai` → `refs/notes/ai`, as `git notes --ref` expands a short name.
-fn full_ref(notes_ref: &str) -> String {
-    if notes_ref.starts_with("refs/") {
-        notes_ref.to_string()
-    } else if let Some(rest) = notes_ref.strip_prefix("notes/") {
-        format!("refs/notes/{rest}")
-    } else {
-        format!("refs/notes/{notes_ref}")
     }
 }
