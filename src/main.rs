@@ -27,6 +27,8 @@ enum Command {
     Review(ReviewArgs),
     /// Scan for AI evidence and risky changes, without a terminal UI (for CI).
     Scan(ScanArgs),
+    /// Check that every AI-assisted commit carries a valid countersignature (for CI).
+    Verify(VerifyArgs),
     /// Make a throw-away repository with an AI-assisted commit and review it.
     Demo(DemoArgs),
 }
@@ -55,6 +57,21 @@ struct ScanArgs {
     /// Treat every commit and hunk as AI-touched.
     #[arg(long)]
     all: bool,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// A commit or a range (A..B); default: the branch's commits not in its upstream.
+    rev: Option<String>,
+    /// The allowed-signers file (default: the policy's, read from the trusted ref).
+    #[arg(long, value_name = "FILE")]
+    allowed_signers: Option<std::path::PathBuf>,
+    /// The trusted ref to read the policy and allowed signers from (default: the upstream or
+    /// default branch).
+    #[arg(long, value_name = "REF")]
+    policy_ref: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Args)]
@@ -101,6 +118,12 @@ fn main() -> ExitCode {
             json: matches!(a.format, Format::Json),
             fail_on: a.fail_on,
             all: a.all,
+        }),
+        Some(Command::Verify(a)) => commands::verify::run(&commands::verify::Options {
+            rev: a.rev,
+            allowed_signers: a.allowed_signers,
+            policy_ref: a.policy_ref,
+            json: matches!(a.format, Format::Json),
         }),
         Some(Command::Demo(a)) => commands::demo::run(a.dir, !a.no_review),
     };

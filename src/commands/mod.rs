@@ -3,3 +3,5 @@
 pub mod demo;
 pub mod review;
 pub mod scan;
+pub mod sign;
+pub mod verify;

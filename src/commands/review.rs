@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 
 use crate::config::{config_dir, Config};
 use crate::error::UserError;
+use crate::git::rewrite::Plan;
 use crate::git::{self, range};
 use crate::load::{self, Analysis};
 use crate::model::{Review, Verdict};
@@ -66,8 +67,13 @@ pub fn run(opts: &Options) -> Result<i32> {
     let store = Store::for_repo(&repo.key())?;
     let session = store.load()?;
     let app = App::new(review, session, keymap, position_key);
+    let plan = Plan::at_head(&repo.git)?;
     let loader = load::spawn(repo.git_dir(), oids, analysis);
-    let mut host = ReviewHost;
+    let mut host = ReviewHost {
+        git_dir: repo.git_dir(),
+        plan,
+        policy,
+    };
     let app = ui::run(
         app,
         ui::RunOptions {
@@ -87,11 +93,24 @@ pub fn run(opts: &Options) -> Result<i32> {
 }
 
 /// The review screen's link to git for signing and exporting.
-struct ReviewHost;
+struct ReviewHost {
+    git_dir: std::path::PathBuf,
+    /// HEAD when the review started: signing refuses if the branch moved since.
+    plan: Plan,
+    policy: crate::policy::Policy,
+}
 
 impl ui::Host for ReviewHost {
-    fn sign(&mut self, _review: &Review, _session: &Session) -> Result<String> {
-        anyhow::bail!("signing is not available in this build yet; your decisions are saved")
+    fn sign(&mut self, review: &Review, session: &Session) -> Result<String> {
+        let repo = git::repo::open_at(&self.git_dir)?;
+        super::sign::sign_review(
+            &repo.git,
+            review,
+            session,
+            self.plan.clone(),
+            &self.policy,
+            crate::timefmt::now(),
+        )
     }
 
     fn export(&mut self, review: &Review, session: &Session) -> Result<String> {

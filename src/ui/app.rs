@@ -93,6 +93,8 @@ pub struct App {
     pub moved: bool,
     /// Rows the hunk view shows, for paging (kept up to date by the runner).
     pub page: usize,
+    /// The approval was signed and written: the commits under review have new ids now.
+    pub signed: bool,
 }
 
 impl App {
@@ -116,6 +118,7 @@ impl App {
             position_key,
             moved: false,
             page: 10,
+            signed: false,
         };
         app.rebuild();
         app.carried_over = app.session.carried_over(&app.review);

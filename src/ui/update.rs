@@ -382,6 +382,10 @@ fn edit(app: &mut App) -> Vec<Effect> {
 }
 
 fn sign(app: &mut App) {
+    if app.signed {
+        app.notice = Some(info("already signed: q quits"));
+        return;
+    }
     if app.loading.is_some() || !app.review.is_complete() {
         app.notice = Some(info("still loading: sign when every hunk is loaded"));
         return;

@@ -1,0 +1,134 @@
+//! Review, approve every hunk, sign with a real SSH key in a real pseudo-terminal; then
+//! `countersign verify` passes, `git interpret-trailers` reads the trailers, and tampering with
+//! the content makes verify fail.
+
+mod common;
+
+use common::pty::Session;
+use common::Fixture;
+
+struct Signed {
+    fx: Fixture,
+    allowed: std::path::PathBuf,
+}
+
+fn setup() -> Signed {
+    let fx = Fixture::new();
+    fx.write("svc.py", "TIMEOUT = 5\n\n\n\n\n\n\n\nRETRIES = 2\n");
+    fx.commit("base");
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write("svc.py", "TIMEOUT = 30\n\n\n\n\n\n\n\nRETRIES = 5\n");
+    fx.commit_ai("Raise timeouts");
+    let key = fx.home().join("id_ed25519");
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "jane", "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pubkey = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let allowed = fx.home().join("allowed_signers");
+    std::fs::write(
+        &allowed,
+        format!(
+            "jane@example.com namespaces=\"countersign\" {}",
+            pubkey.trim()
+        ),
+    )
+    .unwrap();
+    // The reviewer is not the author: self-approval is refused by default.
+    fx.git(&["config", "user.name", "Jane Reviewer"]);
+    fx.git(&["config", "user.email", "jane@example.com"]);
+    fx.git(&["config", "gpg.format", "ssh"]);
+    fx.git(&[
+        "config",
+        "user.signingKey",
+        key.with_extension("pub").to_str().unwrap(),
+    ]);
+    Signed { fx, allowed }
+}
+
+fn verify(s: &Signed) -> (i32, String) {
+    let out =
+        s.fx.command(common::bin().to_str().unwrap())
+            .args(["verify", "main..HEAD", "--allowed-signers"])
+            .arg(&s.allowed)
+            .output()
+            .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn approve_sign_verify_then_tamper() {
+    let s = setup();
+    let (code, out) = verify(&s);
+    assert_eq!(code, 1, "unsigned AI commit fails verify:\n{out}");
+    assert!(out.contains("no Countersigned-by"), "{out}");
+
+    let mut pty = Session::spawn(common::bin(), &[], &s.fx.path(), &s.fx.env(), (100, 30));
+    pty.wait_for("0/2 decided");
+    pty.key_then("a", "1/2 decided");
+    pty.key_then("a", "2/2 decided");
+    pty.key_then("S", "sign the approval?");
+    pty.key_then("y", "signed 1 commit as Jane Reviewer");
+    pty.keys("q");
+    assert_eq!(pty.wait_exit(), 0);
+
+    let msg = s.fx.git(&["log", "-1", "--format=%B"]);
+    let parsed =
+        s.fx.command("git")
+            .args(["interpret-trailers", "--parse"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(msg.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+    let trailers = String::from_utf8_lossy(&parsed.stdout);
+    assert!(
+        trailers.contains("Co-Authored-By: Claude <noreply@anthropic.com>"),
+        "{trailers}"
+    );
+    assert!(
+        trailers.contains("Countersigned-by: Jane Reviewer <jane@example.com>"),
+        "{trailers}"
+    );
+    assert!(trailers.contains("Countersign-Approval: v1 "), "{trailers}");
+    assert!(trailers.contains("hunks=2/2 sha256:"), "{trailers}");
+    assert!(
+        trailers.contains("Countersign-Signature: ssh "),
+        "{trailers}"
+    );
+    let note = s.fx.git(&["notes", "--ref", "countersign", "show", "HEAD"]);
+    assert!(note.contains("\"verdict\":\"approved\""), "{note}");
+    assert_eq!(
+        s.fx.git(&["status", "--porcelain"]),
+        "",
+        "the working tree is untouched"
+    );
+
+    let (code, out) = verify(&s);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("countersigned by jane@example.com"), "{out}");
+
+    // Change the content after approval: the digest no longer matches.
+    s.fx.write("svc.py", "TIMEOUT = 300\n\n\n\n\n\n\n\nRETRIES = 5\n");
+    s.fx.git(&["commit", "-q", "-a", "--amend", "--no-edit"]);
+    let (code, out) = verify(&s);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("content-digest"), "{out}");
+}
