@@ -54,6 +54,12 @@ impl Timings {
         if let Some(d) = self.analysis_complete {
             out.push_str(&format!("analysis-complete {}\n", ms(d)));
         }
+        if std::env::var_os("COUNTERSIGN_TIMINGS_ALL").is_some() {
+            out.push_str(&format!(
+                "frames {:?}\n",
+                self.frames.iter().map(|d| ms(*d)).collect::<Vec<_>>()
+            ));
+        }
         if !self.frames.is_empty() {
             let mut f = self.frames.clone();
             f.sort();

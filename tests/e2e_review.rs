@@ -24,6 +24,29 @@ fn fixture() -> Fixture {
     fx
 }
 
+/// Waits (with a deadline) until the session store on disk contains `text`.
+fn wait_for_file(fx: &Fixture, text: &str) {
+    let dir = fx.home().join(".local/state/countersign/sessions");
+    let start = std::time::Instant::now();
+    loop {
+        // Only the session itself, not a temp file that is still being written.
+        let found = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(text)));
+        if found {
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the session file never contained {text:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 fn open(fx: &Fixture) -> Session {
     Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (100, 30))
 }
@@ -57,6 +80,8 @@ fn decisions_survive_quit_and_sigkill() {
     s.key_then("c", "comment");
     s.keys("why force?");
     s.key_then("\u{1b}", "comment saved");
+    // Saved means on disk: the file is written right after the frame that says so.
+    wait_for_file(&fx, "why force?");
     s.kill9();
 
     // Third run: the comment made just before the kill is there, and nothing else was lost.

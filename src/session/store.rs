@@ -51,11 +51,9 @@ impl Store {
         })
     }
 
+    /// Saves atomically and durably: temp file, fsync, rename, fsync of the directory.
     pub fn save(&self, session: &Session) -> Result<()> {
-        let dir = self
-            .path
-            .parent()
-            .context("the session path has no parent directory")?;
+        let dir = self.dir()?;
         fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the state directory {}", dir.display()))?;
         let json = serde_json::to_vec(session).context("cannot encode the session")?;
@@ -71,6 +69,12 @@ impl Store {
             let _ = d.sync_all();
         }
         Ok(())
+    }
+
+    fn dir(&self) -> Result<&Path> {
+        self.path
+            .parent()
+            .context("the session path has no parent directory")
     }
 }
 

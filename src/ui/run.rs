@@ -47,6 +47,9 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
     let mut timings = crate::timings::Timings::from_env();
     // When the oldest key not yet drawn arrived, for key-to-frame timings.
     let mut key_at: Option<std::time::Instant> = None;
+    // Decisions made since the last frame: saved right after the frame is drawn, once for a
+    // whole burst of keys, so the disk's latency never delays what the reviewer sees.
+    let mut pending_save = false;
     'main: loop {
         if terminal::terminated(&stop) {
             save(&mut app, &opts.store);
@@ -97,6 +100,9 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                     timings.frames.push(at.elapsed());
                 }
             }
+            if std::mem::take(&mut pending_save) && !save(&mut app, &opts.store) {
+                dirty = true;
+            }
         }
         let busy = opts.loader.is_some() || hl.is_busy();
         let wait = Duration::from_millis(if busy { 15 } else { 250 });
@@ -126,8 +132,13 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
             };
             dirty = true;
             for effect in effects {
+                // Anything that leaves the screen saves first: the process may be stopped or
+                // killed while it is away.
+                if !matches!(effect, Effect::Save) && std::mem::take(&mut pending_save) {
+                    save(&mut app, &opts.store);
+                }
                 match effect {
-                    Effect::Save => save(&mut app, &opts.store),
+                    Effect::Save => pending_save = true,
                     Effect::Quit => {
                         save(&mut app, &opts.store);
                         break 'main;
@@ -175,16 +186,20 @@ fn error(e: &anyhow::Error) -> Notice {
     }
 }
 
-/// Writes the session (with the current position) at once; a failure is shown, loudly, and
-/// the decision stays in memory for the next attempt.
-fn save(app: &mut App, store: &Store) {
+/// Writes the session (with the current position) atomically and durably; a failure is shown,
+/// loudly, and the decisions stay in memory for the next attempt. False when it failed.
+fn save(app: &mut App, store: &Store) -> bool {
     let pos = app.position();
     app.session.positions.insert(app.position_key.clone(), pos);
-    if let Err(e) = store.save(&app.session) {
-        app.notice = Some(Notice {
-            text: format!("NOT SAVED: {}", crate::error::one_line(&e)),
-            error: true,
-        });
+    match store.save(&app.session) {
+        Ok(()) => true,
+        Err(e) => {
+            app.notice = Some(Notice {
+                text: format!("NOT SAVED: {}", crate::error::one_line(&e)),
+                error: true,
+            });
+            false
+        }
     }
 }
 
