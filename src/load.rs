@@ -174,3 +174,34 @@ pub fn is_countersigned(commit: &Commit) -> bool {
         .lines()
         .any(|l| l.to_ascii_lowercase().starts_with("countersign-approval:"))
 }
+
+/// Everything the first frame needs: the selected commits, the first one listed with its first
+/// file read. Returns the review and the commits the background loader must still read.
+pub fn first_frame(
+    git: &Repository,
+    range: &crate::git::range::Range,
+    analysis: &Analysis,
+) -> Result<(crate::model::Review, Vec<Oid>)> {
+    let mut commits = select_commits(git, range, analysis)?;
+    if commits.is_empty() {
+        return Err(crate::error::UserError::new(format!(
+            "nothing to review in {}: no AI-assisted commits that are not countersigned yet",
+            range.spec
+        ))
+        .hint("name a commit to review it anyway, e.g. `countersign review HEAD`, or use --all")
+        .into());
+    }
+    let oids = commits
+        .iter()
+        .map(|c| Oid::from_str(&c.id).context("bad commit id"))
+        .collect::<Result<Vec<_>>>()?;
+    let first = commits.remove(0);
+    commits.insert(0, first_frame_commit(git, analysis, first)?);
+    Ok((
+        crate::model::Review {
+            range: range.spec.clone(),
+            commits,
+        },
+        oids,
+    ))
+}

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use crate::config::{config_dir, Config};
-use crate::error::UserError;
 use crate::git::rewrite::Plan;
 use crate::git::{self, range};
 use crate::load::{self, Analysis};
@@ -44,25 +43,7 @@ pub fn run(opts: &Options) -> Result<i32> {
     let range = range::resolve(&repo, opts.rev.as_deref())?;
     let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
     let analysis = Arc::new(Analysis::new(&policy, opts.all)?);
-    let mut commits = load::select_commits(&repo.git, &range, &analysis)?;
-    if commits.is_empty() {
-        return Err(UserError::new(format!(
-            "nothing to review in {}: no AI-assisted commits that are not countersigned yet",
-            range.spec
-        ))
-        .hint("name a commit to review it anyway, e.g. `countersign review HEAD`, or use --all")
-        .into());
-    }
-    let oids: Vec<git2::Oid> = commits
-        .iter()
-        .filter_map(|c| git2::Oid::from_str(&c.id).ok())
-        .collect();
-    let first = commits.remove(0);
-    commits.insert(0, load::first_frame_commit(&repo.git, &analysis, first)?);
-    let review = Review {
-        range: range.spec.clone(),
-        commits,
-    };
+    let (review, oids) = load::first_frame(&repo.git, &range, &analysis)?;
     let position_key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let store = Store::for_repo(&repo.key())?;
     let session = store.load()?;
