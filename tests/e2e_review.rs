@@ -109,3 +109,106 @@ fn resize_and_help_and_side_by_side() {
     s.keys("q");
     assert_eq!(s.wait_exit(), 0);
 }
+
+#[test]
+fn sigterm_restores_the_terminal_and_keeps_decisions() {
+    let fx = fixture();
+    let mut s = open(&fx);
+    s.wait_for("0/3 decided");
+    s.key_then("a", "1/3 decided");
+    s.signal("TERM");
+    s.wait_exit();
+    let raw = String::from_utf8_lossy(&s.raw.lock().unwrap()).to_string();
+    assert!(raw.contains("\u{1b}[?1049l"), "left the alternate screen");
+    assert!(raw.contains("\u{1b}[?25h"), "showed the cursor again");
+    let mut s = open(&fx);
+    s.wait_for("1/3 decided");
+    s.keys("q");
+    s.wait_exit();
+}
+
+#[test]
+fn redraws_on_resize_and_asks_for_room_when_too_small() {
+    let fx = fixture();
+    let mut s = open(&fx);
+    s.wait_for("0/3 decided");
+    s.resize(50, 12);
+    s.wait_for("Terminal too small");
+    s.resize(80, 24);
+    s.wait_until(
+        |sc| sc.contains("0/3 decided") && !sc.contains("too small"),
+        "redraw at 80x24",
+    );
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+#[test]
+fn ctrl_z_suspends_and_the_screen_comes_back() {
+    // Job control needs a shell: an orphaned process group cannot be stopped by Ctrl-Z.
+    let fx = fixture();
+    let mut env = fx.env();
+    env.push(("PS1".into(), "shell$ ".into()));
+    let mut s = Session::spawn(
+        std::path::Path::new("/bin/bash"),
+        &["--norc", "--noprofile", "-i"],
+        &fx.path(),
+        &env,
+        (100, 30),
+    );
+    s.wait_for("shell$");
+    s.keys(&format!("{}\r", common::bin().display()));
+    s.wait_for("0/3 decided");
+    s.keys("\u{1a}");
+    s.wait_for("Stopped");
+    s.keys("fg\r");
+    s.wait_for("0/3 decided");
+    s.key_then("a", "1/3 decided");
+    s.keys("q");
+    s.wait_until(
+        |sc| sc.matches("shell$").count() >= 3,
+        "back at the shell prompt",
+    );
+    s.keys("exit\r");
+    s.wait_exit();
+}
+
+#[test]
+fn e_opens_the_editor_at_the_line_and_returns() {
+    let fx = fixture();
+    let log = fx.home().join("editor.log");
+    let editor = fx.home().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!("#!/bin/sh\necho \"$@\" > {}\n", log.display()),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&editor)
+        .status()
+        .unwrap();
+    let mut env = fx.env();
+    env.push(("EDITOR".into(), editor.display().to_string()));
+    let mut s = Session::spawn(common::bin(), &[], &fx.path(), &env, (100, 30));
+    s.wait_for("0/3 decided");
+    s.keys("j");
+    s.keys("e");
+    let start = std::time::Instant::now();
+    while !log.exists() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "editor never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    s.wait_for("0/3 decided");
+    let args = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        args.trim(),
+        "+2 app.py",
+        "the cursor line of the first hunk"
+    );
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+}

@@ -81,10 +81,13 @@ pub fn pause<T>(term: &mut Term, f: impl FnOnce() -> T) -> Result<T> {
         io::stdout(),
         EnterAlternateScreen,
         EnableBracketedPaste,
-        cursor::Hide
+        cursor::Hide,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )
     .context("cannot switch to the alternate screen")?;
-    term.clear().context("cannot redraw")?;
+    // A new Terminal forgets what it drew, so the next frame repaints everything. (`clear()`
+    // would ask the terminal for the cursor position, which not every terminal answers.)
+    *term = Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot redraw")?;
     Ok(out)
 }
 

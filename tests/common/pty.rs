@@ -110,6 +110,42 @@ impl Session {
         self.wait_for(until)
     }
 
+    /// Resizes the terminal, as a reviewer dragging the window does.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.parser
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(rows, cols);
+        self._master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
+    /// Sends a signal by name (`TERM`, `CONT`) with the real `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// The process state letter from /proc (`T` when stopped).
+    pub fn state(&self) -> char {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        stat.rsplit(')')
+            .next()
+            .and_then(|r| r.trim().chars().next())
+            .unwrap_or('?')
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.process_id().expect("child pid")
     }
