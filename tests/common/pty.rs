@@ -110,6 +110,17 @@ impl Session {
         self.wait_for(until)
     }
 
+    /// Waits until the raw output contains `bytes` (the reader may lag behind the child's exit).
+    pub fn wait_raw(&self, bytes: &str) {
+        let start = Instant::now();
+        while !String::from_utf8_lossy(&self.raw.lock().unwrap()).contains(bytes) {
+            if start.elapsed() > DEADLINE {
+                panic!("the output never contained {bytes:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Resizes the terminal, as a reviewer dragging the window does.
     pub fn resize(&self, cols: u16, rows: u16) {
         self.parser
