@@ -259,3 +259,26 @@ fn launched_from_a_subfolder_a_linked_worktree_and_a_git_alias() {
         assert!(stdout.contains("sub/dir/a.txt"), "{stdout}");
     }
 }
+
+#[test]
+fn a_20_mb_file_and_thousands_of_files_load() {
+    let fx = Fixture::new();
+    fx.write("keep", "x\n").commit("base");
+    let big: String = (0..200_000)
+        .map(|i| format!("{i:>12} {}\n", "y".repeat(87)))
+        .collect();
+    assert!(big.len() >= 20_000_000);
+    fx.write("data/big.txt", &big);
+    for i in 0..2000 {
+        fx.write(&format!("many/f{i}.txt"), format!("file {i}\n"));
+    }
+    fx.commit_ai("bulk");
+    let repo = git::repo::open_at(&fx.path()).unwrap();
+    let analysis = countersign::load::Analysis::new(&Default::default(), false).unwrap();
+    let oid = repo.git.head().unwrap().target().unwrap();
+    let commit = countersign::load::full_commit(&repo.git, &analysis, oid).unwrap();
+    assert_eq!(commit.files.len(), 2001);
+    let big = find(&commit.files, "data/big.txt");
+    assert_eq!(big.added, 200_000);
+    assert!(commit.complete);
+}

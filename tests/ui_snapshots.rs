@@ -387,3 +387,23 @@ fn critical_hunk_asks_for_its_own_confirmation() {
     assert!(screen.contains("approve a CRITICAL hunk?"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn a_huge_hunk_is_summarised_until_asked_for() {
+    use LineKind::*;
+    let lines: Vec<Line> = (1..=6000)
+        .map(|i| line(Added, None, Some(i), &format!("row {i}")))
+        .collect();
+    let big = hunk("data/dump.csv", (0, 0), (1, 6000), "", lines);
+    let mut review = sample_review();
+    review.commits[0].files = vec![file("data/dump.csv", ChangeKind::Added, vec![big])];
+    let mut app = app_for(review);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("A huge hunk: 6000 lines"), "{screen}");
+    assert!(!screen.contains("row 1"), "{screen}");
+    key(&mut app, 'j');
+    assert_eq!(app.line, 0, "no line cursor inside a summary");
+    special(&mut app, KeyCode::Enter);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("row 1"), "{screen}");
+}

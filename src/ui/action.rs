@@ -27,13 +27,14 @@ pub enum Action {
     SideBySide,
     TriageOrder,
     Edit,
+    Expand,
     Sign,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -55,6 +56,7 @@ impl Action {
         Action::SideBySide,
         Action::TriageOrder,
         Action::Edit,
+        Action::Expand,
         Action::Sign,
         Action::Help,
         Action::Quit,
@@ -84,6 +86,7 @@ impl Action {
             Action::SideBySide => "side-by-side",
             Action::TriageOrder => "triage-order",
             Action::Edit => "edit",
+            Action::Expand => "expand",
             Action::Sign => "sign",
             Action::Help => "help",
             Action::Quit => "quit",
@@ -118,6 +121,7 @@ impl Action {
             Action::SideBySide => "toggle side-by-side view",
             Action::TriageOrder => "file order / triage order (riskiest first)",
             Action::Edit => "open the file in $EDITOR at the line",
+            Action::Expand => "show a huge hunk in full",
             Action::Sign => "sign the approval (once every AI hunk is approved)",
             Action::Help => "show or hide this help",
             Action::Quit => "quit (everything is already saved)",

@@ -93,6 +93,8 @@ pub struct App {
     pub moved: bool,
     /// Rows the hunk view shows, for paging (kept up to date by the runner).
     pub page: usize,
+    /// Huge hunks the reviewer asked to see in full (the others show a summary).
+    pub expanded: std::collections::HashSet<crate::model::HunkId>,
     /// The approval was signed and written: the commits under review have new ids now.
     pub signed: bool,
 }
@@ -119,6 +121,7 @@ impl App {
             moved: false,
             page: 10,
             signed: false,
+            expanded: std::collections::HashSet::new(),
         };
         app.rebuild();
         app.carried_over = app.session.carried_over(&app.review);
@@ -215,6 +218,13 @@ impl App {
             .find(|&i| pred(self, self.nav[i]))
     }
 
+    /// The current hunk is huge and shown as a summary until the reviewer asks for it.
+    pub fn is_collapsed(&self, r: HunkRef) -> bool {
+        self.review
+            .hunk(r)
+            .is_some_and(|h| is_huge(h) && !self.expanded.contains(&h.id))
+    }
+
     pub fn needs_review(&self, r: HunkRef) -> bool {
         self.review.hunk(r).is_some_and(|h| h.needs_review())
     }
@@ -304,4 +314,13 @@ impl App {
             }
         }
     }
+}
+
+/// Hunks this long are summarised until asked for: a generated file or a data dump must not
+/// bury the screen (or the reviewer's patience) by surprise.
+pub const HUGE_LINES: usize = 5000;
+const HUGE_BYTES: usize = 2 << 20;
+
+pub fn is_huge(h: &crate::model::Hunk) -> bool {
+    h.lines.len() > HUGE_LINES || h.lines.iter().map(|l| l.bytes.len()).sum::<usize>() > HUGE_BYTES
 }

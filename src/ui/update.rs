@@ -152,6 +152,11 @@ pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
             }));
         }
         Action::Edit => return edit(app),
+        Action::Expand => {
+            if let Some(h) = app.current().and_then(|r| app.review.hunk(r)) {
+                app.expanded.insert(h.id);
+            }
+        }
         Action::Sign => sign(app),
         Action::Help => app.overlay = Some(Overlay::Help),
         Action::Quit => return vec![Effect::Quit],
@@ -167,10 +172,11 @@ fn info(text: &str) -> Notice {
 }
 
 fn lines_of_current(app: &App) -> usize {
-    app.current()
-        .and_then(|r| app.review.hunk(r))
-        .map(|h| h.lines.len())
-        .unwrap_or(0)
+    match app.current() {
+        Some(r) if app.is_collapsed(r) => 0,
+        Some(r) => app.review.hunk(r).map(|h| h.lines.len()).unwrap_or(0),
+        None => 0,
+    }
 }
 
 fn down(app: &mut App, n: usize) {

@@ -31,6 +31,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         frame.render_widget(Paragraph::new(out), area);
         return;
     }
+    if app.is_collapsed(r) {
+        let bytes: usize = hunk.lines.iter().map(|l| l.bytes.len()).sum();
+        let t = ctx.theme;
+        out.push(TextLine::default());
+        out.push(TextLine::from(Span::styled(
+            format!(
+                "   A huge hunk: {} lines ({} added, {} removed), {:.1} MB.",
+                hunk.lines.len(),
+                hunk.added(),
+                hunk.removed(),
+                bytes as f64 / 1_048_576.0
+            ),
+            t.get("hunk.header"),
+        )));
+        out.push(TextLine::from(Span::styled(
+            format!(
+                "   Its findings are below. Press {} to show it in full.",
+                app.keymap.label(crate::ui::action::Action::Expand)
+            ),
+            t.get("gutter"),
+        )));
+        frame.render_widget(Paragraph::new(out), area);
+        return;
+    }
     let height = area.height as usize;
     let width = area.width as usize;
     let gw = gutter_width(hunk);

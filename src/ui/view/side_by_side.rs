@@ -19,7 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
     let Some(r) = app.current() else { return };
     let file = &app.review.commits[r.commit].files[r.file];
     let hunk = &file.hunks[r.hunk];
-    if hunk.is_file_level() || hunk.lines.len() > MAX_LINES {
+    if hunk.is_file_level() || hunk.lines.len() > MAX_LINES || app.is_collapsed(r) {
         return super::hunk::draw(frame, area, app, ctx);
     }
     let width = area.width as usize;
