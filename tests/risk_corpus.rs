@@ -285,7 +285,13 @@ fn scan_speed_on_100k_lines() {
             } else {
                 LineKind::Added
             };
-            lines.push(Line::new(kind, Some(i + 1), Some(i + 1), t.as_bytes()));
+            // Removed lines differ from added ones, so they are not taken for moved lines.
+            let text = if kind == LineKind::Removed {
+                format!("{t} # v1")
+            } else {
+                t.to_string()
+            };
+            lines.push(Line::new(kind, Some(i + 1), Some(i + 1), text.as_bytes()));
         }
         for chunk in lines.chunks(50) {
             file.hunks
@@ -298,18 +304,28 @@ fn scan_speed_on_100k_lines() {
         .flat_map(|f| &f.hunks)
         .map(|h| h.lines.len())
         .sum();
+    let cpu = thread_cpu_ns();
     let t = std::time::Instant::now();
     for file in &mut files {
         engine.scan_file(file);
     }
     let elapsed = t.elapsed();
+    let cpu_ms = thread_cpu_ns().zip(cpu).map(|(b, a)| (b - a) as f64 / 1e6);
     let findings: usize = files
         .iter()
         .flat_map(|f| &f.hunks)
         .map(|h| h.findings.len())
         .sum();
     println!(
-        "scanned {total} changed lines in {} files in {elapsed:?} ({findings} findings)",
-        files.len()
+        "scanned {total} changed lines in {} files: {elapsed:?} wall, {} ms on CPU ({findings} findings)",
+        files.len(),
+        cpu_ms.map_or("?".into(), |c| format!("{c:.1}")),
     );
+}
+
+/// This thread's time on a CPU in nanoseconds (Linux), which unlike the wall clock does not
+/// count the time other processes on a busy machine hold the CPU.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
 }

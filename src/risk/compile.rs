@@ -66,7 +66,6 @@ pub(crate) struct FileRule {
 /// The rules that share the same `paths`. Exclusions are per rule and checked per file, so
 /// rules that differ only in what they exclude still share one `RegexSet` pass.
 pub(crate) struct Group {
-    pub scope: Scope,
     /// Pattern rules of this group (indices into `Compiled::line_rules`).
     pub lines: Vec<usize>,
     /// Rules that fire on every hunk of a matching file: (rule table index, exclusion).
@@ -81,8 +80,56 @@ pub(crate) struct Compiled {
     /// pass, whatever the number of rules; which of them apply to the file is checked after.
     pub added: Option<SideSet>,
     pub removed: Option<SideSet>,
-    /// The distinct `exclude` lists.
-    pub excludes: Vec<GlobSet>,
+    /// Every group's `paths` globs in one set: a file's path is matched once, not per group.
+    includes: PathIndex,
+    /// Every distinct `exclude` list's globs in one set.
+    excludes: PathIndex,
+}
+
+/// Globs of many lists in one `GlobSet`, with the list each glob belongs to.
+struct PathIndex {
+    set: GlobSet,
+    owner: Vec<usize>,
+    /// Lists that match every path (no globs).
+    always: Vec<usize>,
+    lists: usize,
+}
+
+impl PathIndex {
+    fn build(lists: &[Vec<String>]) -> Result<PathIndex> {
+        let mut b = GlobSetBuilder::new();
+        let (mut owner, mut always) = (Vec::new(), Vec::new());
+        for (i, list) in lists.iter().enumerate() {
+            if list.is_empty() {
+                always.push(i);
+            }
+            for g in list {
+                b.add(glob(g)?);
+                owner.push(i);
+            }
+        }
+        let set = b.build().context("building the path index")?;
+        Ok(PathIndex {
+            set,
+            owner,
+            always,
+            lists: lists.len(),
+        })
+    }
+
+    /// Which lists match any of `paths`.
+    fn matching(&self, paths: &[&str]) -> Vec<bool> {
+        let mut hit = vec![false; self.lists];
+        for &i in &self.always {
+            hit[i] = true;
+        }
+        for p in paths.iter().filter(|p| !p.is_empty()) {
+            for g in self.set.matches(p) {
+                hit[self.owner[g]] = true;
+            }
+        }
+        hit
+    }
 }
 
 impl Compiled {
@@ -98,12 +145,15 @@ impl Compiled {
         active
     }
 
+    /// The groups whose `paths` match a file with these paths (new and old).
+    pub fn groups_for(&self, paths: &[&str]) -> Vec<usize> {
+        let hit = self.includes.matching(paths);
+        (0..hit.len()).filter(|&g| hit[g]).collect()
+    }
+
     /// For each exclusion list, whether it excludes a file with these paths.
     pub fn excluded(&self, paths: &[&str]) -> Vec<bool> {
-        self.excludes
-            .iter()
-            .map(|g| paths.iter().any(|p| !p.is_empty() && g.is_match(p)))
-            .collect()
+        self.excludes.matching(paths)
     }
 }
 
@@ -171,27 +221,24 @@ pub(crate) fn compile(
         }
     }
     let mut groups = Vec::with_capacity(pending.len());
+    let mut include_lists = Vec::with_capacity(pending.len());
     for (_, p) in pending {
+        include_lists.push(p.include);
         groups.push(Group {
-            scope: Scope {
-                include: globs(&p.include)?,
-                exclude: None,
-            },
             lines: p.lines,
             touched: p.touched,
             files: p.files,
         });
     }
-    let excludes = exclude_lists
-        .iter()
-        .map(|list| globs(list).map(|g| g.unwrap_or_default()))
-        .collect::<Result<Vec<_>>>()?;
+    let includes = PathIndex::build(&include_lists)?;
+    let excludes = PathIndex::build(&exclude_lists)?;
     let all: Vec<usize> = (0..line_rules.len()).collect();
     Ok(Compiled {
         groups,
         added: side_set(&line_rules, &all, true)?,
         removed: side_set(&line_rules, &all, false)?,
         line_rules,
+        includes,
         excludes,
     })
 }
@@ -226,10 +273,10 @@ fn side_set(rules: &[LineRule], members: &[usize], added: bool) -> Result<Option
     if patterns.is_empty() {
         return Ok(None);
     }
-    let set = RegexSetBuilder::new(patterns)
+    let set = RegexSetBuilder::new(&patterns)
         .unicode(false)
         .build()
-        .context("compiling a rule group")?;
+        .context("compiling the rule set")?;
     Ok(Some(SideSet { set, rules: index }))
 }
 
@@ -260,18 +307,21 @@ fn anchor(glob: &str) -> String {
     }
 }
 
+fn glob(g: &str) -> Result<globset::Glob> {
+    GlobBuilder::new(g)
+        .literal_separator(true)
+        .case_insensitive(true)
+        .build()
+        .with_context(|| format!("invalid glob '{g}'"))
+}
+
 fn globs(list: &[String]) -> Result<Option<GlobSet>> {
     if list.is_empty() {
         return Ok(None);
     }
     let mut b = GlobSetBuilder::new();
     for g in list {
-        let glob = GlobBuilder::new(g)
-            .literal_separator(true)
-            .case_insensitive(true)
-            .build()
-            .with_context(|| format!("invalid glob '{g}'"))?;
-        b.add(glob);
+        b.add(glob(g)?);
     }
     Ok(Some(b.build().context("building a glob set")?))
 }

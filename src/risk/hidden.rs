@@ -10,7 +10,7 @@ use super::logic::{Id, Sink};
 /// Scans the added lines of `hunk`.
 pub(crate) fn scan(hunk: &Hunk, sink: &mut Sink) {
     for (i, line) in hunk.lines.iter().enumerate() {
-        if line.kind != LineKind::Added || plain_ascii(&line.bytes) {
+        if line.kind != LineKind::Added || !worth_a_look(&line.bytes) {
             continue;
         }
         let text = line.text();
@@ -21,11 +21,19 @@ pub(crate) fn scan(hunk: &Hunk, sink: &mut Sink) {
     }
 }
 
-/// Printable ASCII and tabs only (and a final CR): nothing to look at, the common case.
-fn plain_ascii(bytes: &[u8]) -> bool {
+/// Whether a line can hold anything this module looks for, from its bytes alone: a control
+/// byte, or the UTF-8 lead byte of a range with bidi, invisible, Cyrillic or Greek characters.
+/// Plain ASCII and most accented or CJK text skip the character-by-character scan.
+fn worth_a_look(bytes: &[u8]) -> bool {
     let body = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    body.iter()
-        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\t')
+    if body.is_ascii() {
+        return body.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f);
+    }
+    body.iter().any(|&b| {
+        (b < 0x20 && b != b'\t')
+            || b == 0x7f
+            || matches!(b, 0xC2 | 0xCD..=0xD4 | 0xD8 | 0xE1..=0xE3 | 0xEF | 0xF0 | 0xF3)
+    })
 }
 
 /// First occurrence (column, character) and count of one kind of hidden text on a line.
@@ -50,13 +58,14 @@ pub(crate) fn scan_text(text: &str, first_line: bool, mut report: impl FnMut(Id,
         (Seen::default(), Seen::default(), Seen::default());
     let mut prev: Option<char> = None;
     let mut chars = text.chars().enumerate().peekable();
-    let len = text.chars().count();
+    let mut foreign_letters = false;
     while let Some((col, c)) = chars.next() {
         let column = u32::try_from(col).unwrap_or(u32::MAX);
         let next = chars.peek().map(|&(_, n)| n);
+        foreign_letters |= is_cyrillic(c) || is_greek_lookalike(c);
         if is_bidi(c) {
             bidi.note(column, c);
-        } else if is_control(c) && !(c == '\r' && col + 1 == len) {
+        } else if is_control(c) && !(c == '\r' && next.is_none()) {
             control.note(column, c);
         } else if is_invisible(c, prev, next, first_line && col == 0) {
             invisible.note(column, c);
@@ -92,7 +101,12 @@ pub(crate) fn scan_text(text: &str, first_line: bool, mut report: impl FnMut(Id,
             ),
         );
     }
-    if let Some((col, c)) = mixed_script(text) {
+    let mixed = if foreign_letters {
+        mixed_script(text)
+    } else {
+        None
+    };
+    if let Some((col, c)) = mixed {
         report(Id::MixedScript, col, format!("An identifier mixes Latin letters with the look-alike {} ({}), so it is not the name it appears to be.", script(c), describe(c)));
     }
 }
@@ -192,7 +206,12 @@ fn mixed_script(text: &str) -> Option<(u32, char)> {
     let mut latin = false;
     let mut foreign: Option<(u32, char)> = None;
     for (col, c) in text.chars().enumerate() {
-        if c.is_alphanumeric() || c == '_' {
+        let word_char = c.is_ascii_alphanumeric()
+            || c == '_'
+            || is_latin(c)
+            || is_cyrillic(c)
+            || (!c.is_ascii() && c.is_alphanumeric());
+        if word_char {
             if is_latin(c) {
                 latin = true;
             } else if foreign.is_none() && (is_cyrillic(c) || is_greek_lookalike(c)) {

@@ -2,8 +2,6 @@
 //! the per-rule regex only for lines the set says match (rare), so the common line costs a few
 //! DFA passes and no allocation.
 
-use std::collections::HashSet;
-
 use regex::bytes::Regex;
 
 use crate::model::{Hunk, LineKind};
@@ -11,11 +9,15 @@ use crate::model::{Hunk, LineKind};
 use super::compile::{Compiled, LineRule};
 use super::hits::{char_column, Hit};
 
+/// (hash of a trimmed line, its index in the hunk), sorted by hash.
+type Hashed = Vec<(u64, usize)>;
+
 /// Per-hunk facts computed only when a rule first needs them.
 pub(crate) struct HunkFacts<'h> {
     hunk: &'h Hunk,
-    /// Trimmed added and removed lines, to tell a moved or re-indented line from a new one.
-    sides: Option<(HashSet<&'h [u8]>, HashSet<&'h [u8]>)>,
+    /// (hash of the trimmed line, line index) of the added and of the removed lines, sorted,
+    /// to tell a moved or re-indented line from a new one without a set per hunk.
+    sides: Option<(Hashed, Hashed)>,
 }
 
 impl<'h> HunkFacts<'h> {
@@ -28,25 +30,41 @@ impl<'h> HunkFacts<'h> {
     pub fn is_moved(&mut self, i: usize) -> bool {
         let hunk = self.hunk;
         let (added, removed) = self.sides.get_or_insert_with(|| {
-            let mut added = HashSet::new();
-            let mut removed = HashSet::new();
-            for l in &hunk.lines {
+            let mut added = Vec::new();
+            let mut removed = Vec::new();
+            for (j, l) in hunk.lines.iter().enumerate() {
                 match l.kind {
-                    LineKind::Added => added.insert(trim(&l.bytes)),
-                    LineKind::Removed => removed.insert(trim(&l.bytes)),
-                    LineKind::Context => false,
-                };
+                    LineKind::Added => added.push((hash(trim(&l.bytes)), j)),
+                    LineKind::Removed => removed.push((hash(trim(&l.bytes)), j)),
+                    LineKind::Context => {}
+                }
             }
+            added.sort_unstable();
+            removed.sort_unstable();
             (added, removed)
         });
         let line = &hunk.lines[i];
+        let other = match line.kind {
+            LineKind::Added => &removed[..],
+            LineKind::Removed => &added[..],
+            LineKind::Context => return false,
+        };
         let t = trim(&line.bytes);
-        match line.kind {
-            LineKind::Added => removed.contains(t),
-            LineKind::Removed => added.contains(t),
-            LineKind::Context => false,
-        }
+        let h = hash(t);
+        // Equal hashes are confirmed byte for byte: a crafted collision must not hide a line.
+        let from = other.partition_point(|&(x, _)| x < h);
+        other[from..]
+            .iter()
+            .take_while(|&&(x, _)| x == h)
+            .any(|&(_, j)| trim(&hunk.lines[j].bytes) == t)
     }
+}
+
+/// FNV-1a: fast, and only a first filter (matches are compared in full).
+fn hash(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// ASCII whitespace trimmed at both ends.

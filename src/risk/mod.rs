@@ -1,4 +1,4 @@
-//! The risk engine: rules as data (the built-in `rules.toml`, embedded, plus the policy's own)
+//! The risk engine: rules as data (the built-in `rules/*.toml`, embedded, plus the policy's own)
 //! and the few checks that need logic (`logic/`, `hidden.rs`), run over every hunk of a file.
 //!
 //! Everything is compiled once in [`Engine::new`]; a scan pre-selects the rule groups whose path
@@ -28,8 +28,21 @@ use spec::{FileCond, RuleSpec, RulesFile};
 pub use hits::MAX_FINDINGS_PER_HUNK;
 pub use spec::{RuleInfo, RuleOrigin};
 
-/// The built-in rules file.
-pub const BUILTIN_RULES: &str = include_str!("rules.toml");
+/// The built-in rules files (name, text): the glob sets first, then one file per category.
+pub const BUILTIN_RULES: [(&str, &str); 9] = [
+    ("sets.toml", include_str!("rules/sets.toml")),
+    ("destructive.toml", include_str!("rules/destructive.toml")),
+    (
+        "infrastructure.toml",
+        include_str!("rules/infrastructure.toml"),
+    ),
+    ("security.toml", include_str!("rules/security.toml")),
+    ("data.toml", include_str!("rules/data.toml")),
+    ("supply_chain.toml", include_str!("rules/supply_chain.toml")),
+    ("safety_net.toml", include_str!("rules/safety_net.toml")),
+    ("trust.toml", include_str!("rules/trust.toml")),
+    ("size.toml", include_str!("rules/size.toml")),
+];
 
 /// The rule that guards the allowed-signers file, which the policy may move.
 const ALLOWED_SIGNERS_RULE: &str = "trust.allowed-signers";
@@ -48,14 +61,15 @@ impl Engine {
     /// Built-in rules plus the policy's rules and severity overrides. A bad policy rule is an
     /// error naming the rule and what is wrong with it.
     pub fn new(policy: &Policy) -> Result<Engine> {
-        let file: RulesFile = toml::from_str(BUILTIN_RULES)
-            .map_err(|e| anyhow::anyhow!("{}", crate::policy::one_line(&e.to_string())))
-            .context("invalid built-in rules file")?;
-        let mut specs: Vec<(RuleSpec, RuleOrigin)> = file
-            .rule
-            .into_iter()
-            .map(|s| (s, RuleOrigin::Builtin))
-            .collect();
+        let mut sets = BTreeMap::new();
+        let mut specs: Vec<(RuleSpec, RuleOrigin)> = Vec::new();
+        for (name, text) in BUILTIN_RULES {
+            let file: RulesFile = toml::from_str(text)
+                .map_err(|e| anyhow::anyhow!("{}", crate::policy::one_line(&e.to_string())))
+                .with_context(|| format!("invalid built-in rules file {name}"))?;
+            sets.extend(file.sets);
+            specs.extend(file.rule.into_iter().map(|s| (s, RuleOrigin::Builtin)));
+        }
         if policy.approval.allowed_signers != DEFAULT_ALLOWED_SIGNERS {
             if let Some((s, _)) = specs.iter_mut().find(|(s, _)| s.id == ALLOWED_SIGNERS_RULE) {
                 s.paths.push(policy.approval.allowed_signers.clone());
@@ -102,14 +116,12 @@ impl Engine {
             .filter(|(i, _)| infos[*i].severity.is_some())
             .map(|(i, ((s, _), c))| (s, i, c))
             .collect();
-        let compiled =
-            compile::compile(&enabled, &file.sets).context("compiling the risk rules")?;
+        let compiled = compile::compile(&enabled, &sets).context("compiling the risk rules")?;
         let logic_enabled = infos[logic_base..]
             .iter()
             .map(|i| i.severity.is_some())
             .collect();
-        let named =
-            |name: &str| compile::named_scope(name, &file.sets).context("built-in rules file");
+        let named = |name: &str| compile::named_scope(name, &sets).context("built-in rules file");
         Ok(Engine {
             infos,
             compiled,
@@ -140,9 +152,7 @@ impl Engine {
         let old_path = file.old_path.clone().unwrap_or_default();
         let matches =
             |s: &Scope| s.matches(&path) || (!old_path.is_empty() && s.matches(&old_path));
-        let groups: Vec<usize> = (0..self.compiled.groups.len())
-            .filter(|&g| matches(&self.compiled.groups[g].scope))
-            .collect();
+        let groups = self.compiled.groups_for(&[&path, &old_path]);
         let excluded = self.compiled.excluded(&[&path, &old_path]);
         let is_excluded = |e: Option<usize>| e.is_some_and(|e| excluded[e]);
         let active = self.compiled.active_lines(&groups, &excluded);

@@ -1,4 +1,4 @@
-//! The rules file's schema (the built-in `rules.toml` and the policy's `[[rules]]`) and the
+//! The rules file's schema (the built-in `rules/*.toml` and the policy's `[[rules]]`) and the
 //! checks that turn a bad rule into an error naming its id, instead of a rule that silently
 //! never fires.
 

@@ -49,6 +49,9 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
 
 /// A `resource "type" "name"` or `module "name"` header: (kind, address, type).
 fn block(bytes: &[u8]) -> Option<(bool, String, String)> {
+    if !BLOCK.is_match(bytes) {
+        return None;
+    }
     let caps = BLOCK.captures(bytes)?;
     let is_module = caps.get(1)?.as_bytes() == b"module";
     let first = String::from_utf8_lossy(caps.get(2)?.as_bytes()).into_owned();
@@ -68,7 +71,12 @@ fn blocks(hunk: &Hunk, sink: &mut Sink) {
             LineKind::Removed => removed.extend(block(&l.bytes).map(|b| (i, b))),
             LineKind::Added => {
                 added.extend(block(&l.bytes).map(|b| b.1));
-                if let Some(c) = FROM.captures(&l.bytes).and_then(|c| c.get(1)) {
+                let from = if FROM.is_match(&l.bytes) {
+                    FROM.captures(&l.bytes)
+                } else {
+                    None
+                };
+                if let Some(c) = from.as_ref().and_then(|c| c.get(1)) {
                     handled.push(String::from_utf8_lossy(c.as_bytes()).replace('"', ""));
                 }
             }

@@ -1,6 +1,6 @@
 //! The checks that need more than a pattern on one line: statements spanning lines, a removal
 //! weighed against what the hunk adds back, a block's context, characters a regex over bytes
-//! cannot name. Each has a stable id, severity and category like any rule in `rules.toml`, so
+//! cannot name. Each has a stable id, severity and category like any rule in `rules/*.toml`, so
 //! the policy can re-rate or turn it off the same way.
 
 mod iac;

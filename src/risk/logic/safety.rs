@@ -20,6 +20,12 @@ fn re(p: &str) -> Regex {
         .expect("valid built-in regex")
 }
 
+/// Literals one of which every test declaration / assertion contains: a fast first pass.
+static TEST_HINT: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"test|Test|it\(|it\.|it '|it "|describe|context|scenario|specify"#));
+static ASSERT_HINT: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"assert|expect|t\.Error|t\.Fatal|t\.Fail|require\.|should|pytest\.raises|verify\(")
+});
 static TEST_DECL: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"^\s*(async\s+)?def\s+test\w*\s*\(|^\s*class\s+Test\w*|^\s*func\s+(\(\w+\s+\*?\w+\)\s+)?Test\w*\(",
@@ -71,6 +77,7 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         net_loss(
             hunk,
             &mut facts,
+            &TEST_HINT,
             &TEST_DECL,
             |lost, kept, i, col, sink: &mut Sink| {
                 let msg = if kept == 0 {
@@ -89,6 +96,7 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         net_loss(
             hunk,
             &mut facts,
+            &ASSERT_HINT,
             &ASSERTION,
             |lost, kept, i, col, sink: &mut Sink| {
                 let msg = format!(
@@ -114,6 +122,7 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
 fn net_loss(
     hunk: &Hunk,
     facts: &mut HunkFacts,
+    hint: &Regex,
     re: &Regex,
     report: impl Fn(usize, usize, usize, Option<u32>, &mut Sink),
     sink: &mut Sink,
@@ -122,7 +131,7 @@ fn net_loss(
     let mut removed = Vec::new();
     let mut added = 0;
     for (i, l) in hunk.lines.iter().enumerate() {
-        if l.kind == LineKind::Context {
+        if l.kind == LineKind::Context || !hint.is_match(&l.bytes) {
             continue;
         }
         let Some(m) = re.find(&l.bytes) else { continue };
@@ -165,7 +174,11 @@ fn swallowed(hunk: &Hunk, sink: &mut Sink) {
                 continue;
             }
         }
-        let py = PY_EXCEPT.captures(bytes);
+        let py = if PY_EXCEPT.is_match(bytes) {
+            PY_EXCEPT.captures(bytes)
+        } else {
+            None
+        };
         let py_fine = py
             .as_ref()
             .is_some_and(|c| c.get(1).is_some_and(|t| PY_FINE.is_match(t.as_bytes())));

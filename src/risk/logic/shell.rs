@@ -33,7 +33,8 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
     }
     let mut temps: Option<Vec<Vec<u8>>> = None;
     for (i, line) in hunk.lines.iter().enumerate() {
-        if line.kind != LineKind::Added {
+        // `captures` allocates; most lines are ruled out by the cheaper `is_match`.
+        if line.kind != LineKind::Added || !RM.is_match(&line.bytes) {
             continue;
         }
         let Some(caps) = RM.captures(&line.bytes) else {

@@ -12,7 +12,8 @@ use crate::risk::hits::char_column;
 
 use super::{FileFacts, Id, Lang, Sink};
 
-static MENTION: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)delete|update|where"));
+static MENTION: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)delete|update"));
+static WHERE_WORD: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)where"));
 static START: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r#"(?i)\b(?:delete\s+from\b(?:\s*(?P<d>[\w.\[\]]+|"[\w.]+"|`[\w.]+`))?"#,
@@ -38,10 +39,12 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     if !sink.on(Id::SqlNoWhere) {
         return;
     }
-    let touched = hunk
-        .lines
-        .iter()
-        .any(|l| l.is_change() && MENTION.is_match(&l.bytes));
+    // A statement loses its WHERE only if one is added without it or a WHERE line goes.
+    let touched = hunk.lines.iter().any(|l| match l.kind {
+        LineKind::Added => MENTION.is_match(&l.bytes),
+        LineKind::Removed => MENTION.is_match(&l.bytes) || WHERE_WORD.is_match(&l.bytes),
+        LineKind::Context => false,
+    });
     if !touched {
         return;
     }
