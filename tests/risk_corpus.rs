@@ -323,6 +323,26 @@ fn scan_speed_on_100k_lines() {
     );
 }
 
+/// A one-megabyte minified line, in release: run with the benchmark above.
+#[test]
+#[ignore]
+fn scan_speed_on_a_megabyte_line() {
+    let engine = Engine::builtin();
+    let line = "var a=function(b){return b.map(function(c){return c*2})};".repeat(18_000);
+    let path = "dist/app.min.js";
+    let mut file = FileChange::new(None, Some(path.into()), ChangeKind::Added);
+    let lines = vec![Line::new(LineKind::Added, None, Some(1), line.as_bytes())];
+    file.hunks.push(Hunk::new(path, (0, 0), (1, 1), "", lines));
+    let cpu = thread_cpu_ns();
+    engine.scan_file(&mut file);
+    let cpu_ms = thread_cpu_ns().zip(cpu).map(|(b, a)| (b - a) as f64 / 1e6);
+    println!(
+        "scanned a {} byte line: {} ms on CPU",
+        line.len(),
+        cpu_ms.map_or("?".into(), |c| format!("{c:.1}"))
+    );
+}
+
 /// This thread's time on a CPU in nanoseconds (Linux), which unlike the wall clock does not
 /// count the time other processes on a busy machine hold the CPU.
 fn thread_cpu_ns() -> Option<u64> {

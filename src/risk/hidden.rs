@@ -26,6 +26,10 @@ pub(crate) fn scan(hunk: &Hunk, sink: &mut Sink) {
 /// Plain ASCII and most accented or CJK text skip the character-by-character scan.
 fn worth_a_look(bytes: &[u8]) -> bool {
     let body = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    // A form feed alone on a line is the old page-break convention (GNU, CPython), not hiding.
+    if body.iter().all(|&b| b == 0x0c || b == b' ' || b == b'\t') {
+        return false;
+    }
     if body.is_ascii() {
         return body.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f);
     }
@@ -346,6 +350,8 @@ mod tests {
         assert_eq!(found("a\u{8}b"), vec![(Id::Control, 1)]);
         assert_eq!(found("x\u{9b}31m"), vec![(Id::Control, 1)]);
         assert!(found("\tfoo = 1;\r").is_empty());
+        assert!(!worth_a_look(b"\x0c"));
+        assert_eq!(found("x\x0c = 1"), vec![(Id::Control, 1)]);
         assert_eq!(found("foo\r = 1;"), vec![(Id::Control, 3)]);
     }
 
