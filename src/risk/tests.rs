@@ -2,7 +2,7 @@
 //! where the UI expects them. Per-check tests live next to each check.
 
 use super::*;
-use crate::model::{ChangeKind, FileKind, Hunk};
+use crate::model::{ChangeKind, FileKind, Hunk, Line, LineKind};
 use logic::testutil::hunk;
 
 fn file(path: &str, change: ChangeKind, text: &str) -> FileChange {
@@ -312,4 +312,49 @@ unless_preceded_by = 'def downgrade'
         vec!["corp.drop"]
     );
     assert!(fired("m.py", " def downgrade():\n+    drop_it()\n").is_empty());
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    // Deterministic xorshift noise, biased towards the bytes the checks care about.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = b"\"'`;{}()[]$:=/\\ \t\r\x1b\x0c-+#*.,DELETEFROMWHEREupdatesetrm -rf\xe2\x80\xae\xd0\xb0\xc3\xff\x80";
+    let e = Engine::builtin();
+    for path in [
+        "a.sql",
+        "b.py",
+        "c.tf",
+        "d.sh",
+        "e.yaml",
+        "f.go",
+        "g.rs",
+        "h.js",
+        "Dockerfile",
+    ] {
+        let mut lines = Vec::new();
+        for i in 0..400u32 {
+            let len = (next() % 120) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let kind =
+                [LineKind::Added, LineKind::Removed, LineKind::Context][(next() % 3) as usize];
+            lines.push(Line::new(kind, Some(i + 1), Some(i + 1), &bytes));
+        }
+        let mut f = FileChange::new(Some(path.into()), Some(path.into()), ChangeKind::Modified);
+        f.hunks.push(Hunk::new(path, (1, 400), (1, 400), "", lines));
+        e.scan_file(&mut f);
+        for finding in &f.hunks[0].findings {
+            let line = &f.hunks[0].lines[finding.line_index.unwrap_or(0)];
+            assert!(finding
+                .column
+                .is_none_or(|c| (c as usize) <= line.text().chars().count()));
+        }
+    }
 }
