@@ -146,7 +146,8 @@ impl Engine {
     /// first, capped at [`MAX_FINDINGS_PER_HUNK`] with the rest counted in `findings_omitted`).
     ///
     /// File-level findings are also put on the file's first hunk, and critical ones on every
-    /// hunk, so that hunk-by-hunk consumers (triage, bulk approval, `scan`) see them.
+    /// hunk, so that hunk-by-hunk consumers (triage, bulk approval, `scan`) see them. Call it
+    /// once the file's hunks are loaded; calling it again replaces what it set before.
     pub fn scan_file(&self, file: &mut FileChange) {
         let path = file.path().to_string();
         let old_path = file.old_path.clone().unwrap_or_default();
