@@ -106,17 +106,12 @@ impl ScanReport {
             summary.ai_assisted += usize::from(c.is_ai_assisted());
             let mut hunks = Vec::new();
             for file in &c.files {
-                for (i, h) in file.hunks.iter().enumerate() {
+                for h in &file.hunks {
                     summary.hunks += 1;
                     let ai = h.needs_review();
-                    // File-level findings are reported with the file's first hunk.
-                    let file_level = if i == 0 {
-                        file.findings.as_slice()
-                    } else {
-                        &[]
-                    };
-                    let findings: Vec<FindingReport> =
-                        file_level.iter().chain(&h.findings).map(finding).collect();
+                    // The risk engine puts file-level findings on the file's first hunk (and
+                    // critical ones on every hunk), so a hunk's findings are complete.
+                    let findings: Vec<FindingReport> = h.findings.iter().map(finding).collect();
                     if ai {
                         summary.ai_touched += 1;
                         for f in &findings {

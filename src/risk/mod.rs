@@ -1,19 +1,274 @@
-//! The risk engine: rules as data (plus the few that need logic) over every hunk.
-//! (Interim: the rules land with the risk work.)
+//! The risk engine: rules as data (the built-in `rules/*.toml`, embedded, plus the policy's own)
+//! and the few checks that need logic (`logic/`, `hidden.rs`), run over every hunk of a file.
+//!
+//! Everything is compiled once in [`Engine::new`]; a scan pre-selects the rule groups whose path
+//! globs match the file, then makes one `RegexSet` pass per group and line, so it stays linear
+//! in the size of the patch. The rules file's format and every shipped rule are documented in
+//! `docs/rules.md`.
 
-use crate::model::FileChange;
-use crate::policy::Policy;
+mod compile;
+mod hidden;
+mod hits;
+mod lines;
+mod logic;
+mod spec;
 
-pub struct Engine;
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Context, Result};
+
+use crate::model::{ChangeKind, FileChange, FileKind, Severity};
+use crate::policy::{Policy, DEFAULT_ALLOWED_SIGNERS};
+
+use compile::{Compiled, Scope};
+use hits::Hit;
+use logic::{FileFacts, Lang, Sink};
+use spec::{FileCond, RuleSpec, RulesFile};
+
+pub use hits::MAX_FINDINGS_PER_HUNK;
+pub use spec::{RuleInfo, RuleOrigin};
+
+/// The built-in rules files (name, text): the glob sets first, then one file per category.
+pub const BUILTIN_RULES: [(&str, &str); 9] = [
+    ("sets.toml", include_str!("rules/sets.toml")),
+    ("destructive.toml", include_str!("rules/destructive.toml")),
+    (
+        "infrastructure.toml",
+        include_str!("rules/infrastructure.toml"),
+    ),
+    ("security.toml", include_str!("rules/security.toml")),
+    ("data.toml", include_str!("rules/data.toml")),
+    ("supply_chain.toml", include_str!("rules/supply_chain.toml")),
+    ("safety_net.toml", include_str!("rules/safety_net.toml")),
+    ("trust.toml", include_str!("rules/trust.toml")),
+    ("size.toml", include_str!("rules/size.toml")),
+];
+
+/// The rule that guards the allowed-signers file, which the policy may move.
+const ALLOWED_SIGNERS_RULE: &str = "trust.allowed-signers";
+
+/// The compiled rules, ready to scan files; cheap to share between threads.
+pub struct Engine {
+    /// Every rule: the rules file's and the policy's, then the logic rules from `logic_base`.
+    infos: Vec<RuleInfo>,
+    compiled: Compiled,
+    logic_base: usize,
+    logic_enabled: Vec<bool>,
+    prose: Scope,
+}
 
 impl Engine {
-    pub fn new(_policy: &Policy) -> anyhow::Result<Engine> {
-        Ok(Engine)
+    /// Built-in rules plus the policy's rules and severity overrides. A bad policy rule is an
+    /// error naming the rule and what is wrong with it.
+    pub fn new(policy: &Policy) -> Result<Engine> {
+        let mut sets = BTreeMap::new();
+        let mut specs: Vec<(RuleSpec, RuleOrigin)> = Vec::new();
+        for (name, text) in BUILTIN_RULES {
+            let file: RulesFile = toml::from_str(text)
+                .map_err(|e| anyhow::anyhow!("{}", crate::policy::one_line(&e.to_string())))
+                .with_context(|| format!("invalid built-in rules file {name}"))?;
+            sets.extend(file.sets);
+            specs.extend(file.rule.into_iter().map(|s| (s, RuleOrigin::Builtin)));
+        }
+        if policy.approval.allowed_signers != DEFAULT_ALLOWED_SIGNERS {
+            if let Some((s, _)) = specs.iter_mut().find(|(s, _)| s.id == ALLOWED_SIGNERS_RULE) {
+                s.paths.push(policy.approval.allowed_signers.clone());
+            }
+        }
+        for (i, value) in policy.rules.iter().enumerate() {
+            specs.push((spec::from_policy(value, i)?, RuleOrigin::Policy));
+        }
+        let mut infos = Vec::with_capacity(specs.len() + logic::RULES.len());
+        let mut conds = Vec::with_capacity(specs.len());
+        for (s, origin) in &specs {
+            let name = || match origin {
+                RuleOrigin::Policy => format!("policy rule '{}'", s.id),
+                _ => format!("built-in rule '{}'", s.id),
+            };
+            let (severity, c) = spec::validate(s).with_context(name)?;
+            if infos.iter().any(|i: &RuleInfo| i.id == s.id)
+                || logic::RULES.iter().any(|m| m.id == s.id)
+            {
+                bail!("{}: a rule with this id already exists", name());
+            }
+            infos.push(RuleInfo {
+                id: s.id.clone(),
+                severity: Some(severity),
+                category: s.category.clone(),
+                message: s.message.clone(),
+                origin: *origin,
+            });
+            conds.push(c);
+        }
+        let logic_base = infos.len();
+        infos.extend(logic::RULES.iter().map(|m| RuleInfo {
+            id: m.id.to_string(),
+            severity: Some(m.severity),
+            category: m.category.to_string(),
+            message: m.message.to_string(),
+            origin: RuleOrigin::Logic,
+        }));
+        apply_overrides(&mut infos, &policy.severity)?;
+        let enabled: Vec<(&RuleSpec, usize, Vec<FileCond>)> = specs
+            .iter()
+            .zip(conds)
+            .enumerate()
+            .filter(|(i, _)| infos[*i].severity.is_some())
+            .map(|(i, ((s, _), c))| (s, i, c))
+            .collect();
+        let compiled = compile::compile(&enabled, &sets).context("compiling the risk rules")?;
+        let logic_enabled = infos[logic_base..]
+            .iter()
+            .map(|i| i.severity.is_some())
+            .collect();
+        let named = |name: &str| compile::named_scope(name, &sets).context("built-in rules file");
+        Ok(Engine {
+            infos,
+            compiled,
+            logic_base,
+            logic_enabled,
+            prose: named("prose")?,
+        })
     }
 
+    /// The built-in rules alone, as an empty policy gives.
     pub fn builtin() -> Engine {
-        Engine
+        // The embedded rules are compiled by the tests, so this cannot fail in a release.
+        Engine::new(&Policy::default()).expect("built-in rules compile")
     }
 
-    pub fn scan_file(&self, _file: &mut FileChange) {}
+    /// Every rule the engine knows, with its effective severity (None when turned off).
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.infos
+    }
+
+    /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe
+    /// first, capped at [`MAX_FINDINGS_PER_HUNK`] with the rest counted in `findings_omitted`).
+    ///
+    /// File-level findings are also put on the file's first hunk, and critical ones on every
+    /// hunk, so that hunk-by-hunk consumers (triage, bulk approval, `scan`) see them. Call it
+    /// once the file's hunks are loaded; calling it again replaces what it set before.
+    pub fn scan_file(&self, file: &mut FileChange) {
+        let path = file.path().to_string();
+        let old_path = file.old_path.clone().unwrap_or_default();
+        let matches =
+            |s: &Scope| s.matches(&path) || (!old_path.is_empty() && s.matches(&old_path));
+        let groups = self.compiled.groups_for(&[&path, &old_path]);
+        let excluded = self.compiled.excluded(&[&path, &old_path]);
+        let is_excluded = |e: Option<usize>| e.is_some_and(|e| excluded[e]);
+        let active = self.compiled.active_lines(&groups, &excluded);
+        let facts = FileFacts {
+            lang: Lang::of(&path),
+            is_prose: matches(&self.prose),
+            is_deleted: file.change == ChangeKind::Deleted,
+        };
+        let mut sink = Sink {
+            base: self.logic_base,
+            enabled: &self.logic_enabled,
+            hits: Vec::new(),
+        };
+        for &g in &groups {
+            for rule in &self.compiled.groups[g].files {
+                if !is_excluded(rule.exclude)
+                    && rule.conds.iter().all(|c| holds(*c, file))
+                    && rule
+                        .min_size
+                        .is_none_or(|n| file.old_size.max(file.new_size) >= n)
+                {
+                    sink.hits.push(Hit::at(rule.info, None));
+                }
+            }
+        }
+        logic::scan_file(file, &facts, &mut sink);
+        let file_hits = std::mem::take(&mut sink.hits);
+        file.findings = hits::finish(&self.infos, file_hits.clone(), None, usize::MAX).0;
+
+        for (n, hunk) in file.hunks.iter_mut().enumerate() {
+            let first = hunk.lines.iter().position(|l| l.is_change());
+            lines::scan(&self.compiled, &active, hunk, &mut sink.hits);
+            for &g in &groups {
+                let touched = self.compiled.groups[g]
+                    .touched
+                    .iter()
+                    .filter(|(_, e)| !is_excluded(*e));
+                sink.hits.extend(touched.map(|&(r, _)| Hit::at(r, first)));
+            }
+            logic::scan_hunk(&facts, hunk, &mut sink);
+            for h in &file_hits {
+                if n == 0 || self.infos[h.rule].severity == Some(Severity::Critical) {
+                    sink.hits.push(Hit {
+                        line: first,
+                        column: None,
+                        ..h.clone()
+                    });
+                }
+            }
+            let (findings, omitted) = hits::finish(
+                &self.infos,
+                std::mem::take(&mut sink.hits),
+                Some(hunk),
+                MAX_FINDINGS_PER_HUNK,
+            );
+            hunk.findings = findings;
+            hunk.findings_omitted = omitted;
+        }
+    }
 }
+
+fn holds(cond: FileCond, file: &FileChange) -> bool {
+    const EXEC: u32 = 0o111;
+    match cond {
+        FileCond::Changed => true,
+        FileCond::Added => file.change == ChangeKind::Added,
+        FileCond::Deleted => file.change == ChangeKind::Deleted,
+        FileCond::Modified => file.change == ChangeKind::Modified,
+        FileCond::Renamed => file.change == ChangeKind::Renamed,
+        FileCond::Binary => file.kind == FileKind::Binary,
+        FileCond::Symlink => file.kind == FileKind::Symlink,
+        FileCond::Submodule => file.kind == FileKind::Submodule,
+        FileCond::ModeChange => file.mode_changed(),
+        FileCond::Executable => {
+            file.new_mode & 0o170000 == 0o100000
+                && file.new_mode & EXEC != 0
+                && file.old_mode & EXEC == 0
+        }
+    }
+}
+
+/// `[severity]` in the policy: a rule id, or `category.*`/`prefix.*` for several; "off" turns
+/// rules off. A key that names no rule is an error, as a typo would otherwise do nothing.
+fn apply_overrides(infos: &mut [RuleInfo], overrides: &BTreeMap<String, String>) -> Result<()> {
+    for (key, value) in overrides {
+        let severity = if value == "off" {
+            None
+        } else {
+            Some(
+                value
+                    .parse::<Severity>()
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("policy [severity] '{key}'"))?,
+            )
+        };
+        let prefix = key.strip_suffix('*');
+        let mut hit = false;
+        for info in infos.iter_mut() {
+            let matched = match prefix {
+                Some(p) => info.id.starts_with(p),
+                None => info.id == *key,
+            };
+            if matched {
+                info.severity = severity;
+                hit = true;
+            }
+        }
+        if !hit {
+            bail!(
+                "policy [severity] '{key}': no rule has this id (see docs/rules.md for the list)"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

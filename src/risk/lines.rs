@@ -1,0 +1,225 @@
+//! Pattern rules over a hunk's lines: one `RegexSet` pass per applicable group and side, and
+//! the per-rule regex only for lines the set says match (rare), so the common line costs a few
+//! DFA passes and no allocation.
+
+use regex::bytes::Regex;
+
+use crate::model::{Hunk, LineKind};
+
+use super::compile::{Compiled, LineRule};
+use super::hits::{char_column, Hit};
+
+/// (hash of a trimmed line, its index in the hunk), sorted by hash.
+type Hashed = Vec<(u64, usize)>;
+
+/// Per-hunk facts computed only when a rule first needs them.
+pub(crate) struct HunkFacts<'h> {
+    hunk: &'h Hunk,
+    /// (hash of the trimmed line, line index) of the added and of the removed lines, sorted,
+    /// to tell a moved or re-indented line from a new one without a set per hunk.
+    sides: Option<(Hashed, Hashed)>,
+}
+
+impl<'h> HunkFacts<'h> {
+    pub fn new(hunk: &'h Hunk) -> HunkFacts<'h> {
+        HunkFacts { hunk, sides: None }
+    }
+
+    /// The line at `i` appears, trimmed, on the other side of the hunk too: it moved or was
+    /// re-indented, so it is neither new nor gone.
+    pub fn is_moved(&mut self, i: usize) -> bool {
+        let hunk = self.hunk;
+        let (added, removed) = self.sides.get_or_insert_with(|| {
+            let mut added = Vec::new();
+            let mut removed = Vec::new();
+            for (j, l) in hunk.lines.iter().enumerate() {
+                match l.kind {
+                    LineKind::Added => added.push((hash(trim(&l.bytes)), j)),
+                    LineKind::Removed => removed.push((hash(trim(&l.bytes)), j)),
+                    LineKind::Context => {}
+                }
+            }
+            added.sort_unstable();
+            removed.sort_unstable();
+            (added, removed)
+        });
+        let line = &hunk.lines[i];
+        let other = match line.kind {
+            LineKind::Added => &removed[..],
+            LineKind::Removed => &added[..],
+            LineKind::Context => return false,
+        };
+        let t = trim(&line.bytes);
+        let h = hash(t);
+        // Equal hashes are confirmed byte for byte: a crafted collision must not hide a line.
+        let from = other.partition_point(|&(x, _)| x < h);
+        other[from..]
+            .iter()
+            .take_while(|&&(x, _)| x == h)
+            .any(|&(_, j)| trim(&hunk.lines[j].bytes) == t)
+    }
+}
+
+/// FNV-1a: fast, and only a first filter (matches are compared in full).
+fn hash(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// ASCII whitespace trimmed at both ends.
+pub(crate) fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// Runs the pattern rules over `hunk`; `active` says which apply to its file
+/// (`Compiled::active_lines`).
+pub(crate) fn scan(compiled: &Compiled, active: &[bool], hunk: &Hunk, hits: &mut Vec<Hit>) {
+    if !active.contains(&true) {
+        return;
+    }
+    let mut facts = HunkFacts::new(hunk);
+    let mut fired_once: Vec<usize> = Vec::new();
+    // First line index matching each rule's `unless_preceded_by`/`preceded_by`, once computed.
+    let mut preceded: Vec<((usize, bool), Option<usize>)> = Vec::new();
+    // Whether the hunk removes a line matching each `changed` rule's pattern, once computed.
+    let mut removes: Vec<(usize, bool)> = Vec::new();
+    for (i, line) in hunk.lines.iter().enumerate() {
+        let added = match line.kind {
+            LineKind::Added => true,
+            LineKind::Removed => false,
+            LineKind::Context => continue,
+        };
+        let bytes = &line.bytes[..];
+        let side = if added {
+            &compiled.added
+        } else {
+            &compiled.removed
+        };
+        let Some(side) = side else { continue };
+        if !side.set.is_match(bytes) {
+            continue;
+        }
+        for p in side.set.matches(bytes).iter() {
+            let r = side.rules[p];
+            if !active[r] {
+                continue;
+            }
+            let rule = &compiled.line_rules[r];
+            if rule.once && fired_once.contains(&r) {
+                continue;
+            }
+            if rule.unless.as_ref().is_some_and(|u| u.is_match(bytes)) || facts.is_moved(i) {
+                continue;
+            }
+            if let Some(re) = &rule.unless_preceded_by {
+                if is_preceded(hunk, i, (r, false), re, &mut preceded) {
+                    continue;
+                }
+            }
+            if let Some(re) = &rule.preceded_by {
+                if !is_preceded(hunk, i, (r, true), re, &mut preceded) {
+                    continue;
+                }
+            }
+            if rule
+                .inside
+                .as_ref()
+                .is_some_and(|re| !is_inside(hunk, i, re))
+            {
+                continue;
+            }
+            if rule.changed && added && !removes_match(hunk, r, rule, &mut removes) {
+                continue;
+            }
+            if rule.once {
+                fired_once.push(r);
+            }
+            hits.push(hit(rule, added, bytes, i));
+        }
+    }
+}
+
+fn hit(rule: &LineRule, added: bool, bytes: &[u8], i: usize) -> Hit {
+    let column = rule
+        .pattern(added)
+        .and_then(|re| re.find(bytes))
+        .map(|m| char_column(bytes, m.start()));
+    Hit {
+        rule: rule.info,
+        line: Some(i),
+        column,
+        message: None,
+    }
+}
+
+/// How far up `inside` looks for the enclosing block before giving up.
+const MAX_BLOCK_WALK: usize = 200;
+
+/// The innermost `{` block around line `i` (on the line's own side of the diff) opens on a line
+/// matching `re`; the hunk's header stands in when the opener is above the hunk.
+fn is_inside(hunk: &Hunk, i: usize, re: &Regex) -> bool {
+    let skip = if hunk.lines[i].kind == LineKind::Removed {
+        LineKind::Added
+    } else {
+        LineKind::Removed
+    };
+    let mut depth = 0usize;
+    for line in hunk.lines[..i]
+        .iter()
+        .rev()
+        .filter(|l| l.kind != skip)
+        .take(MAX_BLOCK_WALK)
+    {
+        for &b in line.bytes.iter().rev() {
+            match b {
+                b'}' => depth += 1,
+                b'{' if depth == 0 => return re.is_match(&line.bytes),
+                b'{' => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    re.is_match(hunk.header.as_bytes())
+}
+
+fn removes_match(hunk: &Hunk, r: usize, rule: &LineRule, cache: &mut Vec<(usize, bool)>) -> bool {
+    if let Some(&(_, yes)) = cache.iter().find(|(c, _)| *c == r) {
+        return yes;
+    }
+    let yes = rule.added.as_ref().is_some_and(|re| {
+        hunk.lines
+            .iter()
+            .any(|l| l.kind == LineKind::Removed && re.is_match(&l.bytes))
+    });
+    cache.push((r, yes));
+    yes
+}
+
+/// Some line before `i` (or the hunk's header, git's function context) matches `re`. `key` is
+/// the rule and whether this is its `preceded_by` (true) or `unless_preceded_by` (false).
+fn is_preceded(
+    hunk: &Hunk,
+    i: usize,
+    key: (usize, bool),
+    re: &Regex,
+    cache: &mut Vec<((usize, bool), Option<usize>)>,
+) -> bool {
+    let first = match cache.iter().find(|(k, _)| *k == key) {
+        Some((_, first)) => *first,
+        None => {
+            let first = if re.is_match(hunk.header.as_bytes()) {
+                Some(0)
+            } else {
+                hunk.lines
+                    .iter()
+                    .position(|l| l.kind != LineKind::Removed && re.is_match(&l.bytes))
+                    .map(|p| p + 1)
+            };
+            cache.push((key, first));
+            first
+        }
+    };
+    // `first` is one past the matching line (0 for the header), so the line itself never counts.
+    first.is_some_and(|f| f <= i)
+}

@@ -1,0 +1,243 @@
+//! The checks that need more than a pattern on one line: statements spanning lines, a removal
+//! weighed against what the hunk adds back, a block's context, characters a regex over bytes
+//! cannot name. Each has a stable id, severity and category like any rule in `rules/*.toml`, so
+//! the policy can re-rate or turn it off the same way.
+
+mod iac;
+mod safety;
+mod shell;
+mod size;
+mod sql;
+
+use crate::model::{FileChange, Hunk, Severity};
+
+use super::hits::Hit;
+
+/// The logic rules, in the order of [`RULES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Id {
+    Bidi,
+    Invisible,
+    Control,
+    MixedScript,
+    SqlNoWhere,
+    TfResourceRemoved,
+    TfStatefulRemoved,
+    TfResourceRenamed,
+    TfModuleRemoved,
+    OpenIngress,
+    RmRfVariable,
+    LargeDeletion,
+    TestRemoved,
+    AssertionsRemoved,
+    ErrorSwallowed,
+    LargeHunk,
+    Minified,
+    SymlinkEscape,
+}
+
+/// Id, severity, category and the rule's general sentence (findings may be more precise).
+pub(crate) struct Meta {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub category: &'static str,
+    pub message: &'static str,
+}
+
+const fn m(
+    id: &'static str,
+    severity: Severity,
+    category: &'static str,
+    message: &'static str,
+) -> Meta {
+    Meta {
+        id,
+        severity,
+        category,
+        message,
+    }
+}
+
+use Severity::{Critical, High, Medium};
+
+pub(crate) const RULES: [Meta; 18] = [
+    m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
+    m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
+    m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
+    m("hidden-text.mixed-script", Critical, "hidden-text", "An identifier mixes Latin with look-alike Cyrillic or Greek letters, so it is not the name it appears to be."),
+    m("destructive.sql-no-where", Critical, "destructive", "A DELETE or UPDATE without a WHERE clause changes every row of the table."),
+    m("destructive.tf-resource-removed", High, "destructive", "A Terraform resource block is removed, so the next apply destroys it."),
+    m("destructive.tf-stateful-resource-removed", Critical, "destructive", "A Terraform resource that holds data (database, bucket, volume, key) is removed, so the next apply destroys it and its data."),
+    m("destructive.tf-resource-renamed", High, "destructive", "A Terraform resource is renamed without a `moved` block, so the next apply destroys it and creates a new one."),
+    m("destructive.tf-module-removed", High, "destructive", "A Terraform module block is removed, so the next apply destroys everything it created."),
+    m("security.open-ingress", High, "security", "Inbound traffic is opened to the whole internet (0.0.0.0/0 or ::/0)."),
+    m("destructive.rm-rf-variable", High, "destructive", "`rm -rf` on a variable deletes whatever it holds; if it is empty or wrong that is the wrong tree (or `/`)."),
+    m("destructive.large-deletion", Medium, "destructive", "This hunk deletes a large block of code with little to replace it."),
+    m("safety-net.test-removed", High, "safety-net", "A test is deleted, so the behaviour it checked is no longer checked."),
+    m("safety-net.assertions-removed", High, "safety-net", "Assertions are removed and not replaced, so the tests now check less."),
+    m("safety-net.error-swallowed", Medium, "safety-net", "An error is caught and ignored, so failures will pass silently."),
+    m("size.large-hunk", Medium, "size", "This hunk is too large to review well in one sitting; ask for it to be split."),
+    m("size.minified", Medium, "size", "Very long lines (minified or generated content) cannot be reviewed line by line."),
+    m("security.symlink-escape", High, "security", "A symbolic link points outside the repository (an absolute path or `..`)."),
+];
+
+/// What the logic rules know about the file a hunk belongs to.
+pub(crate) struct FileFacts {
+    pub lang: Lang,
+    pub is_prose: bool,
+    pub is_deleted: bool,
+}
+
+/// The language a file is written in, as far as the checks care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Shell,
+    Sql,
+    Terraform,
+    Yaml,
+    Json,
+    Dockerfile,
+    Make,
+    Python,
+    Js,
+    Go,
+    Rust,
+    Java,
+    Ruby,
+    Other,
+}
+
+impl Lang {
+    pub fn of(path: &str) -> Lang {
+        let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+        let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        if name == "dockerfile"
+            || name.starts_with("dockerfile.")
+            || ext == "dockerfile"
+            || name == "containerfile"
+        {
+            return Lang::Dockerfile;
+        }
+        if name == "makefile" || name == "justfile" || ext == "mk" {
+            return Lang::Make;
+        }
+        match ext {
+            "sh" | "bash" | "zsh" | "ksh" | "bats" => Lang::Shell,
+            "sql" => Lang::Sql,
+            "tf" | "tfvars" | "hcl" => Lang::Terraform,
+            "yml" | "yaml" => Lang::Yaml,
+            "json" => Lang::Json,
+            "py" | "pyi" => Lang::Python,
+            "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" | "vue" | "svelte" => {
+                Lang::Js
+            }
+            "go" => Lang::Go,
+            "rs" => Lang::Rust,
+            "java" | "kt" | "kts" | "scala" | "groovy" | "cs" => Lang::Java,
+            "rb" | "rake" => Lang::Ruby,
+            _ => Lang::Other,
+        }
+    }
+
+    /// Languages whose source can hold SQL in strings or as itself.
+    pub fn may_hold_sql(self) -> bool {
+        !matches!(
+            self,
+            Lang::Yaml | Lang::Json | Lang::Dockerfile | Lang::Terraform
+        )
+    }
+
+    /// Shell commands can appear here (scripts, Makefiles, Dockerfile `RUN`, CI `run:`).
+    pub fn may_hold_shell(self) -> bool {
+        matches!(
+            self,
+            Lang::Shell | Lang::Make | Lang::Dockerfile | Lang::Yaml | Lang::Json | Lang::Other
+        )
+    }
+}
+
+/// Collects logic hits, skipping rules the policy turned off before any work is done.
+pub(crate) struct Sink<'e> {
+    /// Index of the first logic rule in the engine's rule table.
+    pub base: usize,
+    pub enabled: &'e [bool],
+    pub hits: Vec<Hit>,
+}
+
+impl Sink<'_> {
+    pub fn on(&self, id: Id) -> bool {
+        self.enabled.get(id as usize).copied().unwrap_or(false)
+    }
+
+    pub fn push(
+        &mut self,
+        id: Id,
+        line: Option<usize>,
+        column: Option<u32>,
+        message: Option<String>,
+    ) {
+        if self.on(id) {
+            self.hits.push(Hit {
+                rule: self.base + id as usize,
+                line,
+                column,
+                message,
+            });
+        }
+    }
+}
+
+/// Runs every logic check on one hunk.
+pub(crate) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
+    super::hidden::scan(hunk, sink);
+    if file.lang.may_hold_sql() && !file.is_prose {
+        sql::scan(file, hunk, sink);
+    }
+    if matches!(file.lang, Lang::Terraform | Lang::Yaml | Lang::Json) {
+        iac::scan(file, hunk, sink);
+    }
+    if file.lang.may_hold_shell() && !file.is_prose {
+        shell::scan(hunk, sink);
+    }
+    if !file.is_prose {
+        safety::scan(file, hunk, sink);
+    }
+    size::scan_hunk(file, hunk, sink);
+}
+
+/// File-level logic checks: minified content and links that escape the repository.
+pub(crate) fn scan_file(file: &FileChange, facts: &FileFacts, sink: &mut Sink) {
+    size::scan_file(file, facts, sink);
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use crate::model::{Hunk, Line, LineKind};
+
+    /// A hunk from `+`/`-`/` ` prefixed lines, numbered from 1.
+    pub fn hunk(path: &str, text: &str) -> Hunk {
+        let (mut old, mut new) = (1u32, 1u32);
+        let mut lines = Vec::new();
+        for raw in text.lines() {
+            let (kind, body) = match raw.chars().next() {
+                Some('+') => (LineKind::Added, &raw[1..]),
+                Some('-') => (LineKind::Removed, &raw[1..]),
+                Some(' ') => (LineKind::Context, &raw[1..]),
+                _ => (LineKind::Context, raw),
+            };
+            let (o, n) = match kind {
+                LineKind::Added => (None, Some(new)),
+                LineKind::Removed => (Some(old), None),
+                LineKind::Context => (Some(old), Some(new)),
+            };
+            if o.is_some() {
+                old += 1;
+            }
+            if n.is_some() {
+                new += 1;
+            }
+            lines.push(Line::new(kind, o, n, body.as_bytes()));
+        }
+        Hunk::new(path, (1, old - 1), (1, new - 1), "", lines)
+    }
+}

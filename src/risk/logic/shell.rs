@@ -1,0 +1,148 @@
+//! `rm -rf` on a variable. The pattern alone would flag the most common safe idiom (a temp dir
+//! made by `mktemp` a line earlier, removed in a trap), so the check knows which variables the
+//! hunk assigned from `mktemp` and which are guarded with `${VAR:?}`.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use crate::model::{Hunk, LineKind};
+use crate::risk::hits::char_column;
+
+use super::{Id, Sink};
+
+fn re(p: &str) -> Regex {
+    // Constant patterns, covered by the tests below.
+    regex::bytes::RegexBuilder::new(p)
+        .unicode(false)
+        .build()
+        .expect("valid built-in regex")
+}
+
+/// `rm` with options, then its operands up to the end of the command.
+static RM: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?:^|[\s;&|(`'\x22])(rm|Remove-Item)\s+((?:--?[A-Za-z-]+\s+)*)([^;&|)#]*)")
+});
+static RECURSIVE: LazyLock<Regex> = LazyLock::new(|| re(r"^(-[a-zA-Z]*[rR]|--recursive|-Recurse)"));
+static VAR: LazyLock<Regex> = LazyLock::new(|| re(r"\$(\{)?(\w+)(:\?)?|\$\("));
+static TEMP: LazyLock<Regex> = LazyLock::new(|| re(r#"\b(\w+)=["']?(\$\(|`)\s*mktemp\b"#));
+
+pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
+    if !sink.on(Id::RmRfVariable) {
+        return;
+    }
+    let mut temps: Option<Vec<Vec<u8>>> = None;
+    for (i, line) in hunk.lines.iter().enumerate() {
+        // `captures` allocates; most lines are ruled out by the cheaper `is_match`.
+        if line.kind != LineKind::Added || !RM.is_match(&line.bytes) {
+            continue;
+        }
+        let Some(caps) = RM.captures(&line.bytes) else {
+            continue;
+        };
+        let (Some(cmd), Some(operands)) = (caps.get(1), caps.get(3)) else {
+            continue;
+        };
+        let flags = caps.get(2).map_or(&b""[..], |m| m.as_bytes());
+        let recursive = flags
+            .split(|b| b.is_ascii_whitespace())
+            .any(|f| RECURSIVE.is_match(f));
+        if !recursive {
+            continue;
+        }
+        let temps = temps.get_or_insert_with(|| temp_vars(hunk));
+        if let Some(var) = risky_variable(operands.as_bytes(), temps) {
+            let col = Some(char_column(&line.bytes, cmd.start()));
+            let msg = if var.1 {
+                format!("`rm -r` on `${}/…` deletes from the root of the file system if `{}` is ever empty.", var.0, var.0)
+            } else {
+                format!("`rm -r` on `${}` deletes whatever it holds; nothing here shows it is set and points where it should.", var.0)
+            };
+            sink.push(Id::RmRfVariable, Some(i), col, Some(msg));
+        }
+    }
+}
+
+/// Variables the hunk's new side assigns from `mktemp`.
+fn temp_vars(hunk: &Hunk) -> Vec<Vec<u8>> {
+    hunk.lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Removed)
+        .flat_map(|l| {
+            TEMP.captures_iter(&l.bytes)
+                .filter_map(|c| c.get(1))
+                .map(|m| m.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The first unguarded, non-temporary variable among the operands, and whether a path
+/// continues after it (`$DIR/…`, which becomes `/…` when it is empty).
+fn risky_variable(operands: &[u8], temps: &[Vec<u8>]) -> Option<(String, bool)> {
+    for caps in VAR.captures_iter(operands) {
+        let whole = caps.get(0)?;
+        let Some(name) = caps.get(2) else {
+            // Command substitution: its output is the path list.
+            return Some(("(…)".into(), false));
+        };
+        if caps.get(3).is_some() || temps.iter().any(|t| t.as_slice() == name.as_bytes()) {
+            continue;
+        }
+        let rest = &operands[whole.end()..];
+        let rest = rest.strip_prefix(b"}").unwrap_or(rest);
+        let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+        return Some((
+            String::from_utf8_lossy(name.as_bytes()).into_owned(),
+            rest.starts_with(b"/"),
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::logic::testutil::hunk;
+
+    fn fires(text: &str) -> Vec<(usize, String)> {
+        let h = hunk("deploy.sh", text);
+        let enabled = [true; 18];
+        let mut sink = Sink {
+            base: 0,
+            enabled: &enabled,
+            hits: Vec::new(),
+        };
+        scan(&h, &mut sink);
+        sink.hits
+            .into_iter()
+            .map(|h| (h.line.unwrap(), h.message.unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn rm_rf_on_a_variable_fires() {
+        let hits = fires("+rm -rf \"$BUILD_DIR/\"*\n");
+        assert_eq!(hits.len(), 1);
+        assert!(
+            hits[0].1.contains("root of the file system"),
+            "{}",
+            hits[0].1
+        );
+        assert_eq!(fires("+  rm -fr ${CACHE}\n").len(), 1);
+        assert_eq!(
+            fires("+cd /srv && rm -r --force $(ls -d release-*)\n").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn temp_dirs_guards_and_literals_do_not_fire() {
+        assert!(fires("+tmpdir=$(mktemp -d)\n+trap 'rm -rf \"$tmpdir\"' EXIT\n").is_empty());
+        assert!(fires(" WORK=\"$(mktemp -d -t build.XXXX)\"\n+rm -rf \"$WORK\"\n").is_empty());
+        assert!(fires("+rm -rf \"${DEST:?}/\"*\n").is_empty());
+        assert!(fires("+rm -rf ./target node_modules\n").is_empty());
+        assert!(fires("+rm -f \"$LOCKFILE\"\n").is_empty());
+        assert!(fires("+echo \"$1\" | grep -q form\n").is_empty());
+    }
+}
