@@ -31,6 +31,12 @@ enum Command {
     Verify(VerifyArgs),
     /// Make a throw-away repository with an AI-assisted commit and review it.
     Demo(DemoArgs),
+    /// Print the approval record of a commit: its approval trailers and review records.
+    Show(ShowArgs),
+    /// Export the review's rejections, requests for work and comments for the author or agent.
+    Export(ExportArgs),
+    /// Write a policy and allowed-signers template, set the git alias, print CI snippets.
+    Init(InitArgs),
 }
 
 #[derive(Args, Default)]
@@ -84,6 +90,45 @@ struct DemoArgs {
     no_review: bool,
 }
 
+#[derive(Args)]
+struct ShowArgs {
+    /// The commit.
+    #[arg(default_value = "HEAD")]
+    rev: String,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// A commit or a range (A..B); default as for review.
+    rev: Option<String>,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+    format: ExportFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+    /// Count every hunk as AI-touched, as a review with --all did.
+    #[arg(long)]
+    all: bool,
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// Set the git alias without asking.
+    #[arg(long)]
+    yes: bool,
+    /// Leave the git alias alone.
+    #[arg(long)]
+    no_alias: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Markdown,
+    Json,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -126,6 +171,20 @@ fn main() -> ExitCode {
             json: matches!(a.format, Format::Json),
         }),
         Some(Command::Demo(a)) => commands::demo::run(a.dir, !a.no_review),
+        Some(Command::Show(a)) => commands::show::run(&commands::show::Options {
+            rev: a.rev,
+            json: matches!(a.format, Format::Json),
+        }),
+        Some(Command::Export(a)) => commands::export::run(&commands::export::Options {
+            rev: a.rev,
+            json: matches!(a.format, ExportFormat::Json),
+            output: a.output,
+            all: a.all,
+        }),
+        Some(Command::Init(a)) => commands::init::run(&commands::init::Options {
+            yes: a.yes,
+            no_alias: a.no_alias,
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

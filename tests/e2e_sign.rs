@@ -132,3 +132,43 @@ fn approve_sign_verify_then_tamper() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("content-digest"), "{out}");
 }
+
+#[test]
+fn a_rejection_offers_the_export_instead_of_signing() {
+    let s = setup();
+    let mut pty = Session::spawn(common::bin(), &[], &s.fx.path(), &s.fx.env(), (120, 30));
+    pty.wait_for("0/2 decided");
+    pty.key_then("a", "1/2 decided");
+    pty.keys("c");
+    pty.keys("Timeouts above 10s break the SLA.");
+    pty.key_then("\u{1b}", "comment saved");
+    pty.key_then("r", "2/2 decided");
+    pty.key_then("S", "not approved");
+    pty.key_then("y", "review for the author written to");
+    pty.keys("q");
+    assert_eq!(pty.wait_exit(), 0);
+    let dir = s.fx.path().join(".git/countersign");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let report = std::fs::read_to_string(file).unwrap();
+    assert!(
+        report.contains("Timeouts above 10s break the SLA."),
+        "{report}"
+    );
+    assert!(report.contains("rejected"), "{report}");
+    assert!(
+        report.contains("RETRIES = 5"),
+        "the hunk itself is in the report:\n{report}"
+    );
+    assert_eq!(
+        s.fx.git(&["status", "--porcelain"]),
+        "",
+        "nothing written in the working tree"
+    );
+    let msg = s.fx.git(&["log", "-1", "--format=%B"]);
+    assert!(!msg.contains("Countersign"), "nothing was signed");
+}

@@ -8,7 +8,7 @@ use crate::config::{config_dir, Config};
 use crate::git::rewrite::Plan;
 use crate::git::{self, range};
 use crate::load::{self, Analysis};
-use crate::model::{Review, Verdict};
+use crate::model::Review;
 use crate::session::{Session, Store};
 use crate::ui::{self, app::App, keymap::Keymap, theme::Theme};
 
@@ -95,15 +95,29 @@ impl ui::Host for ReviewHost {
     }
 
     fn export(&mut self, review: &Review, session: &Session) -> Result<String> {
-        let rejected = review
-            .reviewable()
-            .filter(|(_, h)| {
-                matches!(
-                    session.verdict(&h.id),
-                    Some(Verdict::Rejected) | Some(Verdict::NeedsWork)
-                )
-            })
-            .count();
-        anyhow::bail!("export is not available in this build yet ({rejected} hunks to report); your decisions are saved")
+        let repo = git::repo::open_at(&self.git_dir)?;
+        let reviewer = super::sign::signer(&repo.git).ok().map(|(_, who)| who);
+        let text = crate::export::markdown(
+            &review.range,
+            &review.commits,
+            &crate::export::Source::session(reviewer),
+            |h| session.decision(&h.id).cloned(),
+        );
+        // In the git directory, never the working tree: the reviewer's files are not ours.
+        let dir = self.git_dir.join("countersign");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let tip = review
+            .commits
+            .last()
+            .map(|c| c.short_id().to_string())
+            .unwrap_or_default();
+        let path = dir.join(format!("review-{tip}.md"));
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(format!(
+            "review for the author written to {} (also: countersign export {})",
+            path.display(),
+            review.range
+        ))
     }
 }

@@ -1,0 +1,89 @@
+//! `countersign export`: the review of a commit or range for its author or agent, from the
+//! signed review record when the commit has one, else from the reviewer's own session.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::error::exit;
+use crate::export::{self, CommitExport, Export, Source};
+use crate::git::{self, notes, range, signing_config};
+use crate::load::{self, Analysis};
+use crate::session::Store;
+use crate::show::NoteRecords;
+use crate::text::printable;
+
+pub struct Options {
+    pub rev: Option<String>,
+    pub json: bool,
+    pub output: Option<PathBuf>,
+    /// Count every hunk as AI-touched (a review made with `--all`).
+    pub all: bool,
+}
+
+pub fn run(opts: &Options) -> Result<i32> {
+    let repo = git::open()?;
+    let range = range::resolve(&repo, opts.rev.as_deref())?;
+    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
+    let analysis = Analysis::new(&policy, opts.all)?;
+    // Opened lazily: a range whose commits all have records needs no session.
+    let mut session = None;
+    let mut commits = Vec::new();
+    for oid in &range.commits {
+        let commit = load::full_commit(&repo.git, &analysis, *oid)?;
+        let note = notes::read_note(&repo.git, notes::COUNTERSIGN_NOTES, *oid)?;
+        let parsed = note.as_deref().map(NoteRecords::parse).unwrap_or_default();
+        for e in &parsed.errors {
+            eprintln!(
+                "countersign: warning: the review note of {} has an unreadable {}",
+                commit.short_id(),
+                printable(e)
+            );
+        }
+        let latest = export::latest_per_reviewer(&parsed.records);
+        let exported = if latest.is_empty() {
+            if session.is_none() {
+                let store = Store::for_repo(&repo.key())?;
+                let config = signing_config::read(&repo.git)?;
+                let reviewer = match (config.user_name, config.user_email) {
+                    (Some(name), Some(email)) => Some(format!("{name} <{email}>")),
+                    _ => None,
+                };
+                session = Some((store.load()?, Source::session(reviewer)));
+            }
+            let (s, source) = session.as_ref().context("the session is loaded")?;
+            CommitExport::new(&commit, source.clone(), |h| s.decision(&h.id).cloned())
+        } else {
+            let decisions = export::decisions_from_records(&latest);
+            CommitExport::new(&commit, Source::notes(&latest), |h| {
+                decisions.get(&h.id).cloned()
+            })
+        };
+        commits.push(exported);
+    }
+    let report = Export::new(&range.spec, commits);
+    let mut text = if opts.json {
+        report.to_json()
+    } else {
+        report.to_markdown()
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    match &opts.output {
+        None => print!("{text}"),
+        Some(path) => {
+            let path = repo.user_path(path);
+            std::fs::write(&path, &text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let n: usize = report.commits.iter().map(|c| c.hunks.len()).sum();
+            eprintln!(
+                "countersign: wrote the review ({n} hunk{} to act on, {}) to {}",
+                if n == 1 { "" } else { "s" },
+                report.summary.outcome(),
+                path.display()
+            );
+        }
+    }
+    Ok(exit::OK)
+}
