@@ -282,3 +282,56 @@ fn a_20_mb_file_and_thousands_of_files_load() {
     assert_eq!(big.added, 200_000);
     assert!(commit.complete);
 }
+
+#[test]
+fn decisions_carry_over_an_amend_and_changed_hunks_come_back_undecided() {
+    use countersign::load::{full_commit, Analysis};
+    use countersign::model::{Review, Verdict};
+    use countersign::session::Session;
+
+    let fx = Fixture::new();
+    let body: String = (1..=30).map(|i| format!("l{i}\n")).collect();
+    fx.write("f.txt", &body).commit("base");
+    fx.write(
+        "f.txt",
+        body.replace("l5\n", "five\n")
+            .replace("l25\n", "twenty-five\n"),
+    )
+    .commit_ai("edit");
+    let repo = git::repo::open_at(&fx.path()).unwrap();
+    let analysis = Analysis::new(&Default::default(), false).unwrap();
+    let load = || {
+        let oid = repo.git.head().unwrap().target().unwrap();
+        Review {
+            range: "HEAD".into(),
+            commits: vec![full_commit(&repo.git, &analysis, oid).unwrap()],
+        }
+    };
+    let before = load();
+    let mut session = Session::default();
+    for (_, h) in before.reviewable() {
+        session.set_verdict(h.id, Some(Verdict::Approved), &before.commits[0].id, 1);
+    }
+    assert_eq!(
+        session.carried_over(&before),
+        0,
+        "a resumed session is not a carry-over"
+    );
+
+    // The author amends: the second hunk changes, the first does not.
+    fx.write(
+        "f.txt",
+        body.replace("l5\n", "five\n").replace("l25\n", "25!\n"),
+    );
+    fx.git(&["commit", "-q", "-a", "--amend", "--no-edit"]);
+    let after = load();
+    let hunks: Vec<_> = after.reviewable().map(|(_, h)| h.id).collect();
+    assert_eq!(hunks.len(), 2);
+    assert_eq!(session.verdict(&hunks[0]), Some(Verdict::Approved));
+    assert_eq!(
+        session.verdict(&hunks[1]),
+        None,
+        "the changed hunk comes back undecided"
+    );
+    assert_eq!(session.carried_over(&after), 1);
+}

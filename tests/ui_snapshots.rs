@@ -407,3 +407,23 @@ fn a_huge_hunk_is_summarised_until_asked_for() {
     let screen = render(&mut app, 80, 24);
     assert!(screen.contains("row 1"), "{screen}");
 }
+
+#[test]
+fn the_header_says_how_many_decisions_carried_over() {
+    let review = sample_review();
+    let id = review.commits[0].files[0].hunks[0].id;
+    let mut session = Session::default();
+    session.set_verdict(
+        id,
+        Some(Verdict::Approved),
+        "an-earlier-version-of-the-commit",
+        1,
+    );
+    let mut app = App::new(review, session, Keymap::builtin(), "tip".into());
+    let screen = render(&mut app, 120, 24);
+    assert!(
+        screen.contains("1 decision carried over from an earlier version"),
+        "{screen}"
+    );
+    assert_eq!(app.pos, 1, "opens on the first undecided hunk");
+}
