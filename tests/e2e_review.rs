@@ -208,3 +208,19 @@ fn e_opens_the_editor_at_the_line_and_returns() {
     s.keys("q");
     assert_eq!(s.wait_exit(), 0);
 }
+
+#[test]
+fn a_hangup_ends_the_program_with_the_decisions_saved() {
+    let fx = fixture();
+    let mut s = open(&fx);
+    s.wait_for("0/3 decided");
+    s.key_then("a", "1/3 decided");
+    // What a closing terminal sends. (The pty's master stays open in the reader thread here;
+    // the end-of-file spin that follows a real close was checked by hand with tmux.)
+    s.signal("HUP");
+    s.wait_exit();
+    let mut s = open(&fx);
+    s.wait_for("1/3 decided");
+    s.keys("q");
+    s.wait_exit();
+}

@@ -171,6 +171,11 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                     }
                 }
             }
+            // A closed terminal (SIGHUP) can keep reporting input forever: stop here too.
+            if terminal::terminated(&stop) {
+                save(&mut app, &opts.store);
+                break 'main;
+            }
             if !event::poll(Duration::ZERO).context("cannot read the keyboard")? {
                 break;
             }

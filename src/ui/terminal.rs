@@ -16,9 +16,13 @@ use ratatui::Terminal;
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
+/// How long a hung-up process waits for its loop to exit by itself before it is ended.
+const HANGUP_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Set by SIGTERM, SIGINT or SIGHUP: the loop restores the terminal and exits.
 pub fn termination_flag() -> Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
+    watch_hangup()?;
     for sig in [
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGINT,
@@ -28,6 +32,27 @@ pub fn termination_flag() -> Result<Arc<AtomicBool>> {
             .context("cannot install the signal handlers")?;
     }
     Ok(flag)
+}
+
+/// When the terminal goes away (SIGHUP), crossterm's blocking read can spin on end-of-file and
+/// never return to the loop. Every decision is already on disk by then (it is written right
+/// after its frame, before the next read), so a watchdog ends the process if the loop has not
+/// exited by itself shortly after the hangup.
+fn watch_hangup() -> Result<()> {
+    let hup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))
+        .context("cannot install the signal handlers")?;
+    std::thread::Builder::new()
+        .name("countersign-hangup".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if hup.load(Ordering::Relaxed) {
+                std::thread::sleep(HANGUP_GRACE);
+                std::process::exit(129);
+            }
+        })
+        .context("cannot start the hangup watchdog")?;
+    Ok(())
 }
 
 pub fn terminated(flag: &AtomicBool) -> bool {

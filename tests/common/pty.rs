@@ -16,7 +16,7 @@ pub struct Session {
     parser: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
     /// Everything the program wrote, raw, for checks on the bytes themselves.
     pub raw: Arc<Mutex<Vec<u8>>>,
 }
@@ -71,7 +71,7 @@ impl Session {
             parser,
             writer,
             child,
-            _master: pair.master,
+            master: pair.master,
             raw,
         }
     }
@@ -128,7 +128,7 @@ impl Session {
             .unwrap()
             .screen_mut()
             .set_size(rows, cols);
-        self._master
+        self.master
             .resize(PtySize {
                 rows,
                 cols,
