@@ -1,6 +1,7 @@
 //! Everything that touches git2: opening the repository, ranges, diffs into the model, notes,
 //! trailers and the rewrite that writes an approval back.
 
+pub mod bench_repo;
 pub mod demo_repo;
 pub mod diff;
 pub mod notes;

@@ -1,0 +1,265 @@
+//! (c) Keystroke to frame on the large change, fully loaded: 200 scripted steps of `n`, `j`,
+//! page-down, `a` through `handle_key` → `ensure_visible` → draw into a ratatui
+//! `CrosstermBackend` at 200x60 writing into a counting sink (the bytes a terminal would get).
+//! Twice: "reading" (the highlighter catches up between keys, as when a reviewer reads) and
+//! "typing" (keys back to back while the highlighter works on the other core). Then bursts of
+//! 30 `j` (and 30 `n`) handled before one draw, as the event loop drains held keys.
+
+mod common;
+
+use std::cell::Cell;
+use std::io::Write;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+
+use common::{median, ms, percentile};
+use countersign::git::{self, range};
+use countersign::load::{self, Analysis};
+use countersign::session::Session;
+use countersign::ui::app::App;
+use countersign::ui::highlight::Highlighter;
+use countersign::ui::keymap::Keymap;
+use countersign::ui::theme::Theme;
+use countersign::ui::update::handle_key;
+use countersign::ui::view::{self, ViewCtx};
+
+/// Counts what would reach the terminal and throws it away.
+struct Sink(Rc<Cell<usize>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.set(self.0.get() + buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const W: u16 = 200;
+const H: u16 = 60;
+
+/// The run loop's highlight requests: the current hunk and three ahead.
+fn request_highlights(app: &App, hl: &mut Highlighter) {
+    for r in app.nav.iter().skip(app.pos).take(4) {
+        let file = &app.review.commits[r.commit].files[r.file];
+        if let Some(h) = file.hunks.get(r.hunk) {
+            hl.request(file.path(), h);
+        }
+    }
+}
+
+fn loaded_app(dir: &std::path::Path) -> Result<App> {
+    let repo = git::repo::open_at(dir)?;
+    let range = range::resolve(&repo, None)?;
+    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
+    let analysis = Arc::new(Analysis::new(&policy, false)?);
+    let (review, oids) = load::first_frame(&repo.git, &range, &analysis)?;
+    let key = oids.last().map(|o| o.to_string()).unwrap_or_default();
+    let mut app = App::new(review, Session::default(), Keymap::builtin(), key);
+    for ev in load::spawn(repo.git_dir(), oids, analysis).iter() {
+        app.apply_load(ev);
+    }
+    Ok(app)
+}
+
+struct Screen {
+    term: Terminal<CrosstermBackend<Sink>>,
+    bytes: Rc<Cell<usize>>,
+    theme: Theme,
+    hl: Highlighter,
+}
+
+impl Screen {
+    fn new() -> Result<Screen> {
+        let bytes = Rc::new(Cell::new(0));
+        let term = Terminal::with_options(
+            CrosstermBackend::new(Sink(Rc::clone(&bytes))),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, W, H)),
+            },
+        )?;
+        let theme = Theme::load("dark", None, true)?;
+        let hl = Highlighter::start(theme.syntax.as_deref());
+        Ok(Screen {
+            term,
+            bytes,
+            theme,
+            hl,
+        })
+    }
+
+    /// What the run loop does once input is drained: colours in, scroll, requests, one frame.
+    /// Returns the bytes written.
+    fn frame(&mut self, app: &mut App) -> Result<usize> {
+        self.hl.receive();
+        view::ensure_visible(app, Rect::new(0, 0, W, H));
+        request_highlights(app, &mut self.hl);
+        let before = self.bytes.get();
+        let ctx = ViewCtx {
+            theme: &self.theme,
+            highlight: &self.hl,
+        };
+        self.term.draw(|f| view::draw(f, app, &ctx))?;
+        Ok(self.bytes.get() - before)
+    }
+
+    /// The reviewer reads: the highlighter finishes, and its colours are drawn (untimed).
+    fn settle(&mut self, app: &mut App) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.hl.is_busy() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+            if self.hl.receive() {
+                self.frame(app)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// The current hunk, for naming slow frames.
+fn describe(app: &App) -> String {
+    let Some(r) = app.current() else {
+        return "no hunk".into();
+    };
+    let file = &app.review.commits[r.commit].files[r.file];
+    let lines = file.hunks.get(r.hunk).map_or(0, |h| h.lines.len());
+    let widest = file
+        .hunks
+        .get(r.hunk)
+        .and_then(|h| h.lines.iter().map(|l| l.bytes.len()).max())
+        .unwrap_or(0);
+    format!(
+        "{} hunk {} ({lines} lines, widest {widest} bytes, cursor line {})",
+        file.path(),
+        r.hunk,
+        app.line
+    )
+}
+
+fn script(mut app: App, reading: bool) -> Result<()> {
+    let mut screen = Screen::new()?;
+    screen.frame(&mut app)?;
+    screen.settle(&mut app)?;
+    let steps = [
+        key(KeyCode::Char('n')),
+        key(KeyCode::Char('j')),
+        key(KeyCode::PageDown),
+        key(KeyCode::Char('a')),
+    ];
+    let (mut times, mut bytes, mut redraws, mut slow) = (vec![], vec![], vec![], vec![]);
+    let mut cpu = Vec::new();
+    let mut per_key: [Vec<Duration>; 4] = Default::default();
+    for i in 0..200 {
+        let started = Instant::now();
+        let cpu0 = common::thread_cpu();
+        handle_key(&mut app, steps[i % steps.len()], 1_795_294_800);
+        let written = screen.frame(&mut app)?;
+        let took = started.elapsed();
+        cpu.push(common::thread_cpu().saturating_sub(cpu0));
+        per_key[i % steps.len()].push(took);
+        times.push(took);
+        bytes.push(written);
+        // The same frame again: the view's own cost without the key, to tell a slow frame
+        // from a moment the scheduler gave the core to someone else.
+        let again = Instant::now();
+        screen.frame(&mut app)?;
+        redraws.push(again.elapsed());
+        slow.push((took, i, describe(&app)));
+        if reading {
+            screen.settle(&mut app)?;
+        }
+    }
+    let max = times.iter().max().copied().unwrap_or_default();
+    let (p95, mid) = (percentile(&times, 0.95), median(&times));
+    bytes.sort();
+    slow.sort_by_key(|s| std::cmp::Reverse(s.0));
+    for (took, i, what) in slow.iter().take(3) {
+        println!("      slow step {i}: {:.2} ms at {what}", ms(*took));
+    }
+    println!(
+        "      on-CPU (schedstat, updated per scheduler tick: indicative) of the 200 frames: median {:.3} ms, p95 {:.3} ms, max {:.3} ms",
+        ms(median(&cpu)),
+        ms(percentile(&cpu, 0.95)),
+        ms(cpu.iter().max().copied().unwrap_or_default())
+    );
+    println!(
+        "      median by key (wall): n {:.3} ms, j {:.3} ms, page-down {:.3} ms, a {:.3} ms",
+        ms(median(&per_key[0])),
+        ms(median(&per_key[1])),
+        ms(median(&per_key[2])),
+        ms(median(&per_key[3]))
+    );
+    println!(
+        "      same frames redrawn (view cost without the key): median {:.3} ms, p95 {:.3} ms, max {:.3} ms",
+        ms(median(&redraws)),
+        ms(percentile(&redraws, 0.95)),
+        ms(redraws.iter().max().copied().unwrap_or_default())
+    );
+    println!(
+        "  (c) {:<8} 200 keys: median {:.3} ms, p95 {:.3} ms (target <= 4: {}), max {:.3} ms (target <= 16: {}); bytes/frame median {} max {}",
+        if reading { "reading" } else { "typing" },
+        ms(mid),
+        ms(p95),
+        if ms(p95) <= 4.0 { "MET" } else { "MISSED" },
+        ms(max),
+        if ms(max) <= 16.0 { "MET" } else { "MISSED" },
+        bytes[bytes.len() / 2],
+        bytes[bytes.len() - 1],
+    );
+    Ok(())
+}
+
+fn burst(mut app: App, code: KeyCode) -> Result<()> {
+    let mut screen = Screen::new()?;
+    screen.frame(&mut app)?;
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        screen.settle(&mut app)?;
+        let started = Instant::now();
+        for _ in 0..30 {
+            handle_key(&mut app, key(code), 1_795_294_800);
+        }
+        screen.frame(&mut app)?;
+        times.push(started.elapsed());
+        // Somewhere else for the next burst.
+        handle_key(&mut app, key(KeyCode::Char('}')), 1_795_294_800);
+        screen.frame(&mut app)?;
+    }
+    let max = times.iter().max().copied().unwrap_or_default();
+    println!(
+        "  (c) burst of 30 {:?} then one frame (20 bursts): median {:.3} ms, max {:.3} ms (target <= 50: {})",
+        code,
+        ms(median(&times)),
+        ms(max),
+        if ms(max) <= 50.0 { "MET" } else { "MISSED" }
+    );
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let dir = common::repo();
+    let started = Instant::now();
+    let app = loaded_app(&dir)?;
+    println!(
+        "countersign keystroke benchmarks, large change ({} hunks, loaded in {:.0} ms), {W}x{H}",
+        app.nav.len(),
+        ms(started.elapsed())
+    );
+    script(loaded_app(&dir)?, true)?;
+    script(loaded_app(&dir)?, false)?;
+    burst(loaded_app(&dir)?, KeyCode::Char('j'))?;
+    burst(app, KeyCode::Char('n'))?;
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! The benchmark repository keeps its promises: sizes within ±10% of the targets as git itself
+//! counts them, the same commit ids on every run, and renames git detects.
+
+use std::path::Path;
+use std::process::Command;
+
+use countersign::git::bench_repo::{self, Size};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// `N files changed, I insertions(+), D deletions(-)` → (N, I + D).
+fn shortstat(dir: &Path, range: &str) -> (usize, usize) {
+    let text = git(dir, &["diff", "--shortstat", "--no-renames", range]);
+    let numbers: Vec<usize> = text
+        .split(',')
+        .map(|part| {
+            part.split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("a count")
+        })
+        .collect();
+    (numbers[0], numbers[1..].iter().sum())
+}
+
+#[test]
+fn sizes_ids_and_renames() {
+    let a = tempfile::tempdir().expect("temp dir");
+    let b = tempfile::tempdir().expect("temp dir");
+    let first = bench_repo::create(a.path()).expect("create");
+    let second = bench_repo::create(b.path()).expect("create again");
+    assert_eq!(first, second, "the generator is not deterministic");
+
+    for size in Size::ALL {
+        let (files, lines) = shortstat(a.path(), &size.range());
+        let target = size.target_lines();
+        eprintln!("{}: {files} files, {lines} changed lines", size.name());
+        assert!(
+            lines.abs_diff(target) * 10 <= target,
+            "{}: {lines} changed lines, target {target}",
+            size.name()
+        );
+        if size == Size::Large {
+            assert!(files >= 500, "only {files} files");
+        }
+    }
+
+    let status = git(
+        a.path(),
+        &["diff", "-M", "--name-status", "main", "bench/large"],
+    );
+    let renames = status.lines().filter(|l| l.starts_with('R')).count();
+    assert_eq!(renames, 10, "renames detected:\n{status}");
+
+    let log = git(
+        a.path(),
+        &[
+            "log",
+            "--format=%H %(trailers:key=Co-Authored-By,valueonly)",
+            "main..HEAD",
+        ],
+    );
+    assert_eq!(
+        log.matches("Claude <noreply@anthropic.com>").count(),
+        3,
+        "{log}"
+    );
+    assert_eq!(
+        git(a.path(), &["rev-parse", "HEAD"]).trim(),
+        first.tip(Size::Large).to_string()
+    );
+}
