@@ -19,18 +19,30 @@ use crate::risk::Engine;
 /// The analyses every hunk goes through, built once from the policy.
 pub struct Analysis {
     pub detector: Detector,
-    pub engine: Engine,
+    /// Compiling the rules takes tens of milliseconds, longer than the whole first frame; with
+    /// the built-in rules (which cannot fail) it happens on first use, on the loader thread.
+    /// A policy with its own rules is compiled at once, so its mistakes stop the command.
+    engine: std::sync::OnceLock<Engine>,
     pub all: bool,
 }
 
 impl Analysis {
     pub fn new(policy: &Policy, all: bool) -> Result<Analysis> {
+        let engine = std::sync::OnceLock::new();
+        if !policy.rules.is_empty() || !policy.severity.is_empty() {
+            let compiled = Engine::new(policy).context("invalid risk rules in the policy")?;
+            let _ = engine.set(compiled);
+        }
         Ok(Analysis {
             detector: Detector::new(&policy.markers, all)
                 .context("invalid AI markers in the policy")?,
-            engine: Engine::new(policy).context("invalid risk rules in the policy")?,
+            engine,
             all: all || policy.markers.all,
         })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        self.engine.get_or_init(Engine::builtin)
     }
 
     /// Commit-level evidence, from the metadata alone.
@@ -47,6 +59,21 @@ impl Analysis {
         commit: &mut Commit,
         files: Vec<FileChange>,
     ) -> Result<()> {
+        self.attribute(git, commit, files)?;
+        for file in &mut commit.files {
+            self.engine().scan_file(file);
+            file.analysed = true;
+        }
+        Ok(())
+    }
+
+    /// Attributes `files` to AI or human as part of `commit`, without the risk scan.
+    pub fn attribute(
+        &self,
+        git: &Repository,
+        commit: &mut Commit,
+        files: Vec<FileChange>,
+    ) -> Result<()> {
         let oid = Oid::from_str(&commit.id).context("bad commit id")?;
         // A note that does not parse is ignored rather than fatal: without line attribution
         // every hunk of an AI-assisted commit needs review, which errs on the safe side.
@@ -54,9 +81,6 @@ impl Analysis {
             .and_then(|note| detect::gitai::parse(&note).ok());
         commit.files = files;
         detect::attribute(commit, log.as_ref(), self.all);
-        for file in &mut commit.files {
-            self.engine.scan_file(file);
-        }
         Ok(())
     }
 }
@@ -84,7 +108,9 @@ pub fn first_frame_commit(
     if !files.is_empty() {
         files[0] = diff::load_file(&d, 0)?;
     }
-    analysis.files(git, &mut commit, files)?;
+    // Attribution only: the risk scan (and compiling its rules) is the loader's work, and the
+    // screen does not let a hunk be decided before its file is scanned.
+    analysis.attribute(git, &mut commit, files)?;
     Ok(commit)
 }
 

@@ -57,7 +57,7 @@ fn decisions_survive_quit_and_sigkill() {
 
     // First run: decide every hunk with the default keys, then quit.
     let mut s = open(&fx);
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     s.key_then("a", "1/3 decided");
     s.key_then("r", "2/3 decided");
     s.key_then("x", "3/3 decided");
@@ -68,7 +68,7 @@ fn decisions_survive_quit_and_sigkill() {
 
     // Second run: everything is there; comment on a hunk, then die without warning.
     let mut s = open(&fx);
-    let screen = s.wait_for("3/3 decided");
+    let screen = s.wait_ready("3/3 decided");
     assert!(
         screen.contains('✓') && screen.contains('✗') && screen.contains('!'),
         "{screen}"
@@ -83,7 +83,7 @@ fn decisions_survive_quit_and_sigkill() {
 
     // Third run: the comment made just before the kill is there, and nothing else was lost.
     let mut s = open(&fx);
-    let screen = s.wait_for("3/3 decided");
+    let screen = s.wait_ready("3/3 decided");
     assert!(
         screen.contains('✎'),
         "the comment survives SIGKILL:\n{screen}"
@@ -98,7 +98,7 @@ fn decisions_survive_quit_and_sigkill() {
 fn resize_and_help_and_side_by_side() {
     let fx = fixture();
     let mut s = open(&fx);
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     s.key_then("?", "keys · Esc closes");
     s.keys("\u{1b}");
     s.wait_until(|sc| !sc.contains("keys · Esc closes"), "help closed");
@@ -111,14 +111,14 @@ fn resize_and_help_and_side_by_side() {
 fn sigterm_restores_the_terminal_and_keeps_decisions() {
     let fx = fixture();
     let mut s = open(&fx);
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     s.key_then("a", "1/3 decided");
     s.signal("TERM");
     s.wait_exit();
     s.wait_raw("\u{1b}[?1049l");
     s.wait_raw("\u{1b}[?25h");
     let mut s = open(&fx);
-    s.wait_for("1/3 decided");
+    s.wait_ready("1/3 decided");
     s.keys("q");
     s.wait_exit();
 }
@@ -127,7 +127,7 @@ fn sigterm_restores_the_terminal_and_keeps_decisions() {
 fn redraws_on_resize_and_asks_for_room_when_too_small() {
     let fx = fixture();
     let mut s = open(&fx);
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     s.resize(50, 12);
     s.wait_for("Terminal too small");
     s.resize(80, 24);
@@ -154,11 +154,11 @@ fn ctrl_z_suspends_and_the_screen_comes_back() {
     );
     s.wait_for("shell$");
     s.keys(&format!("{}\r", common::bin().display()));
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     s.keys("\u{1a}");
     s.wait_for("Stopped");
     s.keys("fg\r");
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     s.key_then("a", "1/3 decided");
     s.keys("q");
     s.wait_until(
@@ -187,7 +187,7 @@ fn e_opens_the_editor_at_the_line_and_returns() {
     let mut env = fx.env();
     env.push(("EDITOR".into(), editor.display().to_string()));
     let mut s = Session::spawn(common::bin(), &[], &fx.path(), &env, (100, 30));
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     s.keys("j");
     s.keys("e");
     let start = std::time::Instant::now();
@@ -198,7 +198,7 @@ fn e_opens_the_editor_at_the_line_and_returns() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     let args = std::fs::read_to_string(&log).unwrap();
     assert_eq!(
         args.trim(),
@@ -213,14 +213,14 @@ fn e_opens_the_editor_at_the_line_and_returns() {
 fn a_hangup_ends_the_program_with_the_decisions_saved() {
     let fx = fixture();
     let mut s = open(&fx);
-    s.wait_for("0/3 decided");
+    s.wait_ready("0/3 decided");
     s.key_then("a", "1/3 decided");
     // What a closing terminal sends. (The pty's master stays open in the reader thread here;
     // the end-of-file spin that follows a real close was checked by hand with tmux.)
     s.signal("HUP");
     s.wait_exit();
     let mut s = open(&fx);
-    s.wait_for("1/3 decided");
+    s.wait_ready("1/3 decided");
     s.keys("q");
     s.wait_exit();
 }

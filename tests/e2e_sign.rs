@@ -77,7 +77,7 @@ fn approve_sign_verify_then_tamper() {
     assert!(out.contains("no Countersigned-by"), "{out}");
 
     let mut pty = Session::spawn(common::bin(), &[], &s.fx.path(), &s.fx.env(), (100, 30));
-    pty.wait_for("0/2 decided");
+    pty.wait_ready("0/2 decided");
     pty.key_then("a", "1/2 decided");
     pty.key_then("a", "2/2 decided");
     pty.key_then("S", "sign the approval?");
@@ -137,7 +137,7 @@ fn approve_sign_verify_then_tamper() {
 fn a_rejection_offers_the_export_instead_of_signing() {
     let s = setup();
     let mut pty = Session::spawn(common::bin(), &[], &s.fx.path(), &s.fx.env(), (120, 30));
-    pty.wait_for("0/2 decided");
+    pty.wait_ready("0/2 decided");
     pty.key_then("a", "1/2 decided");
     pty.keys("c");
     pty.keys("Timeouts above 10s break the SLA.");

@@ -32,6 +32,7 @@ fn file(path: &str, change: ChangeKind, hunks: Vec<Hunk>) -> FileChange {
     f.removed = hunks.iter().map(|h| h.removed()).sum();
     f.hunks = hunks;
     f.loaded = true;
+    f.analysed = true;
     f
 }
 
@@ -426,4 +427,14 @@ fn the_header_says_how_many_decisions_carried_over() {
         "{screen}"
     );
     assert_eq!(app.pos, 1, "opens on the first undecided hunk");
+}
+
+#[test]
+fn a_hunk_cannot_be_decided_before_its_file_is_scanned() {
+    let mut review = sample_review();
+    review.commits[0].files[0].analysed = false;
+    let mut app = app_for(review);
+    assert!(key(&mut app, 'a').is_empty());
+    assert!(app.notice.as_ref().unwrap().text.contains("still analysing"));
+    assert_eq!(app.progress().decided, 0);
 }

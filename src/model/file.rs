@@ -61,6 +61,8 @@ pub struct FileChange {
     pub new_size: u64,
     /// Hunks have been read from git (the background loader fills them in).
     pub loaded: bool,
+    /// The risk engine has scanned the file: its findings are known.
+    pub analysed: bool,
     /// Some line is not valid UTF-8 and is shown lossily.
     pub lossy: bool,
     /// The new side uses CRLF line endings.
@@ -87,6 +89,7 @@ impl FileChange {
             old_size: 0,
             new_size: 0,
             loaded: false,
+            analysed: false,
             lossy: false,
             crlf: false,
             findings: Vec::new(),

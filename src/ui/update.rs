@@ -237,6 +237,12 @@ fn decide(app: &mut App, verdict: Verdict, now: i64, confirmed: bool) -> Vec<Eff
     let Some(hunk) = app.review.hunk(r) else {
         return Vec::new();
     };
+    // Until its file is scanned, a hunk's risk is unknown: a critical one could be approved
+    // without its confirmation.
+    if !app.review.commits[r.commit].files[r.file].analysed {
+        app.notice = Some(info("still analysing this file: decide in a moment"));
+        return Vec::new();
+    }
     if verdict == Verdict::Approved && !confirmed && hunk.risk() == Some(Severity::Critical) {
         app.overlay = Some(Overlay::Confirm(Confirm::ApproveCritical));
         return Vec::new();

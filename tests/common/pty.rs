@@ -85,6 +85,12 @@ impl Session {
         self.wait_until(|s| s.contains(text), text)
     }
 
+    /// Waits for `text` once loading and analysis are finished (decisions wait for the risk
+    /// scan of their file).
+    pub fn wait_ready(&self, text: &str) -> String {
+        self.wait_until(|s| s.contains(text) && !s.contains("loading"), text)
+    }
+
     pub fn wait_until(&self, pred: impl Fn(&str) -> bool, what: &str) -> String {
         let start = Instant::now();
         loop {
