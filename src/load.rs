@@ -87,12 +87,42 @@ impl Analysis {
 
 /// Reads and analyses a whole commit, synchronously (for `scan`, `verify`, and the loader).
 pub fn full_commit(git: &Repository, analysis: &Analysis, oid: Oid) -> Result<Commit> {
+    let mut commit = read_commit(git, analysis, oid)?;
+    scan_commit(analysis, &mut commit);
+    Ok(commit)
+}
+
+/// The git half of a commit's analysis: metadata, evidence, every file's hunks (with rename
+/// detection) and their attribution.
+fn read_commit(git: &Repository, analysis: &Analysis, oid: Oid) -> Result<Commit> {
     let mut commit = analysis.commit(git, oid)?;
     let d = diff::diff_commit(git, oid, true)?;
     let files = diff::load_files(&d)?;
-    analysis.files(git, &mut commit, files)?;
-    commit.complete = true;
+    analysis.attribute(git, &mut commit, files)?;
     Ok(commit)
+}
+
+/// The risk half: scans every file, on two threads when there is enough to share (the scan
+/// costs about as much as reading the patch, and the machine this runs on may have 2 cores).
+fn scan_commit(analysis: &Analysis, commit: &mut Commit) {
+    let engine = analysis.engine();
+    let scan = |files: &mut [FileChange]| {
+        for file in files {
+            engine.scan_file(file);
+            file.analysed = true;
+        }
+    };
+    let n = commit.files.len();
+    if n < 16 {
+        scan(&mut commit.files);
+    } else {
+        let (a, b) = commit.files.split_at_mut(n / 2);
+        std::thread::scope(|s| {
+            s.spawn(|| scan(b));
+            scan(a);
+        });
+    }
+    commit.complete = true;
 }
 
 /// The commit as the first frame shows it: every file listed (without rename detection, which
@@ -153,26 +183,56 @@ fn run(
     tx: &Sender<LoadEvent>,
 ) -> Result<()> {
     let started = Instant::now();
-    let repo = git::repo::open_at(git_dir)?;
-    for (index, oid) in commits.iter().enumerate() {
-        let commit = full_commit(&repo.git, analysis, *oid)?;
-        let sent = tx.send(LoadEvent::Commit {
-            index,
-            commit: Box::new(commit),
+    // A pipeline: one thread reads commits from git while this one scans the previous one.
+    let (read_tx, read_rx) = mpsc::sync_channel::<Result<Commit>>(1);
+    std::thread::scope(|s| -> Result<()> {
+        s.spawn(move || {
+            let repo = match git::repo::open_at(git_dir) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = read_tx.send(Err(e));
+                    return;
+                }
+            };
+            for oid in commits {
+                let read = read_commit(&repo.git, analysis, *oid);
+                let failed = read.is_err();
+                if read_tx.send(read).is_err() || failed {
+                    return;
+                }
+            }
         });
-        // The UI went away (quit while loading): stop quietly.
-        if sent.is_err() {
-            return Ok(());
+        // Compile the rules while the first commit is being read.
+        analysis.engine();
+        for (index, read) in read_rx.into_iter().enumerate() {
+            let mut commit = read?;
+            scan_commit(analysis, &mut commit);
+            if !send_commit(tx, index, commit, commits.len()) {
+                // The UI went away (quit while loading): stop quietly.
+                return Ok(());
+            }
         }
-        let _ = tx.send(LoadEvent::Progress {
-            done: index + 1,
-            total: commits.len(),
-        });
-    }
+        Ok(())
+    })?;
     let _ = tx.send(LoadEvent::Done {
         elapsed: started.elapsed(),
     });
     Ok(())
+}
+
+fn send_commit(tx: &Sender<LoadEvent>, index: usize, commit: Commit, total: usize) -> bool {
+    let sent = tx.send(LoadEvent::Commit {
+        index,
+        commit: Box::new(commit),
+    });
+    if sent.is_err() {
+        return false;
+    }
+    let _ = tx.send(LoadEvent::Progress {
+        done: index + 1,
+        total,
+    });
+    true
 }
 
 /// The commits of `range` as the review shows them: metadata and commit-level evidence. A range

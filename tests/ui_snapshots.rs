@@ -435,6 +435,11 @@ fn a_hunk_cannot_be_decided_before_its_file_is_scanned() {
     review.commits[0].files[0].analysed = false;
     let mut app = app_for(review);
     assert!(key(&mut app, 'a').is_empty());
-    assert!(app.notice.as_ref().unwrap().text.contains("still analysing"));
+    assert!(app
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("still analysing"));
     assert_eq!(app.progress().decided, 0);
 }
