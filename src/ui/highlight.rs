@@ -148,6 +148,11 @@ fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>) {
             .and_then(|n| n.to_str())
             .unwrap_or("");
         let first = req.sides[1].first().or(req.sides[0].first());
+        // syntect's default set has no TypeScript; JavaScript's grammar reads it well enough.
+        let ext = match ext {
+            "ts" | "tsx" | "mts" | "cts" => "js",
+            other => other,
+        };
         let syntax = syntaxes
             .find_syntax_by_extension(ext)
             .or_else(|| syntaxes.find_syntax_by_extension(name))
