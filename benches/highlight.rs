@@ -15,12 +15,11 @@ use syntect::parsing::SyntaxSet;
 use common::ms;
 use countersign::git::{self, range};
 use countersign::load::{self, Analysis};
-use countersign::model::{Commit, LineKind};
+use countersign::model::Commit;
 use countersign::ui::highlight::Highlighter;
 
-/// The worker's limits (src/ui/highlight.rs): longer hunks and lines are shown plain.
+/// The worker's limit (src/ui/highlight.rs): longer hunks are shown plain.
 const MAX_LINES: usize = 3000;
-const MAX_LINE_BYTES: usize = 2000;
 
 fn commits(dir: &std::path::Path) -> Result<Vec<Commit>> {
     let repo = git::repo::open_at(dir)?;
@@ -55,22 +54,7 @@ fn main() -> Result<()> {
             .find_syntax_by_extension(&ext)
             .unwrap_or_else(|| syntaxes.find_syntax_plain_text());
         for hunk in file.hunks.iter().filter(|h| h.lines.len() <= MAX_LINES) {
-            let mut sides: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-            for line in &hunk.lines {
-                let text = if line.bytes.len() > MAX_LINE_BYTES {
-                    String::new()
-                } else {
-                    line.text().into_owned()
-                };
-                match line.kind {
-                    LineKind::Removed => sides[0].push(text),
-                    LineKind::Added => sides[1].push(text),
-                    LineKind::Context => {
-                        sides[0].push(text.clone());
-                        sides[1].push(text);
-                    }
-                }
-            }
+            let sides = countersign::ui::highlight::sides(hunk);
             let t = Instant::now();
             for side in &sides {
                 let mut h = HighlightLines::new(syntax, theme);

@@ -13,6 +13,9 @@ pub enum Visibility {
     Invisible,
 }
 
+/// Context-free on purpose: the screen shows every invisible character, while the risk engine
+/// (`risk::hidden`) judges them in context (a zero-width joiner inside an emoji is no finding)
+/// and so keeps its own, narrower tests.
 pub fn visibility(c: char) -> Visibility {
     match c {
         '\t' => Visibility::Plain,
@@ -31,6 +34,7 @@ pub fn visibility(c: char) -> Visibility {
         | '\u{3164}'
         | '\u{fe00}'..='\u{fe0f}'
         | '\u{feff}'
+        | '\u{2800}'
         | '\u{ffa0}'
         | '\u{fff9}'..='\u{fffb}'
         | '\u{1d173}'..='\u{1d17a}'
@@ -76,6 +80,7 @@ mod tests {
         assert_eq!(printable("\u{202e}evil"), "<U+202E>evil");
         assert_eq!(printable("zero\u{200b}width"), "zero<U+200B>width");
         assert_eq!(printable("tag\u{e0041}"), "tag<U+E0041>");
+        assert_eq!(printable("blank\u{2800}"), "blank<U+2800>");
         assert_eq!(printable("plain café ✓"), "plain café ✓");
     }
 

@@ -16,7 +16,7 @@ pub mod payload;
 pub mod record;
 pub mod sign;
 pub mod signature;
-mod tool;
+pub(crate) mod tool;
 pub mod trailer;
 pub mod trailer_block;
 pub mod verify_sig;

@@ -23,8 +23,14 @@ pub fn run(
 ) -> Result<Output> {
     let mut cmd = Command::new(program);
     cmd.args(args)
-        .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
-        .stdout(Stdio::piped())
+        .envs(env.iter().map(|(k, v)| (k, v.as_os_str())));
+    run_command(cmd, program, input)
+}
+
+/// Runs a prepared command with stdin as given and stdout and stderr captured; `program` names
+/// it in errors.
+pub fn run_command(mut cmd: Command, program: &str, input: Input<'_>) -> Result<Output> {
+    cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .stdin(match input {
             Input::Null => Stdio::null(),

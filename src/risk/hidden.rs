@@ -375,15 +375,8 @@ mod tests {
 
     #[test]
     fn only_added_lines_are_scanned() {
-        use crate::risk::logic::testutil::hunk;
+        use crate::risk::logic::testutil::{hits, hunk};
         let h = hunk("a.rs", "-let a\u{202E} = 1;\n x\u{202E}\n+let b = 2;\n");
-        let enabled = [true; 18];
-        let mut sink = Sink {
-            base: 0,
-            enabled: &enabled,
-            hits: Vec::new(),
-        };
-        scan(&h, &mut sink);
-        assert!(sink.hits.is_empty());
+        assert!(hits(|sink| scan(&h, sink)).is_empty());
     }
 }

@@ -82,22 +82,7 @@ impl Highlighter {
         {
             return;
         }
-        let mut sides: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-        for line in &hunk.lines {
-            let text = if line.bytes.len() > MAX_LINE_BYTES {
-                String::new()
-            } else {
-                line.text().into_owned()
-            };
-            match line.kind {
-                LineKind::Removed => sides[0].push(text),
-                LineKind::Added => sides[1].push(text),
-                LineKind::Context => {
-                    sides[0].push(text.clone());
-                    sides[1].push(text);
-                }
-            }
-        }
+        let sides = sides(hunk);
         let sent = tx.send(Request {
             id: hunk.id,
             path: path.to_string(),
@@ -126,6 +111,28 @@ impl Highlighter {
     pub fn is_busy(&self) -> bool {
         !self.pending.is_empty()
     }
+}
+
+/// A hunk's two sides as the highlighter reads them: old (context + removed) and new (context +
+/// added); over-long lines are left blank rather than fed to the grammar.
+pub fn sides(hunk: &Hunk) -> [Vec<String>; 2] {
+    let mut sides: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    for line in &hunk.lines {
+        let text = if line.bytes.len() > MAX_LINE_BYTES {
+            String::new()
+        } else {
+            line.text().into_owned()
+        };
+        match line.kind {
+            LineKind::Removed => sides[0].push(text),
+            LineKind::Added => sides[1].push(text),
+            LineKind::Context => {
+                sides[0].push(text.clone());
+                sides[1].push(text);
+            }
+        }
+    }
+    sides
 }
 
 fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>) {

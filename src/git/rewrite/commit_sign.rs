@@ -4,11 +4,12 @@
 //! The key and the program are found by the approval module's signers, so a commit is signed
 //! with the same key `git commit -S` would use.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::approval::sign::{GpgSigner, SshKey, SshSigner};
+use crate::approval::tool::{last_line, run_command, Input};
 use crate::error::UserError;
 
 /// The namespace git signs commits in with SSH keys.
@@ -64,40 +65,6 @@ impl CommitSigner {
     }
 }
 
-fn run(mut cmd: Command, program: &str, input: Option<&[u8]>) -> Result<std::process::Output> {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-    let mut child = cmd.spawn().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            anyhow!("'{program}' was not found; install it or point git's config at it")
-        } else {
-            anyhow!("could not run '{program}': {e}")
-        }
-    })?;
-    if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
-        use std::io::Write;
-        // A tool that exits early closes its end; its exit status tells the real story.
-        let _ = stdin.write_all(bytes);
-    }
-    child
-        .wait_with_output()
-        .with_context(|| format!("waiting for '{program}'"))
-}
-
-fn last_line(stderr: &[u8]) -> String {
-    String::from_utf8_lossy(stderr)
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty() && !l.starts_with("[GNUPG:]"))
-        .unwrap_or("no message")
-        .to_string()
-}
-
 /// `ssh-keygen -Y sign -n git -f <key> [-U] <file>`, through a file as git does (ssh-keygen
 /// reads a passphrase from stdin when there is no terminal).
 fn sign_ssh(signer: &SshSigner, payload: &[u8]) -> Result<String> {
@@ -120,7 +87,7 @@ fn sign_ssh(signer: &SshSigner, payload: &[u8]) -> Result<String> {
         }
     }
     cmd.arg(&data);
-    let out = run(cmd, &signer.program, None)?;
+    let out = run_command(cmd, &signer.program, Input::Null)?;
     if !out.status.success() {
         bail!("{} failed: {}", signer.program, last_line(&out.stderr));
     }
@@ -132,7 +99,7 @@ fn sign_ssh(signer: &SshSigner, payload: &[u8]) -> Result<String> {
 fn sign_gpg(signer: &GpgSigner, payload: &[u8]) -> Result<String> {
     let mut cmd = Command::new(&signer.program);
     cmd.args(["--status-fd=2", "-bsau", &signer.key]);
-    let out = run(cmd, &signer.program, Some(payload))?;
+    let out = run_command(cmd, &signer.program, Input::Bytes(payload))?;
     let created = String::from_utf8_lossy(&out.stderr)
         .lines()
         .any(|l| l.starts_with("[GNUPG:] SIG_CREATED "));

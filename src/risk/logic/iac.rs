@@ -172,24 +172,12 @@ fn direction_near(hunk: &Hunk, i: usize) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::logic::testutil::hunk;
+    use crate::risk::logic::testutil::{facts, hits, hunk};
 
     fn fired(path: &str, text: &str) -> Vec<(Id, usize)> {
         let h = hunk(path, text);
-        let facts = FileFacts {
-            lang: Lang::of(path),
-            is_prose: false,
-            is_deleted: false,
-        };
-        let enabled = [true; 18];
-        let mut sink = Sink {
-            base: 0,
-            enabled: &enabled,
-            hits: Vec::new(),
-        };
-        scan(&facts, &h, &mut sink);
         let ids = super::super::RULES.iter().map(|m| m.id).collect::<Vec<_>>();
-        sink.hits
+        hits(|sink| scan(&facts(path), &h, sink))
             .iter()
             .map(|h| (id_of(ids[h.rule]), h.line.unwrap()))
             .collect()

@@ -212,7 +212,30 @@ pub(crate) fn scan_file(file: &FileChange, facts: &FileFacts, sink: &mut Sink) {
 
 #[cfg(test)]
 pub(crate) mod testutil {
+    use super::{FileFacts, Lang, Sink, RULES};
     use crate::model::{Hunk, Line, LineKind};
+    use crate::risk::hits::Hit;
+
+    /// What the checks know of a plain (not deleted, not prose) file at `path`.
+    pub fn facts(path: &str) -> FileFacts {
+        FileFacts {
+            lang: Lang::of(path),
+            is_prose: false,
+            is_deleted: false,
+        }
+    }
+
+    /// The hits `scan` pushes with every logic rule on.
+    pub fn hits(scan: impl FnOnce(&mut Sink)) -> Vec<Hit> {
+        let enabled = [true; RULES.len()];
+        let mut sink = Sink {
+            base: 0,
+            enabled: &enabled,
+            hits: Vec::new(),
+        };
+        scan(&mut sink);
+        sink.hits
+    }
 
     /// A hunk from `+`/`-`/` ` prefixed lines, numbered from 1.
     pub fn hunk(path: &str, text: &str) -> Hunk {

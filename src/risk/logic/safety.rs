@@ -236,23 +236,11 @@ fn first_col(b: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::logic::testutil::hunk;
+    use crate::risk::logic::testutil::{facts, hits, hunk};
 
     fn fired(path: &str, text: &str) -> Vec<(&'static str, usize)> {
         let h = hunk(path, text);
-        let facts = FileFacts {
-            lang: Lang::of(path),
-            is_prose: false,
-            is_deleted: false,
-        };
-        let enabled = [true; 18];
-        let mut sink = Sink {
-            base: 0,
-            enabled: &enabled,
-            hits: Vec::new(),
-        };
-        scan(&facts, &h, &mut sink);
-        sink.hits
+        hits(|sink| scan(&facts(path), &h, sink))
             .iter()
             .map(|h| (super::super::RULES[h.rule].id, h.line.unwrap()))
             .collect()

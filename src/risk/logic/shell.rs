@@ -103,18 +103,11 @@ fn risky_variable(operands: &[u8], temps: &[Vec<u8>]) -> Option<(String, bool)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::logic::testutil::hunk;
+    use crate::risk::logic::testutil::{hits, hunk};
 
     fn fires(text: &str) -> Vec<(usize, String)> {
         let h = hunk("deploy.sh", text);
-        let enabled = [true; 18];
-        let mut sink = Sink {
-            base: 0,
-            enabled: &enabled,
-            hits: Vec::new(),
-        };
-        scan(&h, &mut sink);
-        sink.hits
+        hits(|sink| scan(&h, sink))
             .into_iter()
             .map(|h| (h.line.unwrap(), h.message.unwrap()))
             .collect()

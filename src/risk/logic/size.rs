@@ -62,25 +62,10 @@ pub(super) fn scan_file(file: &FileChange, facts: &FileFacts, sink: &mut Sink) {
 mod tests {
     use super::*;
     use crate::model::ChangeKind;
-    use crate::risk::logic::{testutil::hunk, Lang};
-
-    fn facts(path: &str) -> FileFacts {
-        FileFacts {
-            lang: Lang::of(path),
-            is_prose: false,
-            is_deleted: false,
-        }
-    }
+    use crate::risk::logic::testutil::{facts, hits, hunk};
 
     fn run(f: impl FnOnce(&mut Sink)) -> Vec<&'static str> {
-        let enabled = [true; 18];
-        let mut sink = Sink {
-            base: 0,
-            enabled: &enabled,
-            hits: Vec::new(),
-        };
-        f(&mut sink);
-        sink.hits
+        hits(f)
             .iter()
             .map(|h| super::super::RULES[h.rule].id)
             .collect()

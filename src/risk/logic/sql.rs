@@ -221,23 +221,11 @@ impl NewSide {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::logic::testutil::hunk;
+    use crate::risk::logic::testutil::{facts, hits, hunk};
 
     fn fires(path: &str, text: &str) -> Vec<(usize, Option<u32>)> {
         let h = hunk(path, text);
-        let facts = FileFacts {
-            lang: Lang::of(path),
-            is_prose: false,
-            is_deleted: false,
-        };
-        let enabled = [true; 18];
-        let mut sink = Sink {
-            base: 0,
-            enabled: &enabled,
-            hits: Vec::new(),
-        };
-        scan(&facts, &h, &mut sink);
-        sink.hits
+        hits(|sink| scan(&facts(path), &h, sink))
             .iter()
             .map(|h| (h.line.unwrap(), h.column))
             .collect()
