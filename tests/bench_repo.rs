@@ -79,4 +79,42 @@ fn sizes_ids_and_renames() {
         git(a.path(), &["rev-parse", "HEAD"]).trim(),
         first.tip(Size::Large).to_string()
     );
+
+    parallel_loading_reads_what_one_thread_reads(a.path(), &first);
+}
+
+/// `load::full_commit` reads files on two threads, rename detection on one of them while the
+/// other reads the rename-free list; the result must be what reading the rename-aware diff
+/// file by file gives, in the same order, with the same hunks, attribution and findings.
+fn parallel_loading_reads_what_one_thread_reads(dir: &Path, repo: &bench_repo::BenchRepo) {
+    use countersign::git::diff;
+    use countersign::load::{self, Analysis};
+
+    let opened = countersign::git::repo::open_at(dir).expect("open");
+    let git = &opened.git;
+    let analysis = Analysis::new(&Default::default(), false).expect("analysis");
+    let mut renamed = 0;
+    for oid in repo.large.iter().chain([&repo.medium, &repo.small]) {
+        let parallel = load::full_commit(git, &analysis, *oid).expect("full_commit");
+        let d = diff::diff_commit(git, *oid, true).expect("diff");
+        let mut files = diff::load_files(&d).expect("load");
+        for f in &mut files {
+            analysis.engine().scan_file(f);
+            f.analysed = true;
+        }
+        let mut sequential = analysis.commit(git, *oid).expect("meta");
+        analysis
+            .attribute(git, &mut sequential, files)
+            .expect("attribute");
+        assert_eq!(parallel.files.len(), sequential.files.len(), "{oid}");
+        for (p, s) in parallel.files.iter().zip(&sequential.files) {
+            assert_eq!(format!("{p:?}"), format!("{s:?}"), "{oid}: {}", s.path());
+        }
+        renamed += parallel
+            .files
+            .iter()
+            .filter(|f| f.change == countersign::model::ChangeKind::Renamed)
+            .count();
+    }
+    assert_eq!(renamed, 10, "the rename pairs came through");
 }

@@ -1,13 +1,17 @@
-//! Turns rule specs into what the scan runs: every regex compiled once, rules grouped by the
-//! paths they apply to, and one `RegexSet` per group and side, so a line costs one pass per
-//! group that applies to its file rather than one per rule.
+//! Turns rule specs into what the scan runs: rules grouped by the paths they apply to, every
+//! pattern checked at once and compiled on first use, and one prefilter per side
+//! (`prefilter.rs`) that says which rules may match a line, so a line costs one pass of a
+//! small automaton rather than one per rule.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Match, Regex, RegexBuilder};
+use regex_syntax::hir::Hir;
 
+use super::prefilter::Prefilter;
 use super::spec::{FileCond, RuleSpec};
 
 /// Which files a group of rules applies to.
@@ -18,8 +22,48 @@ pub(crate) struct Scope {
 
 impl Scope {
     pub fn matches(&self, path: &str) -> bool {
-        self.include.as_ref().is_none_or(|g| g.is_match(path))
-            && !self.exclude.as_ref().is_some_and(|g| g.is_match(path))
+        let path = path.to_lowercase();
+        self.include.as_ref().is_none_or(|g| g.is_match(&path))
+            && !self.exclude.as_ref().is_some_and(|g| g.is_match(&path))
+    }
+}
+
+/// A rule's regex, checked when the rules are loaded and compiled on first use: most rules
+/// never meet a line that could match them, and compiling all ~100 took longer than the
+/// first frame.
+pub(crate) struct Pattern {
+    source: String,
+    /// None only if a pattern that parsed fails to compile (beyond the size limit): the rule
+    /// then matches every line it is asked about, so it is loud rather than silently lost.
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    /// Parses `source`; `eager` also compiles it now, so a policy's mistakes stop the command.
+    fn new(source: &str, eager: bool) -> Result<(Pattern, Hir)> {
+        let hir = parse(source)?;
+        let pattern = Pattern {
+            source: source.to_string(),
+            compiled: OnceLock::new(),
+        };
+        if eager {
+            let _ = pattern.compiled.set(Some(regex(source)?));
+        }
+        Ok((pattern, hir))
+    }
+
+    fn regex(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| regex(&self.source).ok())
+            .as_ref()
+    }
+
+    pub fn is_match(&self, text: &[u8]) -> bool {
+        self.regex().is_none_or(|re| re.is_match(text))
+    }
+
+    pub fn find<'t>(&self, text: &'t [u8]) -> Option<Match<'t>> {
+        self.regex().and_then(|re| re.find(text))
     }
 }
 
@@ -27,33 +71,26 @@ impl Scope {
 pub(crate) struct LineRule {
     /// Index into the engine's rule table.
     pub info: usize,
-    pub added: Option<Regex>,
-    pub removed: Option<Regex>,
-    pub unless: Option<Regex>,
-    pub unless_preceded_by: Option<Regex>,
+    pub added: Option<Pattern>,
+    pub removed: Option<Pattern>,
+    pub unless: Option<Pattern>,
+    pub unless_preceded_by: Option<Pattern>,
     /// Index into `Compiled::excludes`: files this rule never applies to.
     pub exclude: Option<usize>,
-    pub preceded_by: Option<Regex>,
-    pub inside: Option<Regex>,
+    pub preceded_by: Option<Pattern>,
+    pub inside: Option<Pattern>,
     pub changed: bool,
     pub once: bool,
 }
 
 impl LineRule {
-    pub fn pattern(&self, added: bool) -> Option<&Regex> {
+    pub fn pattern(&self, added: bool) -> Option<&Pattern> {
         if added {
             self.added.as_ref()
         } else {
             self.removed.as_ref()
         }
     }
-}
-
-/// All patterns of one side, matched in a single pass.
-pub(crate) struct SideSet {
-    pub set: RegexSet,
-    /// Set pattern index → index into `Compiled::line_rules`.
-    pub rules: Vec<usize>,
 }
 
 pub(crate) struct FileRule {
@@ -76,10 +113,10 @@ pub(crate) struct Group {
 pub(crate) struct Compiled {
     pub groups: Vec<Group>,
     pub line_rules: Vec<LineRule>,
-    /// Every pattern rule's `added` (and `removed`) pattern in one set: a line costs one DFA
-    /// pass, whatever the number of rules; which of them apply to the file is checked after.
-    pub added: Option<SideSet>,
-    pub removed: Option<SideSet>,
+    /// Which pattern rules may match an added (a removed) line, whatever the file; which of
+    /// them apply to the file is checked after.
+    pub added: Prefilter,
+    pub removed: Prefilter,
     /// Every group's `paths` globs in one set: a file's path is matched once, not per group.
     includes: PathIndex,
     /// Every distinct `exclude` list's globs in one set.
@@ -124,7 +161,7 @@ impl PathIndex {
             hit[i] = true;
         }
         for p in paths.iter().filter(|p| !p.is_empty()) {
-            for g in self.set.matches(p) {
+            for g in self.set.matches(p.to_lowercase()) {
                 hit[self.owner[g]] = true;
             }
         }
@@ -166,15 +203,29 @@ struct Pending {
     files: Vec<FileRule>,
 }
 
-/// Compiles enabled rules; `rules` pairs each spec with its index in the rule table.
-pub(crate) fn compile(
-    rules: &[(&RuleSpec, usize, Vec<FileCond>)],
-    sets: &BTreeMap<String, Vec<String>>,
-) -> Result<Compiled> {
+/// A rule to compile: its spec, its index in the rule table, its file conditions, and whether
+/// its patterns are compiled now (the policy's, so that their mistakes are reported at once).
+pub(crate) struct Enabled<'a> {
+    pub spec: &'a RuleSpec,
+    pub info: usize,
+    pub conds: Vec<FileCond>,
+    pub eager: bool,
+}
+
+/// Compiles enabled rules.
+pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -> Result<Compiled> {
     let mut pending: BTreeMap<Vec<String>, Pending> = BTreeMap::new();
     let mut line_rules = Vec::new();
     let mut exclude_lists: Vec<Vec<String>> = Vec::new();
-    for (spec, info, conds) in rules {
+    // (rule, pattern text, syntax tree) of each side, for the prefilters.
+    let mut sides: [Vec<(usize, String, Hir)>; 2] = [Vec::new(), Vec::new()];
+    for Enabled {
+        spec,
+        info,
+        conds,
+        eager,
+    } in rules
+    {
         let what = || format!("rule '{}'", spec.id);
         let include = expand(&spec.paths, sets).with_context(what)?;
         let exclude_list = expand(&spec.exclude, sets).with_context(what)?;
@@ -199,22 +250,37 @@ pub(crate) fn compile(
                 min_size: spec.min_size,
             });
         } else {
-            let field = |name: &str, pattern: &Option<String>| -> Result<Option<Regex>> {
+            let field = |name: &str, pattern: &Option<String>| -> Result<Option<(Pattern, Hir)>> {
                 pattern
                     .as_deref()
-                    .map(|p| regex(p).with_context(|| format!("rule '{}': `{name}`", spec.id)))
+                    .map(|p| {
+                        Pattern::new(p, *eager)
+                            .with_context(|| format!("rule '{}': `{name}`", spec.id))
+                    })
                     .transpose()
             };
-            group.lines.push(line_rules.len());
+            let r = line_rules.len();
+            let mut side = |i: usize, name: &str, pattern: &Option<String>| {
+                field(name, pattern).map(|f| {
+                    f.map(|(p, hir)| {
+                        sides[i].push((r, p.source.clone(), hir));
+                        p
+                    })
+                })
+            };
+            let added = side(0, "added", &spec.added)?;
+            let removed = side(1, "removed", &spec.removed)?;
+            let only = |f: Option<(Pattern, Hir)>| f.map(|(p, _)| p);
+            group.lines.push(r);
             line_rules.push(LineRule {
                 info: *info,
-                added: field("added", &spec.added)?,
-                removed: field("removed", &spec.removed)?,
-                unless: field("unless", &spec.unless)?,
-                unless_preceded_by: field("unless_preceded_by", &spec.unless_preceded_by)?,
+                added,
+                removed,
+                unless: only(field("unless", &spec.unless)?),
+                unless_preceded_by: only(field("unless_preceded_by", &spec.unless_preceded_by)?),
                 exclude,
-                preceded_by: field("preceded_by", &spec.preceded_by)?,
-                inside: field("inside", &spec.inside)?,
+                preceded_by: only(field("preceded_by", &spec.preceded_by)?),
+                inside: only(field("inside", &spec.inside)?),
                 changed: spec.changed,
                 once: spec.once,
             });
@@ -232,11 +298,15 @@ pub(crate) fn compile(
     }
     let includes = PathIndex::build(&include_lists)?;
     let excludes = PathIndex::build(&exclude_lists)?;
-    let all: Vec<usize> = (0..line_rules.len()).collect();
+    let prefilter = |side: &[(usize, String, Hir)]| {
+        let rules: Vec<(usize, &str, &Hir)> =
+            side.iter().map(|(r, p, h)| (*r, p.as_str(), h)).collect();
+        Prefilter::build(&rules)
+    };
     Ok(Compiled {
         groups,
-        added: side_set(&line_rules, &all, true)?,
-        removed: side_set(&line_rules, &all, false)?,
+        added: prefilter(&sides[0])?,
+        removed: prefilter(&sides[1])?,
         line_rules,
         includes,
         excludes,
@@ -261,27 +331,14 @@ pub(crate) fn regex(pattern: &str) -> Result<Regex> {
         .map_err(|e| anyhow::anyhow!("invalid regex: {}", crate::policy::one_line(&e.to_string())))
 }
 
-fn side_set(rules: &[LineRule], members: &[usize], added: bool) -> Result<Option<SideSet>> {
-    let mut patterns = Vec::new();
-    let mut index = Vec::new();
-    for &r in members {
-        if let Some(re) = rules[r].pattern(added) {
-            patterns.push(re.as_str());
-            index.push(r);
-        }
-    }
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    // A set of dozens of patterns needs many lazy-DFA states; with the default cache (2 MiB)
-    // the DFA is rebuilt over and over on a large patch, which made a scan 7x slower than
-    // `git diff`. The cache only grows as far as the text needs.
-    let set = RegexSetBuilder::new(&patterns)
+/// A pattern's syntax tree, parsed as [`regex`] does.
+fn parse(pattern: &str) -> Result<Hir> {
+    regex_syntax::ParserBuilder::new()
         .unicode(false)
-        .dfa_size_limit(32 << 20)
+        .utf8(false)
         .build()
-        .context("compiling the rule set")?;
-    Ok(Some(SideSet { set, rules: index }))
+        .parse(pattern)
+        .map_err(|e| anyhow::anyhow!("invalid regex: {}", crate::policy::one_line(&e.to_string())))
 }
 
 /// Replaces `@name` with the named set and anchors a bare file name anywhere in the tree
@@ -311,10 +368,12 @@ fn anchor(glob: &str) -> String {
     }
 }
 
+/// Globs match case-insensitively (`Dockerfile`, `*.TF`). Both sides are lowercased rather than
+/// asking globset to ignore case, which would turn every `*.ext` glob from a hash lookup into
+/// a regex and cost ~10 ms to build.
 fn glob(g: &str) -> Result<globset::Glob> {
-    GlobBuilder::new(g)
+    GlobBuilder::new(&g.to_lowercase())
         .literal_separator(true)
-        .case_insensitive(true)
         .build()
         .with_context(|| format!("invalid glob '{g}'"))
 }

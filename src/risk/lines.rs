@@ -1,12 +1,10 @@
-//! Pattern rules over a hunk's lines: one `RegexSet` pass per applicable group and side, and
-//! the per-rule regex only for lines the set says match (rare), so the common line costs a few
-//! DFA passes and no allocation.
-
-use regex::bytes::Regex;
+//! Pattern rules over a hunk's lines: the side's prefilter names the rules that may match a
+//! line, and only those rules' regexes run (rarely: most lines contain none of their
+//! literals), so the common line costs one pass of a small automaton and no allocation.
 
 use crate::model::{Hunk, LineKind};
 
-use super::compile::{Compiled, LineRule};
+use super::compile::{Compiled, LineRule, Pattern};
 use super::hits::{char_column, Hit};
 
 /// (hash of a trimmed line, its index in the hunk), sorted by hash.
@@ -84,6 +82,11 @@ pub(crate) fn scan(compiled: &Compiled, active: &[bool], hunk: &Hunk, hits: &mut
     let mut preceded: Vec<((usize, bool), Option<usize>)> = Vec::new();
     // Whether the hunk removes a line matching each `changed` rule's pattern, once computed.
     let mut removes: Vec<(usize, bool)> = Vec::new();
+    let mut candidates = Vec::new();
+    let always = [
+        compiled.added.needs_always(active),
+        compiled.removed.needs_always(active),
+    ];
     for (i, line) in hunk.lines.iter().enumerate() {
         let added = match line.kind {
             LineKind::Added => true,
@@ -96,17 +99,16 @@ pub(crate) fn scan(compiled: &Compiled, active: &[bool], hunk: &Hunk, hits: &mut
         } else {
             &compiled.removed
         };
-        let Some(side) = side else { continue };
-        if !side.set.is_match(bytes) {
-            continue;
-        }
-        for p in side.set.matches(bytes).iter() {
-            let r = side.rules[p];
+        side.candidates(bytes, always[usize::from(!added)], &mut candidates);
+        for &r in &candidates {
             if !active[r] {
                 continue;
             }
             let rule = &compiled.line_rules[r];
             if rule.once && fired_once.contains(&r) {
+                continue;
+            }
+            if !rule.pattern(added).is_some_and(|p| p.is_match(bytes)) {
                 continue;
             }
             if rule.unless.as_ref().is_some_and(|u| u.is_match(bytes)) || facts.is_moved(i) {
@@ -158,7 +160,7 @@ const MAX_BLOCK_WALK: usize = 200;
 
 /// The innermost `{` block around line `i` (on the line's own side of the diff) opens on a line
 /// matching `re`; the hunk's header stands in when the opener is above the hunk.
-fn is_inside(hunk: &Hunk, i: usize, re: &Regex) -> bool {
+fn is_inside(hunk: &Hunk, i: usize, re: &Pattern) -> bool {
     let skip = if hunk.lines[i].kind == LineKind::Removed {
         LineKind::Added
     } else {
@@ -202,7 +204,7 @@ fn is_preceded(
     hunk: &Hunk,
     i: usize,
     key: (usize, bool),
-    re: &Regex,
+    re: &Pattern,
     cache: &mut Vec<((usize, bool), Option<usize>)>,
 ) -> bool {
     let first = match cache.iter().find(|(k, _)| *k == key) {

@@ -11,6 +11,7 @@ mod hidden;
 mod hits;
 mod lines;
 mod logic;
+mod prefilter;
 mod spec;
 
 use std::collections::BTreeMap;
@@ -109,12 +110,17 @@ impl Engine {
             origin: RuleOrigin::Logic,
         }));
         apply_overrides(&mut infos, &policy.severity)?;
-        let enabled: Vec<(&RuleSpec, usize, Vec<FileCond>)> = specs
+        let enabled: Vec<compile::Enabled> = specs
             .iter()
             .zip(conds)
             .enumerate()
             .filter(|(i, _)| infos[*i].severity.is_some())
-            .map(|(i, ((s, _), c))| (s, i, c))
+            .map(|(i, ((spec, origin), conds))| compile::Enabled {
+                spec,
+                info: i,
+                conds,
+                eager: *origin == RuleOrigin::Policy,
+            })
             .collect();
         let compiled = compile::compile(&enabled, &sets).context("compiling the risk rules")?;
         let logic_enabled = infos[logic_base..]

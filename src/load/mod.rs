@@ -2,6 +2,8 @@
 //! list and one file; everything else is read and analysed on a background thread that reports
 //! through a channel, so the screen never waits on the size of the patch.
 
+mod files;
+
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
@@ -45,6 +47,11 @@ impl Analysis {
         self.engine.get_or_init(Engine::builtin)
     }
 
+    /// The engine if it is compiled already, without waiting for it.
+    fn engine_if_ready(&self) -> Option<&Engine> {
+        self.engine.get()
+    }
+
     /// Commit-level evidence, from the metadata alone.
     pub fn commit(&self, git: &Repository, oid: Oid) -> Result<Commit> {
         let mut commit = diff::commit_meta(git, oid)?;
@@ -85,44 +92,15 @@ impl Analysis {
     }
 }
 
-/// Reads and analyses a whole commit, synchronously (for `scan`, `verify`, and the loader).
+/// Reads and analyses a whole commit: metadata, evidence, every file's hunks (with rename
+/// detection), their attribution and risk findings. Synchronous for its caller (`scan`,
+/// `verify`, the loader), on two threads inside (`files.rs`).
 pub fn full_commit(git: &Repository, analysis: &Analysis, oid: Oid) -> Result<Commit> {
-    let mut commit = read_commit(git, analysis, oid)?;
-    scan_commit(analysis, &mut commit);
-    Ok(commit)
-}
-
-/// The git half of a commit's analysis: metadata, evidence, every file's hunks (with rename
-/// detection) and their attribution.
-fn read_commit(git: &Repository, analysis: &Analysis, oid: Oid) -> Result<Commit> {
     let mut commit = analysis.commit(git, oid)?;
-    let d = diff::diff_commit(git, oid, true)?;
-    let files = diff::load_files(&d)?;
+    let files = files::read_and_scan(git, analysis, oid)?;
     analysis.attribute(git, &mut commit, files)?;
-    Ok(commit)
-}
-
-/// The risk half: scans every file, on two threads when there is enough to share (the scan
-/// costs about as much as reading the patch, and the machine this runs on may have 2 cores).
-fn scan_commit(analysis: &Analysis, commit: &mut Commit) {
-    let engine = analysis.engine();
-    let scan = |files: &mut [FileChange]| {
-        for file in files {
-            engine.scan_file(file);
-            file.analysed = true;
-        }
-    };
-    let n = commit.files.len();
-    if n < 16 {
-        scan(&mut commit.files);
-    } else {
-        let (a, b) = commit.files.split_at_mut(n / 2);
-        std::thread::scope(|s| {
-            s.spawn(|| scan(b));
-            scan(a);
-        });
-    }
     commit.complete = true;
+    Ok(commit)
 }
 
 /// The commit as the first frame shows it: every file listed (without rename detection, which
@@ -183,30 +161,13 @@ fn run(
     tx: &Sender<LoadEvent>,
 ) -> Result<()> {
     let started = Instant::now();
-    // A pipeline: one thread reads commits from git while this one scans the previous one.
-    let (read_tx, read_rx) = mpsc::sync_channel::<Result<Commit>>(1);
+    let repo = git::repo::open_at(git_dir)?;
     std::thread::scope(|s| -> Result<()> {
-        s.spawn(move || {
-            let repo = match git::repo::open_at(git_dir) {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = read_tx.send(Err(e));
-                    return;
-                }
-            };
-            for oid in commits {
-                let read = read_commit(&repo.git, analysis, *oid);
-                let failed = read.is_err();
-                if read_tx.send(read).is_err() || failed {
-                    return;
-                }
-            }
-        });
-        // Compile the rules while the first commit is being read.
-        analysis.engine();
-        for (index, read) in read_rx.into_iter().enumerate() {
-            let mut commit = read?;
-            scan_commit(analysis, &mut commit);
+        // The rules compile while the first commit is read; files read before they are ready
+        // wait for their scan.
+        s.spawn(|| analysis.engine());
+        for (index, oid) in commits.iter().enumerate() {
+            let commit = full_commit(&repo.git, analysis, *oid)?;
             if !send_commit(tx, index, commit, commits.len()) {
                 // The UI went away (quit while loading): stop quietly.
                 return Ok(());
