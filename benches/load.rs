@@ -108,7 +108,7 @@ fn phases(dir: &Path, spec: Option<&str>) -> Result<String> {
     lap("select-commits", &mut out);
     let first = commits.remove(0);
     let oid = git2::Oid::from_str(&first.id)?;
-    let d = diff::diff_commit(&repo.git, oid, false)?;
+    let d = diff::diff_commit(&repo.git, oid)?;
     lap("diff-tree", &mut out);
     let mut files = diff::list_files(&d);
     lap(&format!("list-{}-files", files.len()), &mut out);

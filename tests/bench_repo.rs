@@ -6,7 +6,7 @@ use std::process::Command;
 
 use countersign::git::bench_repo::{self, Size};
 
-fn git(dir: &Path, args: &[&str]) -> String {
+fn git_cmd(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -20,7 +20,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// `N files changed, I insertions(+), D deletions(-)` → (N, I + D).
 fn shortstat(dir: &Path, range: &str) -> (usize, usize) {
-    let text = git(dir, &["diff", "--shortstat", "--no-renames", range]);
+    let text = git_cmd(dir, &["diff", "--shortstat", "--no-renames", range]);
     let numbers: Vec<usize> = text
         .split(',')
         .map(|part| {
@@ -55,14 +55,14 @@ fn sizes_ids_and_renames() {
         }
     }
 
-    let status = git(
+    let status = git_cmd(
         a.path(),
         &["diff", "-M", "--name-status", "main", "bench/large"],
     );
     let renames = status.lines().filter(|l| l.starts_with('R')).count();
     assert_eq!(renames, 10, "renames detected:\n{status}");
 
-    let log = git(
+    let log = git_cmd(
         a.path(),
         &[
             "log",
@@ -76,19 +76,20 @@ fn sizes_ids_and_renames() {
         "{log}"
     );
     assert_eq!(
-        git(a.path(), &["rev-parse", "HEAD"]).trim(),
+        git_cmd(a.path(), &["rev-parse", "HEAD"]).trim(),
         first.tip(Size::Large).to_string()
     );
 
     parallel_loading_reads_what_one_thread_reads(a.path(), &first);
 }
 
-/// `load::full_commit` reads files on two threads, rename detection on one of them while the
-/// other reads the rename-free list; the result must be what reading the rename-aware diff
-/// file by file gives, in the same order, with the same hunks, attribution and findings.
+/// `load::full_commit` reads files on two threads and pairs renames itself. Its files must be
+/// what one thread reading them in order gives, and its renames the ones `git diff -M` finds,
+/// with git's similarity.
 fn parallel_loading_reads_what_one_thread_reads(dir: &Path, repo: &bench_repo::BenchRepo) {
-    use countersign::git::diff;
+    use countersign::git::{diff, renames};
     use countersign::load::{self, Analysis};
+    use countersign::model::ChangeKind;
 
     let opened = countersign::git::repo::open_at(dir).expect("open");
     let git = &opened.git;
@@ -96,8 +97,21 @@ fn parallel_loading_reads_what_one_thread_reads(dir: &Path, repo: &bench_repo::B
     let mut renamed = 0;
     for oid in repo.large.iter().chain([&repo.medium, &repo.small]) {
         let parallel = load::full_commit(git, &analysis, *oid).expect("full_commit");
-        let d = diff::diff_commit(git, *oid, true).expect("diff");
+
+        let d = diff::diff_commit(git, *oid).expect("diff");
         let mut files = diff::load_files(&d).expect("load");
+        let pairs = renames::pair(&files);
+        for p in &pairs {
+            files[p.added] =
+                diff::load_pair(git, &files[p.deleted], &files[p.added], p.similarity).unwrap();
+        }
+        let deleted: Vec<usize> = pairs.iter().map(|p| p.deleted).collect();
+        let mut files: Vec<_> = files
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !deleted.contains(i))
+            .map(|(_, f)| f)
+            .collect();
         for f in &mut files {
             analysis.engine().scan_file(f);
             f.analysed = true;
@@ -110,11 +124,54 @@ fn parallel_loading_reads_what_one_thread_reads(dir: &Path, repo: &bench_repo::B
         for (p, s) in parallel.files.iter().zip(&sequential.files) {
             assert_eq!(format!("{p:?}"), format!("{s:?}"), "{oid}: {}", s.path());
         }
-        renamed += parallel
+
+        // The renames are git's: same pairs, similarity within a point of git's.
+        let status = git_cmd(
+            dir,
+            &[
+                "diff",
+                "-M",
+                "--name-status",
+                &format!("{oid}^"),
+                &oid.to_string(),
+            ],
+        );
+        let mut expected: Vec<(String, String, u16)> = status
+            .lines()
+            .filter(|l| l.starts_with('R'))
+            .map(|l| {
+                let parts: Vec<&str> = l.split('\t').collect();
+                let score = parts[0][1..].parse().expect("score");
+                (parts[1].to_string(), parts[2].to_string(), score)
+            })
+            .collect();
+        let mut ours: Vec<(String, String, u16)> = parallel
             .files
             .iter()
-            .filter(|f| f.change == countersign::model::ChangeKind::Renamed)
-            .count();
+            .filter(|f| f.change == ChangeKind::Renamed)
+            .map(|f| {
+                (
+                    f.old_path.clone().unwrap_or_default(),
+                    f.new_path.clone().unwrap_or_default(),
+                    f.similarity.unwrap_or_default(),
+                )
+            })
+            .collect();
+        expected.sort();
+        ours.sort();
+        assert_eq!(
+            ours.len(),
+            expected.len(),
+            "{oid}: {ours:?} vs git {expected:?}"
+        );
+        for (o, e) in ours.iter().zip(&expected) {
+            assert_eq!((&o.0, &o.1), (&e.0, &e.1), "{oid}");
+            assert!(
+                o.2.abs_diff(e.2) <= 1,
+                "{oid}: similarity {o:?} vs git {e:?}"
+            );
+        }
+        renamed += ours.len();
     }
     assert_eq!(renamed, 10, "the rename pairs came through");
 }

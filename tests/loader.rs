@@ -4,14 +4,16 @@
 mod common;
 
 use common::Fixture;
-use countersign::git::{self, diff, range};
+use countersign::git::{self, range};
+use countersign::load::{self, Analysis};
 use countersign::model::{ChangeKind, FileChange, FileKind, LineKind};
 
+/// The files of `rev` as the review loads them (read, renames paired, scanned).
 fn files_of(fx: &Fixture, rev: &str) -> Vec<FileChange> {
     let repo = git::repo::open_at(&fx.path()).unwrap();
     let oid = repo.git.revparse_single(rev).unwrap().id();
-    let d = diff::diff_commit(&repo.git, oid, true).unwrap();
-    diff::load_files(&d).unwrap()
+    let analysis = Analysis::new(&Default::default(), false).unwrap();
+    load::full_commit(&repo.git, &analysis, oid).unwrap().files
 }
 
 fn find<'a>(files: &'a [FileChange], path: &str) -> &'a FileChange {

@@ -2,8 +2,10 @@
 //! model. Listing the files is cheap; reading a file's hunks is the work, so the two are apart
 //! and the loader can show the first file before the rest is read.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
-use git2::{Delta, Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository};
+use git2::{Delta, Diff, DiffOptions, Oid, Patch, Repository};
 
 use crate::model::{ChangeKind, Commit, FileChange, FileKind, Hunk, Line, LineKind, Person};
 
@@ -37,27 +39,23 @@ pub fn commit_meta(git: &Repository, oid: Oid) -> Result<Commit> {
     })
 }
 
-/// The tree-to-tree diff of a commit against its first parent. Rename detection costs a read of
-/// every added and deleted blob, so callers that only need the file list leave it off.
-pub fn diff_commit(git: &Repository, oid: Oid, renames: bool) -> Result<Diff<'_>> {
+/// The tree-to-tree diff of a commit against its first parent, without rename detection: that
+/// is done over the files once read (`git::renames`, `load_pair`).
+pub fn diff_commit(git: &Repository, oid: Oid) -> Result<Diff<'_>> {
     let commit = git.find_commit(oid)?;
     let new_tree = commit.tree()?;
     let old_tree = match commit.parent(0) {
         Ok(parent) => Some(parent.tree()?),
         Err(_) => None,
     };
+    git.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut options()))
+        .with_context(|| format!("cannot diff commit {oid}"))
+}
+
+fn options() -> DiffOptions {
     let mut opts = DiffOptions::new();
     opts.context_lines(3).ignore_submodules(false);
-    let mut diff = git
-        .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut opts))
-        .with_context(|| format!("cannot diff commit {oid}"))?;
-    if renames {
-        let mut find = DiffFindOptions::new();
-        find.renames(true).rename_limit(2000);
-        diff.find_similar(Some(&mut find))
-            .context("rename detection failed")?;
-    }
-    Ok(diff)
+    opts
 }
 
 /// Every changed file, without hunks: what the first frame needs.
@@ -86,19 +84,73 @@ pub fn load_file(diff: &Diff, index: usize) -> Result<FileChange> {
         file.loaded = true;
         return Ok(file);
     };
+    let mut file = skeleton(&patch.delta());
+    fill(&mut file, &patch)?;
+    Ok(file)
+}
+
+/// A deleted and an added file that rename detection paired, as one renamed file: the diff
+/// between the two blobs, under both paths.
+pub fn load_pair(
+    git: &Repository,
+    deleted: &FileChange,
+    added: &FileChange,
+    similarity: u16,
+) -> Result<FileChange> {
+    let mut file = FileChange::new(
+        deleted.old_path.clone(),
+        added.new_path.clone(),
+        ChangeKind::Renamed,
+    );
+    file.old_mode = deleted.old_mode;
+    file.new_mode = added.new_mode;
+    file.old_id = deleted.old_id.clone();
+    file.new_id = added.new_id.clone();
+    file.old_size = deleted.old_size;
+    file.new_size = added.new_size;
+    file.similarity = Some(similarity);
+    file.kind = if deleted.kind == added.kind {
+        added.kind
+    } else {
+        FileKind::Binary
+    };
+    if file.old_id == file.new_id {
+        add_file_level_hunk(&mut file);
+        file.loaded = true;
+        return Ok(file);
+    }
+    let blob = |id: &str| -> Result<git2::Blob<'_>> {
+        let oid = Oid::from_str(id).context("bad blob id")?;
+        git.find_blob(oid)
+            .with_context(|| format!("cannot read blob {id}"))
+    };
+    let (old, new) = (blob(&file.old_id)?, blob(&file.new_id)?);
+    let patch = Patch::from_blobs(
+        &old,
+        deleted.old_path.as_deref().map(Path::new),
+        &new,
+        added.new_path.as_deref().map(Path::new),
+        Some(&mut options()),
+    )
+    .with_context(|| format!("cannot diff the rename of {}", deleted.display_path()))?;
+    fill(&mut file, &patch)?;
+    Ok(file)
+}
+
+/// Reads a file's patch into it: sizes, binary or not, hunks.
+fn fill(file: &mut FileChange, patch: &Patch) -> Result<()> {
     let delta = patch.delta();
-    let mut file = skeleton(&delta);
     file.old_size = delta.old_file().size();
     file.new_size = delta.new_file().size();
     if delta.flags().is_binary() && file.kind == FileKind::Text {
         file.kind = FileKind::Binary;
     }
     if file.kind == FileKind::Text || file.kind == FileKind::Symlink {
-        read_hunks(&patch, &mut file)?;
+        read_hunks(patch, file)?;
     }
-    add_file_level_hunk(&mut file);
+    add_file_level_hunk(file);
     file.loaded = true;
-    Ok(file)
+    Ok(())
 }
 
 fn skeleton(delta: &git2::DiffDelta) -> FileChange {
@@ -124,8 +176,6 @@ fn skeleton(delta: &git2::DiffDelta) -> FileChange {
     file.new_mode = mode(delta.new_file());
     file.old_id = delta.old_file().id().to_string();
     file.new_id = delta.new_file().id().to_string();
-    file.similarity =
-        (change == ChangeKind::Renamed || change == ChangeKind::Copied).then(|| similarity(delta));
     file.kind = if file.old_mode == MODE_GITLINK || file.new_mode == MODE_GITLINK {
         FileKind::Submodule
     } else if file.old_mode == MODE_LINK || file.new_mode == MODE_LINK {
@@ -143,16 +193,6 @@ fn mode(f: git2::DiffFile) -> u32 {
         return 0;
     }
     u32::from(f.mode())
-}
-
-fn similarity(delta: &git2::DiffDelta) -> u16 {
-    // git2 does not expose the similarity score; an identical blob is 100%, an edited one is
-    // "renamed with edits", which is what the reviewer needs to know.
-    if delta.old_file().id() == delta.new_file().id() {
-        100
-    } else {
-        50
-    }
 }
 
 fn read_hunks(patch: &Patch, file: &mut FileChange) -> Result<()> {

@@ -6,6 +6,7 @@ pub mod demo_repo;
 pub mod diff;
 pub mod notes;
 pub mod range;
+pub mod renames;
 pub mod repo;
 pub mod rewrite;
 pub mod signing_config;

@@ -1,15 +1,12 @@
-//! A commit's files read from git and scanned on two threads.
+//! A commit's files read from git and scanned on two threads, then renames paired.
 //!
-//! Why two, and why this split: reading the patch (inflating blobs, diffing them) and rename
-//! detection are the bulk of loading a large commit, and rename detection (libgit2 compares
-//! every added blob with every deleted one) cannot start any file's reading early. But it only
-//! pairs added with deleted files, so everything else reads the same without it. Both threads
-//! therefore work through the rename-free list of files from a shared cursor, while one of
-//! them first runs rename detection; at the end the renamed pairs are read from the
-//! rename-aware diff, and the files are put in its order. The result is exactly what one
-//! thread reading the rename-aware diff would produce.
+//! Why this shape: reading the patch (inflating blobs, diffing them) is most of loading a large
+//! commit, and files are independent, so two threads take them from a shared cursor, each with
+//! its own repository handle (libgit2 objects are not shared between threads). Rename
+//! detection needs every added and deleted file's content, which that reading yields anyway,
+//! so it runs afterwards over the files in hand (`git::renames`) and only the renamed pairs
+//! are diffed again, blob to blob.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -17,62 +14,64 @@ use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
 use super::Analysis;
-use crate::git::{self, diff};
-use crate::model::{ChangeKind, FileChange};
+use crate::git::{self, diff, renames};
+use crate::model::FileChange;
 
-/// A file's identity across the two diffs: what changed and its paths.
-type Key = (ChangeKind, Option<String>, Option<String>);
+/// Fewer files than this are read on the calling thread alone: a second repository handle and
+/// thread cost more than they save.
+const PARALLEL_FROM: usize = 8;
 
-fn key(f: &FileChange) -> Key {
-    (f.change, f.old_path.clone(), f.new_path.clone())
-}
-
-/// Every file of commit `oid` with its hunks read and scanned, in the order of the
-/// rename-aware diff.
+/// Every file of commit `oid` with its hunks read and scanned, renames paired; in git's order,
+/// a renamed file where its new path is.
 pub(super) fn read_and_scan(
     git: &Repository,
     analysis: &Analysis,
     oid: Oid,
 ) -> Result<Vec<FileChange>> {
-    let plain = diff::diff_commit(git, oid, false)?;
+    let plain = diff::diff_commit(git, oid)?;
     let total = plain.deltas().len();
     let next = AtomicUsize::new(0);
-    let done: Mutex<HashMap<Key, FileChange>> = Mutex::new(HashMap::with_capacity(total));
+    let slots: Mutex<Vec<Option<FileChange>>> = Mutex::new(vec![None; total]);
     let git_dir = git.path().to_path_buf();
-    // Small commits are not worth a second repository handle and thread.
-    let helper_wanted = total >= 8;
-    let renamed = std::thread::scope(|s| -> Result<Vec<FileChange>> {
-        let helper = helper_wanted.then(|| {
+    std::thread::scope(|s| -> Result<()> {
+        let helper = (total >= PARALLEL_FROM).then(|| {
             s.spawn(|| -> Result<()> {
                 let repo = git::repo::open_at(&git_dir)?;
-                let plain = diff::diff_commit(&repo.git, oid, false)?;
-                work(&plain, analysis, &next, &done)
+                let plain = diff::diff_commit(&repo.git, oid)?;
+                work(&plain, analysis, &next, &slots)
             })
         });
-        let aware = diff::diff_commit(git, oid, true)?;
-        work(&plain, analysis, &next, &done)?;
+        work(&plain, analysis, &next, &slots)?;
         if let Some(helper) = helper {
-            helper
-                .join()
-                .map_err(|_| anyhow::anyhow!("the file reader thread panicked"))??;
+            helper.join().map_err(|_| panicked())??;
         }
-        let mut done = std::mem::take(
-            &mut *done
-                .lock()
-                .map_err(|_| anyhow::anyhow!("the file reader thread panicked"))?,
-        );
-        let mut files = Vec::with_capacity(aware.deltas().len());
-        for (i, skeleton) in diff::list_files(&aware).iter().enumerate() {
-            let file = match done.remove(&key(skeleton)) {
-                Some(file) => file,
-                // A rename pair (or anything rename detection changed): read it here.
-                None => scanned(analysis, diff::load_file(&aware, i)?),
-            };
-            files.push(file);
-        }
-        Ok(files)
+        Ok(())
     })?;
-    Ok(renamed)
+    let mut files = slots
+        .into_inner()
+        .map_err(|_| panicked())?
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| f.with_context(|| format!("file #{i} of commit {oid} was not read")))
+        .collect::<Result<Vec<_>>>()?;
+
+    let pairs = renames::pair(&files);
+    let mut gone = vec![false; files.len()];
+    for p in &pairs {
+        let renamed = diff::load_pair(git, &files[p.deleted], &files[p.added], p.similarity)?;
+        files[p.added] = scanned(analysis, renamed);
+        gone[p.deleted] = true;
+    }
+    let mut i = 0;
+    files.retain(|_| {
+        i += 1;
+        !gone[i - 1]
+    });
+    Ok(files)
+}
+
+fn panicked() -> anyhow::Error {
+    anyhow::anyhow!("the file reader thread panicked")
 }
 
 /// Takes files from the shared cursor until none are left, reading and scanning each.
@@ -80,10 +79,11 @@ fn work(
     plain: &git2::Diff,
     analysis: &Analysis,
     next: &AtomicUsize,
-    done: &Mutex<HashMap<Key, FileChange>>,
+    slots: &Mutex<Vec<Option<FileChange>>>,
 ) -> Result<()> {
     let total = plain.deltas().len();
-    // Files read before the rules finish compiling are scanned at the end.
+    // Files read before the rules finish compiling (on another thread) are scanned at the end
+    // rather than waiting for them.
     let mut unscanned = Vec::new();
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -96,13 +96,13 @@ fn work(
                 let mut file = file;
                 engine.scan_file(&mut file);
                 file.analysed = true;
-                insert(done, file)?;
+                put(slots, i, file)?;
             }
-            None => unscanned.push(file),
+            None => unscanned.push((i, file)),
         }
     }
-    for file in unscanned {
-        insert(done, scanned(analysis, file))?;
+    for (i, file) in unscanned {
+        put(slots, i, scanned(analysis, file))?;
     }
     Ok(())
 }
@@ -113,9 +113,7 @@ fn scanned(analysis: &Analysis, mut file: FileChange) -> FileChange {
     file
 }
 
-fn insert(done: &Mutex<HashMap<Key, FileChange>>, file: FileChange) -> Result<()> {
-    done.lock()
-        .map_err(|_| anyhow::anyhow!("the file reader thread panicked"))?
-        .insert(key(&file), file);
+fn put(slots: &Mutex<Vec<Option<FileChange>>>, i: usize, file: FileChange) -> Result<()> {
+    slots.lock().map_err(|_| panicked())?[i] = Some(file);
     Ok(())
 }

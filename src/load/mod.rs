@@ -111,7 +111,7 @@ pub fn first_frame_commit(
     mut commit: Commit,
 ) -> Result<Commit> {
     let oid = Oid::from_str(&commit.id).context("bad commit id")?;
-    let d = diff::diff_commit(git, oid, false)?;
+    let d = diff::diff_commit(git, oid)?;
     let mut files = diff::list_files(&d);
     if !files.is_empty() {
         files[0] = diff::load_file(&d, 0)?;

@@ -101,7 +101,7 @@ pub(crate) struct FileRule {
 }
 
 /// The rules that share the same `paths`. Exclusions are per rule and checked per file, so
-/// rules that differ only in what they exclude still share one `RegexSet` pass.
+/// rules that differ only in what they exclude still share one group.
 pub(crate) struct Group {
     /// Pattern rules of this group (indices into `Compiled::line_rules`).
     pub lines: Vec<usize>,

@@ -1,10 +1,12 @@
 //! The risk engine: rules as data (the built-in `rules/*.toml`, embedded, plus the policy's own)
 //! and the few checks that need logic (`logic/`, `hidden.rs`), run over every hunk of a file.
 //!
-//! Everything is compiled once in [`Engine::new`]; a scan pre-selects the rule groups whose path
-//! globs match the file, then makes one `RegexSet` pass per group and line, so it stays linear
-//! in the size of the patch. The rules file's format and every shipped rule are documented in
-//! `docs/rules.md`.
+//! [`Engine::new`] checks every rule and builds the path index and the literal prefilter
+//! (`prefilter.rs`); a rule's regex is compiled the first time a line may match it. A scan
+//! selects the rules whose path globs match the file, asks the prefilter which of them may
+//! match each changed line (one pass of a small automaton), and runs only those, so it stays
+//! linear in the size of the patch. The rules file's format and every shipped rule are
+//! documented in `docs/rules.md`.
 
 mod compile;
 mod hidden;
