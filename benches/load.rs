@@ -147,11 +147,11 @@ fn scan(dir: &Path, spec: &str) -> Result<(Duration, usize)> {
     let range = range::resolve(&repo, Some(spec))?;
     let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
     let analysis = Analysis::new(&policy, false)?;
-    let commits = range
-        .commits
-        .iter()
-        .map(|oid| load::full_commit(&repo.git, &analysis, *oid))
-        .collect::<Result<Vec<_>>>()?;
+    let mut commits = Vec::new();
+    load::full_commits(&repo.git, &analysis, &range.commits, |_, commit| {
+        commits.push(commit);
+        Ok(true)
+    })?;
     let text = ScanReport::new(&range.spec, &commits).to_text();
     let elapsed = t0.elapsed();
     std::hint::black_box(text);

@@ -337,3 +337,55 @@ fn decisions_carry_over_an_amend_and_changed_hunks_come_back_undecided() {
     );
     assert_eq!(session.carried_over(&after), 1);
 }
+
+/// Several commits are read together (a worker goes on to the next commit's files while the
+/// last file of the previous one is read) but handed over in order, each complete; the caller
+/// can stop early; a commit that cannot be read is an error, not a hang.
+#[test]
+fn commits_are_delivered_in_order_complete_and_can_be_stopped() {
+    let fx = Fixture::new();
+    fx.write("base.txt", "base\n");
+    fx.commit("base");
+    let mut ids = Vec::new();
+    for c in 0..3 {
+        for f in 0..12 {
+            fx.write(&format!("c{c}/f{f}.txt"), format!("commit {c} file {f}\n"));
+        }
+        ids.push(fx.commit(&format!("commit {c}")));
+    }
+    let repo = git::repo::open_at(&fx.path()).unwrap();
+    let oids: Vec<git2::Oid> = ids
+        .iter()
+        .map(|i| git2::Oid::from_str(i).unwrap())
+        .collect();
+    let analysis = Analysis::new(&Default::default(), false).unwrap();
+
+    let mut seen = Vec::new();
+    load::full_commits(&repo.git, &analysis, &oids, |i, commit| {
+        assert_eq!(commit.id, ids[i]);
+        assert!(commit.complete);
+        assert_eq!(commit.files.len(), 12);
+        assert!(commit.files.iter().all(|f| f.loaded && f.analysed));
+        assert!(commit
+            .files
+            .iter()
+            .all(|f| f.path().starts_with(&format!("c{i}/"))));
+        seen.push(i);
+        Ok(true)
+    })
+    .unwrap();
+    assert_eq!(seen, vec![0, 1, 2]);
+
+    let mut calls = 0;
+    load::full_commits(&repo.git, &analysis, &oids, |_, _| {
+        calls += 1;
+        Ok(false)
+    })
+    .unwrap();
+    assert_eq!(calls, 1, "stopping after the first commit");
+
+    let missing = git2::Oid::from_str("0123456789012345678901234567890123456789").unwrap();
+    let err =
+        load::full_commits(&repo.git, &analysis, &[oids[0], missing], |_, _| Ok(true)).unwrap_err();
+    assert!(format!("{err:#}").contains("0123456789"), "{err:#}");
+}

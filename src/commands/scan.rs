@@ -25,11 +25,11 @@ pub fn run(opts: &Options) -> Result<i32> {
     let range = range::resolve(&repo, opts.rev.as_deref())?;
     let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
     let analysis = Analysis::new(&policy, opts.all)?;
-    let commits = range
-        .commits
-        .iter()
-        .map(|oid| load::full_commit(&repo.git, &analysis, *oid))
-        .collect::<Result<Vec<_>>>()?;
+    let mut commits = Vec::with_capacity(range.commits.len());
+    load::full_commits(&repo.git, &analysis, &range.commits, |_, commit| {
+        commits.push(commit);
+        Ok(true)
+    })?;
     let report = ScanReport::new(&range.spec, &commits);
     if opts.json {
         println!("{}", report.to_json());

@@ -62,10 +62,11 @@ pub fn run(opts: &Options) -> Result<i32> {
     let trusted_ref = opts.policy_ref.clone().or(range.base.clone());
     let policy = trusted::policy(&repo.git, trusted_ref.as_deref())?;
     let analysis = Analysis::new(&policy, false)?;
-    let mut commits = Vec::new();
-    for oid in &range.commits {
-        commits.push(load::full_commit(&repo.git, &analysis, *oid)?);
-    }
+    let mut commits = Vec::with_capacity(range.commits.len());
+    load::full_commits(&repo.git, &analysis, &range.commits, |_, commit| {
+        commits.push(commit);
+        Ok(true)
+    })?;
     let signers_file = allowed_signers(&repo, opts, trusted_ref.as_deref(), &policy)?;
     let verifier = Verifier {
         ssh: signers_file.as_ref().map(|f| SshVerifier {

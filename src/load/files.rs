@@ -1,60 +1,117 @@
-//! A commit's files read from git and scanned on two threads, then renames paired.
+//! The files of a list of commits, read from git and scanned by two worker threads, then
+//! renames paired and each commit handed over in order.
 //!
 //! Why this shape: reading the patch (inflating blobs, diffing them) is most of loading a large
-//! commit, and files are independent, so two threads take them from a shared cursor, each with
-//! its own repository handle (libgit2 objects are not shared between threads). Rename
-//! detection needs every added and deleted file's content, which that reading yields anyway,
-//! so it runs afterwards over the files in hand (`git::renames`) and only the renamed pairs
-//! are diffed again, blob to blob.
+//! change, and files are independent, so two workers take them one at a time from a shared
+//! cursor that runs through every commit's files in order, each worker with its own repository
+//! handle (libgit2 objects are not shared between threads). A worker that finishes a commit's
+//! last file goes straight on to the next commit, so no core waits for the slowest file of a
+//! commit. Rename detection needs every added and deleted file's content, which that reading
+//! yields anyway, so it runs afterwards over the files in hand (`git::renames`), on the calling
+//! thread, and only the renamed pairs are diffed again, blob to blob.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result};
-use git2::{Oid, Repository};
+use git2::{Diff, Oid, Repository};
 
 use super::Analysis;
 use crate::git::{self, diff, renames};
 use crate::model::FileChange;
 
-/// Fewer files than this are read on the calling thread alone: a second repository handle and
-/// thread cost more than they save.
-const PARALLEL_FROM: usize = 8;
+const WORKERS: usize = 2;
 
-/// Every file of commit `oid` with its hunks read and scanned, renames paired; in git's order,
-/// a renamed file where its new path is.
-pub(super) fn read_and_scan(
+/// What the workers share: where the cursor is, and every commit's files as they come in.
+struct Shared<'a> {
+    commits: &'a [Oid],
+    /// (commit, file) of the next file to read.
+    cursor: Mutex<(usize, usize)>,
+    /// Per commit: its number of files (known once a worker has diffed it), the files read,
+    /// and how many are still to come.
+    count: Vec<OnceLock<usize>>,
+    slots: Vec<Mutex<Vec<Option<FileChange>>>>,
+    remaining: Vec<AtomicUsize>,
+    /// Set when the caller stops early or a worker fails: everyone winds down.
+    stop: AtomicBool,
+}
+
+/// Reads and scans every file of `commits`, and calls `deliver` with each commit's files in
+/// order (renames paired; git's order, a renamed file where its new path is) as soon as that
+/// commit is complete. `deliver` returns false to stop early.
+pub(super) fn read_commits(
     git: &Repository,
     analysis: &Analysis,
-    oid: Oid,
-) -> Result<Vec<FileChange>> {
-    let plain = diff::diff_commit(git, oid)?;
-    let total = plain.deltas().len();
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<FileChange>>> = Mutex::new(vec![None; total]);
+    commits: &[Oid],
+    mut deliver: impl FnMut(usize, Vec<FileChange>) -> Result<bool>,
+) -> Result<()> {
+    let shared = Shared {
+        commits,
+        cursor: Mutex::new((0, 0)),
+        count: commits.iter().map(|_| OnceLock::new()).collect(),
+        slots: commits.iter().map(|_| Mutex::new(Vec::new())).collect(),
+        remaining: commits.iter().map(|_| AtomicUsize::new(0)).collect(),
+        stop: AtomicBool::new(false),
+    };
     let git_dir = git.path().to_path_buf();
+    let (done_tx, done_rx) = mpsc::channel::<Result<usize>>();
     std::thread::scope(|s| -> Result<()> {
-        let helper = (total >= PARALLEL_FROM).then(|| {
-            s.spawn(|| -> Result<()> {
-                let repo = git::repo::open_at(&git_dir)?;
-                let plain = diff::diff_commit(&repo.git, oid)?;
-                work(&plain, analysis, &next, &slots)
-            })
-        });
-        work(&plain, analysis, &next, &slots)?;
-        if let Some(helper) = helper {
-            helper.join().map_err(|_| panicked())??;
+        for _ in 0..WORKERS {
+            let (shared, done_tx, git_dir) = (&shared, done_tx.clone(), &git_dir);
+            s.spawn(move || {
+                let result = git::repo::open_at(git_dir)
+                    .and_then(|repo| worker(&repo.git, analysis, shared, &done_tx));
+                if let Err(e) = result {
+                    shared.stop.store(true, Ordering::Relaxed);
+                    let _ = done_tx.send(Err(e));
+                }
+            });
         }
-        Ok(())
-    })?;
-    let mut files = slots
-        .into_inner()
-        .map_err(|_| panicked())?
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| f.with_context(|| format!("file #{i} of commit {oid} was not read")))
-        .collect::<Result<Vec<_>>>()?;
+        drop(done_tx);
+        let result = deliver_in_order(git, analysis, &shared, &done_rx, &mut deliver);
+        // Whatever happened, the workers stop taking files now.
+        shared.stop.store(true, Ordering::Relaxed);
+        result
+    })
+}
 
+fn deliver_in_order(
+    git: &Repository,
+    analysis: &Analysis,
+    shared: &Shared,
+    done: &mpsc::Receiver<Result<usize>>,
+    deliver: &mut impl FnMut(usize, Vec<FileChange>) -> Result<bool>,
+) -> Result<()> {
+    let mut complete = vec![false; shared.commits.len()];
+    for c in 0..shared.commits.len() {
+        while !complete[c] {
+            let finished = done
+                .recv()
+                .map_err(|_| anyhow::anyhow!("the file readers stopped before the end"))??;
+            complete[finished] = true;
+        }
+        let slots = std::mem::take(&mut *lock(&shared.slots[c])?);
+        let oid = shared.commits[c];
+        let files = slots
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| f.with_context(|| format!("file #{i} of commit {oid} was not read")))
+            .collect::<Result<Vec<_>>>()?;
+        if !deliver(c, pair_renames(git, analysis, files)?)? {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Turns each deleted-and-added pair rename detection finds into one renamed file, where the
+/// added one was.
+fn pair_renames(
+    git: &Repository,
+    analysis: &Analysis,
+    mut files: Vec<FileChange>,
+) -> Result<Vec<FileChange>> {
     let pairs = renames::pair(&files);
     let mut gone = vec![false; files.len()];
     for p in &pairs {
@@ -70,41 +127,79 @@ pub(super) fn read_and_scan(
     Ok(files)
 }
 
-fn panicked() -> anyhow::Error {
-    anyhow::anyhow!("the file reader thread panicked")
-}
-
 /// Takes files from the shared cursor until none are left, reading and scanning each.
-fn work(
-    plain: &git2::Diff,
+fn worker(
+    git: &Repository,
     analysis: &Analysis,
-    next: &AtomicUsize,
-    slots: &Mutex<Vec<Option<FileChange>>>,
+    shared: &Shared,
+    done: &Sender<Result<usize>>,
 ) -> Result<()> {
-    let total = plain.deltas().len();
-    // Files read before the rules finish compiling (on another thread) are scanned at the end
-    // rather than waiting for them.
-    let mut unscanned = Vec::new();
-    loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= total {
-            break;
+    // This worker's own diff of each commit, made when it first reads one of its files.
+    let mut diffs: Vec<Option<Diff>> = shared.commits.iter().map(|_| None).collect();
+    // Files read before the rules finish compiling (on another thread) are scanned once they
+    // are ready, rather than waiting for them.
+    let mut unscanned: Vec<(usize, usize, FileChange)> = Vec::new();
+    while !shared.stop.load(Ordering::Relaxed) {
+        if !unscanned.is_empty() && analysis.engine_if_ready().is_some() {
+            for (c, i, file) in std::mem::take(&mut unscanned) {
+                put(shared, c, i, scanned(analysis, file), done)?;
+            }
         }
+        let Some((c, i)) = next(git, shared, &mut diffs, done)? else {
+            break;
+        };
+        let Some(plain) = &diffs[c] else {
+            anyhow::bail!("commit {} was not diffed", shared.commits[c]);
+        };
         let file = diff::load_file(plain, i).with_context(|| format!("reading file #{i}"))?;
         match analysis.engine_if_ready() {
             Some(engine) => {
                 let mut file = file;
                 engine.scan_file(&mut file);
                 file.analysed = true;
-                put(slots, i, file)?;
+                put(shared, c, i, file, done)?;
             }
-            None => unscanned.push((i, file)),
+            None => unscanned.push((c, i, file)),
         }
     }
-    for (i, file) in unscanned {
-        put(slots, i, scanned(analysis, file))?;
+    for (c, i, file) in unscanned {
+        put(shared, c, i, scanned(analysis, file), done)?;
     }
     Ok(())
+}
+
+/// The next file to read, diffing its commit first if this worker has not yet.
+fn next<'r>(
+    git: &'r Repository,
+    shared: &Shared,
+    diffs: &mut [Option<Diff<'r>>],
+    done: &Sender<Result<usize>>,
+) -> Result<Option<(usize, usize)>> {
+    let mut cursor = lock(&shared.cursor)?;
+    loop {
+        let (c, i) = *cursor;
+        if c >= shared.commits.len() {
+            return Ok(None);
+        }
+        if diffs[c].is_none() {
+            let d = diff::diff_commit(git, shared.commits[c])?;
+            let n = d.deltas().len();
+            if shared.count[c].set(n).is_ok() {
+                shared.remaining[c].store(n, Ordering::Relaxed);
+                *lock(&shared.slots[c])? = vec![None; n];
+                if n == 0 {
+                    let _ = done.send(Ok(c));
+                }
+            }
+            diffs[c] = Some(d);
+        }
+        let n = shared.count[c].get().copied().unwrap_or(0);
+        if i < n {
+            *cursor = (c, i + 1);
+            return Ok(Some((c, i)));
+        }
+        *cursor = (c + 1, 0);
+    }
 }
 
 fn scanned(analysis: &Analysis, mut file: FileChange) -> FileChange {
@@ -113,7 +208,22 @@ fn scanned(analysis: &Analysis, mut file: FileChange) -> FileChange {
     file
 }
 
-fn put(slots: &Mutex<Vec<Option<FileChange>>>, i: usize, file: FileChange) -> Result<()> {
-    slots.lock().map_err(|_| panicked())?[i] = Some(file);
+/// Stores file `i` of commit `c`; the commit's last file tells the caller it is complete.
+fn put(
+    shared: &Shared,
+    c: usize,
+    i: usize,
+    file: FileChange,
+    done: &Sender<Result<usize>>,
+) -> Result<()> {
+    lock(&shared.slots[c])?[i] = Some(file);
+    if shared.remaining[c].fetch_sub(1, Ordering::AcqRel) == 1 {
+        let _ = done.send(Ok(c));
+    }
     Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| anyhow::anyhow!("a file reader thread panicked"))
 }

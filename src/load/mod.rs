@@ -93,14 +93,31 @@ impl Analysis {
 }
 
 /// Reads and analyses a whole commit: metadata, evidence, every file's hunks (with rename
-/// detection), their attribution and risk findings. Synchronous for its caller (`scan`,
-/// `verify`, the loader), on two threads inside (`files.rs`).
+/// detection), their attribution and risk findings. Synchronous for its caller; two threads
+/// read the files (`files.rs`).
 pub fn full_commit(git: &Repository, analysis: &Analysis, oid: Oid) -> Result<Commit> {
-    let mut commit = analysis.commit(git, oid)?;
-    let files = files::read_and_scan(git, analysis, oid)?;
-    analysis.attribute(git, &mut commit, files)?;
-    commit.complete = true;
-    Ok(commit)
+    let mut out = None;
+    full_commits(git, analysis, &[oid], |_, commit| {
+        out = Some(commit);
+        Ok(true)
+    })?;
+    out.with_context(|| format!("commit {oid} was not read"))
+}
+
+/// [`full_commit`] for each of `oids`, handed to `deliver` in order as each is complete (the
+/// files of later commits are read meanwhile); `deliver` returns false to stop early.
+pub fn full_commits(
+    git: &Repository,
+    analysis: &Analysis,
+    oids: &[Oid],
+    mut deliver: impl FnMut(usize, Commit) -> Result<bool>,
+) -> Result<()> {
+    files::read_commits(git, analysis, oids, |index, files| {
+        let mut commit = analysis.commit(git, oids[index])?;
+        analysis.attribute(git, &mut commit, files)?;
+        commit.complete = true;
+        deliver(index, commit)
+    })
 }
 
 /// The commit as the first frame shows it: every file listed (without rename detection, which
@@ -163,17 +180,13 @@ fn run(
     let started = Instant::now();
     let repo = git::repo::open_at(git_dir)?;
     std::thread::scope(|s| -> Result<()> {
-        // The rules compile while the first commit is read; files read before they are ready
+        // The rules compile while the first files are read; files read before they are ready
         // wait for their scan.
         s.spawn(|| analysis.engine());
-        for (index, oid) in commits.iter().enumerate() {
-            let commit = full_commit(&repo.git, analysis, *oid)?;
-            if !send_commit(tx, index, commit, commits.len()) {
-                // The UI went away (quit while loading): stop quietly.
-                return Ok(());
-            }
-        }
-        Ok(())
+        // false: the UI went away (quit while loading), so stop quietly.
+        full_commits(&repo.git, analysis, commits, |index, commit| {
+            Ok(send_commit(tx, index, commit, commits.len()))
+        })
     })?;
     let _ = tx.send(LoadEvent::Done {
         elapsed: started.elapsed(),

@@ -123,10 +123,11 @@ pub(crate) struct Compiled {
     excludes: PathIndex,
 }
 
-/// Globs of many lists in one `GlobSet`, with the list each glob belongs to.
+/// Globs of many lists in one `GlobSet`, each distinct glob once (the lists share many: the
+/// same `@code` extensions in a dozen groups), with the lists each belongs to.
 struct PathIndex {
     set: GlobSet,
-    owner: Vec<usize>,
+    owners: Vec<Vec<usize>>,
     /// Lists that match every path (no globs).
     always: Vec<usize>,
     lists: usize,
@@ -135,20 +136,25 @@ struct PathIndex {
 impl PathIndex {
     fn build(lists: &[Vec<String>]) -> Result<PathIndex> {
         let mut b = GlobSetBuilder::new();
-        let (mut owner, mut always) = (Vec::new(), Vec::new());
+        let (mut owners, mut always): (Vec<Vec<usize>>, Vec<usize>) = (Vec::new(), Vec::new());
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (i, list) in lists.iter().enumerate() {
             if list.is_empty() {
                 always.push(i);
             }
             for g in list {
-                b.add(glob(g)?);
-                owner.push(i);
+                let at = *seen.entry(g.as_str()).or_insert_with(|| owners.len());
+                if at == owners.len() {
+                    b.add(glob(g)?);
+                    owners.push(Vec::new());
+                }
+                owners[at].push(i);
             }
         }
         let set = b.build().context("building the path index")?;
         Ok(PathIndex {
             set,
-            owner,
+            owners,
             always,
             lists: lists.len(),
         })
@@ -162,7 +168,9 @@ impl PathIndex {
         }
         for p in paths.iter().filter(|p| !p.is_empty()) {
             for g in self.set.matches(p.to_lowercase()) {
-                hit[self.owner[g]] = true;
+                for &list in &self.owners[g] {
+                    hit[list] = true;
+                }
             }
         }
         hit

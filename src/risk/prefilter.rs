@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{Context, Result};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -260,6 +260,9 @@ impl Prefilter {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    // Not the full DFA: it scans a 50,000-line patch ~7 ms faster but takes
+                    // ~10 ms longer to build, which every review pays, small ones included.
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
                     .build(&literals)
                     .context("building the rules' literal index")?,
             )
