@@ -1,7 +1,10 @@
-//! Markers as data: the built-in list (`markers.toml`, embedded) compiled once into regexes.
+//! Markers as data: the built-in list (`markers.toml`, embedded), each compiled into a regex
+//! the first time it is needed.
 //!
 //! Keeping the list in a file rather than in code means a new agent, or a new spelling of an old
 //! one, is a one-entry change with its own examples, and the examples are tested.
+
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
 use regex::{Regex, RegexBuilder};
@@ -44,7 +47,9 @@ struct MarkerFile {
     marker: Vec<MarkerDef>,
 }
 
-/// A compiled marker.
+/// A marker, its pattern checked when loaded and compiled on first use: most commits meet few
+/// markers (a trailer only tries the markers of its key), and compiling all of them up front
+/// took half of a small review's first frame.
 #[derive(Debug)]
 pub struct Marker {
     pub id: String,
@@ -52,7 +57,10 @@ pub struct Marker {
     pub source: Where,
     /// Trailer keys, lower-cased.
     keys: Vec<String>,
-    regex: Regex,
+    pattern: String,
+    /// None only if a pattern that parsed fails to compile (beyond the size limit): the
+    /// marker then matches everything it reads, erring towards more review, never less.
+    regex: OnceLock<Option<Regex>>,
 }
 
 /// What a marker saw: the agent and, when the text says it, the model.
@@ -70,7 +78,16 @@ impl Marker {
 
     /// Matches `text` (a trailer value, an identity or a line).
     pub fn hit(&self, text: &str) -> Option<Hit> {
-        let caps = self.regex.captures(text.trim())?;
+        let regex = self
+            .regex
+            .get_or_init(|| case_insensitive(&self.pattern).ok());
+        let Some(regex) = regex else {
+            return Some(Hit {
+                agent: self.agent.clone(),
+                model: None,
+            });
+        };
+        let caps = regex.captures(text.trim())?;
         let group = |name: &str| {
             caps.name(name)
                 .map(|m| m.as_str().trim().to_string())
@@ -107,14 +124,19 @@ fn compile(def: MarkerDef) -> Result<Marker> {
         }
         _ => {}
     }
-    let regex = case_insensitive(&def.pattern)
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(&def.pattern)
+        .map_err(|e| anyhow::anyhow!("{}", crate::policy::one_line(&e.to_string())))
         .with_context(|| format!("marker '{}': bad pattern", def.id))?;
     Ok(Marker {
         keys: def.keys.iter().map(|k| k.to_ascii_lowercase()).collect(),
         id: def.id,
         agent: def.agent,
         source: def.source,
-        regex,
+        pattern: def.pattern,
+        regex: OnceLock::new(),
     })
 }
 

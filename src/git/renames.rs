@@ -148,7 +148,7 @@ impl Signature {
         } else {
             LineKind::Added
         };
-        let mut counts: HashMap<u64, u64> = HashMap::new();
+        let mut chunks: Vec<(u64, u64)> = Vec::new();
         let mut chunk = Chunker::default();
         for line in file.hunks.iter().flat_map(|h| &h.lines) {
             if line.kind != side {
@@ -161,15 +161,22 @@ impl Signature {
                 _ => bytes,
             };
             for &b in body {
-                chunk.push(b, &mut counts);
+                chunk.push(b, &mut chunks);
             }
             if !line.missing_newline {
-                chunk.push(b'\n', &mut counts);
+                chunk.push(b'\n', &mut chunks);
             }
         }
-        chunk.finish(&mut counts);
-        let mut chunks: Vec<(u64, u64)> = counts.into_iter().collect();
+        chunk.finish(&mut chunks);
+        // Sorted by hash, equal hashes merged: (hash, bytes in such chunks).
         chunks.sort_unstable();
+        chunks.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 += next.1;
+            }
+            same
+        });
         Signature {
             chunks,
             size: file.old_size.max(file.new_size),
@@ -207,20 +214,20 @@ struct Chunker {
 }
 
 impl Chunker {
-    fn push(&mut self, b: u8, counts: &mut HashMap<u64, u64>) {
+    fn push(&mut self, b: u8, chunks: &mut Vec<(u64, u64)>) {
         if self.len == 0 {
             self.hash = 0xcbf2_9ce4_8422_2325;
         }
         self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         self.len += 1;
         if self.len == 64 || b == b'\n' {
-            self.finish(counts);
+            self.finish(chunks);
         }
     }
 
-    fn finish(&mut self, counts: &mut HashMap<u64, u64>) {
+    fn finish(&mut self, chunks: &mut Vec<(u64, u64)>) {
         if self.len > 0 {
-            *counts.entry(self.hash).or_default() += self.len;
+            chunks.push((self.hash, self.len));
             self.len = 0;
         }
     }

@@ -35,12 +35,12 @@ fn file(change: ChangeKind, path: &str, text: &str) -> FileChange {
 
 fn fnv(text: &str) -> u64 {
     let mut c = Chunker::default();
-    let mut counts = HashMap::new();
+    let mut chunks = Vec::new();
     for &b in text.as_bytes() {
-        c.push(b, &mut counts);
+        c.push(b, &mut chunks);
     }
-    c.finish(&mut counts);
-    counts.keys().fold(0, |a, k| a ^ k) ^ text.len() as u64
+    c.finish(&mut chunks);
+    chunks.iter().fold(0, |a, k| a ^ k.0) ^ text.len() as u64
 }
 
 fn numbered(n: usize, word: &str) -> String {
