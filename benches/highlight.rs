@@ -50,11 +50,10 @@ fn main() -> Result<()> {
     let cpu0 = common::thread_cpu();
     for file in commits.iter().flat_map(|c| &c.files) {
         let ext = file.path().rsplit('.').next().unwrap_or("").to_string();
-        let syntax = syntaxes
-            .find_syntax_by_extension(&ext)
-            .unwrap_or_else(|| syntaxes.find_syntax_plain_text());
         for hunk in file.hunks.iter().filter(|h| h.lines.len() <= MAX_LINES) {
             let sides = countersign::ui::highlight::sides(hunk);
+            let first = sides[1].first().or(sides[0].first()).map(String::as_str);
+            let syntax = countersign::ui::highlight::syntax_for(&syntaxes, file.path(), first);
             let t = Instant::now();
             for side in &sides {
                 let mut h = HighlightLines::new(syntax, theme);
@@ -87,7 +86,7 @@ fn main() -> Result<()> {
         ms(cpu),
         lines as f64 / cpu.as_secs_f64()
     );
-    println!("      .ts and .tf have no syntax in syntect's defaults: they are drawn plain");
+    println!("      (.ts is highlighted with the JavaScript grammar; syntect's defaults have no Terraform: .tf is plain)");
 
     // The worker, end to end: requests for the first 300 hunks, until every answer is in.
     let mut hl = Highlighter::start(Some("base16-ocean.dark"));

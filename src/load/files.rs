@@ -28,8 +28,9 @@ struct Shared<'a> {
     commits: &'a [Oid],
     /// (commit, file) of the next file to read.
     cursor: Mutex<(usize, usize)>,
-    /// Per commit: its number of files (known once a worker has diffed it), the files read,
-    /// and how many are still to come.
+    /// Per commit: its number of files (known once a worker has diffed it; set, with the
+    /// slots and the remaining count, under the cursor's lock), the files read, and how many
+    /// are still to come.
     count: Vec<OnceLock<usize>>,
     slots: Vec<Mutex<Vec<Option<FileChange>>>>,
     remaining: Vec<AtomicUsize>,
@@ -168,30 +169,41 @@ fn worker(
     Ok(())
 }
 
-/// The next file to read, diffing its commit first if this worker has not yet.
+/// The next file to read, diffing its commit first if this worker has not yet. The diff is
+/// made outside the cursor's lock, so both workers diff a new commit at the same time rather
+/// than one after the other; a commit's slots are set up under the lock, before any of its
+/// files is handed out.
 fn next<'r>(
     git: &'r Repository,
     shared: &Shared,
     diffs: &mut [Option<Diff<'r>>],
     done: &Sender<Result<usize>>,
 ) -> Result<Option<(usize, usize)>> {
-    let mut cursor = lock(&shared.cursor)?;
     loop {
-        let (c, i) = *cursor;
+        let c = lock(&shared.cursor)?.0;
         if c >= shared.commits.len() {
             return Ok(None);
         }
         if diffs[c].is_none() {
-            let d = diff::diff_commit(git, shared.commits[c])?;
+            diffs[c] = Some(diff::diff_commit(git, shared.commits[c])?);
+        }
+        let mut cursor = lock(&shared.cursor)?;
+        let (c, i) = *cursor;
+        if c >= shared.commits.len() {
+            return Ok(None);
+        }
+        // The other worker moved the cursor on to a commit this one has not diffed yet.
+        let Some(d) = &diffs[c] else {
+            continue;
+        };
+        if shared.count[c].get().is_none() {
             let n = d.deltas().len();
-            if shared.count[c].set(n).is_ok() {
-                shared.remaining[c].store(n, Ordering::Relaxed);
-                *lock(&shared.slots[c])? = vec![None; n];
-                if n == 0 {
-                    let _ = done.send(Ok(c));
-                }
+            *lock(&shared.slots[c])? = vec![None; n];
+            shared.remaining[c].store(n, Ordering::Relaxed);
+            let _ = shared.count[c].set(n);
+            if n == 0 {
+                let _ = done.send(Ok(c));
             }
-            diffs[c] = Some(d);
         }
         let n = shared.count[c].get().copied().unwrap_or(0);
         if i < n {

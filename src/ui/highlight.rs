@@ -135,6 +135,28 @@ pub fn sides(hunk: &Hunk) -> [Vec<String>; 2] {
     sides
 }
 
+/// The grammar for a file: by extension, then by file name (`Makefile`), then by its first
+/// line (`#!/bin/sh`), else plain text.
+pub fn syntax_for<'s>(
+    syntaxes: &'s SyntaxSet,
+    path: &str,
+    first_line: Option<&str>,
+) -> &'s syntect::parsing::SyntaxReference {
+    let file = std::path::Path::new(path);
+    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // syntect's default set has no TypeScript; JavaScript's grammar reads it well enough.
+    let ext = match ext {
+        "ts" | "tsx" | "mts" | "cts" => "js",
+        other => other,
+    };
+    syntaxes
+        .find_syntax_by_extension(ext)
+        .or_else(|| syntaxes.find_syntax_by_extension(name))
+        .or_else(|| first_line.and_then(|l| syntaxes.find_syntax_by_first_line(l)))
+        .unwrap_or_else(|| syntaxes.find_syntax_plain_text())
+}
+
 fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>) {
     let syntaxes = SyntaxSet::load_defaults_newlines();
     let themes = ThemeSet::load_defaults();
@@ -146,25 +168,8 @@ fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>) {
         return;
     };
     while let Ok(req) = rx.recv() {
-        let ext = std::path::Path::new(&req.path)
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("");
-        let name = std::path::Path::new(&req.path)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("");
         let first = req.sides[1].first().or(req.sides[0].first());
-        // syntect's default set has no TypeScript; JavaScript's grammar reads it well enough.
-        let ext = match ext {
-            "ts" | "tsx" | "mts" | "cts" => "js",
-            other => other,
-        };
-        let syntax = syntaxes
-            .find_syntax_by_extension(ext)
-            .or_else(|| syntaxes.find_syntax_by_extension(name))
-            .or_else(|| first.and_then(|l| syntaxes.find_syntax_by_first_line(l)))
-            .unwrap_or_else(|| syntaxes.find_syntax_plain_text());
+        let syntax = syntax_for(&syntaxes, &req.path, first.map(String::as_str));
         let side = |lines: &[String]| -> Vec<Vec<SyntaxSpan>> {
             let mut h = HighlightLines::new(syntax, theme);
             lines

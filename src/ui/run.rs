@@ -104,8 +104,16 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                 dirty = true;
             }
         }
-        let busy = opts.loader.is_some() || hl.is_busy();
-        let wait = Duration::from_millis(if busy { 15 } else { 250 });
+        // Background work reports through channels that cannot wake the keyboard poll, so the
+        // poll wakes up to look: often while commits are loading (the reviewer waits for each),
+        // less often while highlights are computed, rarely when idle.
+        let wait = Duration::from_millis(if opts.loader.is_some() {
+            2
+        } else if hl.is_busy() {
+            15
+        } else {
+            250
+        });
         if !event::poll(wait).context("cannot read the keyboard")? {
             continue;
         }
