@@ -160,6 +160,7 @@ pub fn spawn(git_dir: PathBuf, commits: Vec<Oid>, analysis: Arc<Analysis>) -> Re
         .spawn({
             let tx = tx.clone();
             move || {
+                yield_to_ui();
                 if let Err(e) = run(&git_dir, &commits, &analysis, &tx) {
                     let _ = tx.send(LoadEvent::Failed(crate::error::one_line(&e)));
                 }
@@ -169,6 +170,18 @@ pub fn spawn(git_dir: PathBuf, commits: Vec<Oid>, analysis: Arc<Analysis>) -> Re
         let _ = tx.send(LoadEvent::Failed(format!("cannot start the loader: {e}")));
     }
     rx
+}
+
+/// Lowers this thread's priority (and that of the threads it starts, which inherit it): the
+/// loader keeps both cores busy, and the screen's thread must still get one at once for the
+/// first frame and for every key.
+fn yield_to_ui() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only changes scheduling. On Linux, PRIO_PROCESS with id 0 applies to
+    // the calling thread alone (elsewhere it would be the whole process, hence Linux only).
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
 }
 
 fn run(
