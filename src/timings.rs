@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 static START: OnceLock<Instant> = OnceLock::new();
 
+/// How many of the slowest key-to-frame times the report lists.
+const SLOWEST: usize = 5;
+
 /// Marks the process start; call first thing in `main`.
 pub fn start() {
     START.get_or_init(Instant::now);
@@ -71,6 +74,8 @@ impl Timings {
                 ms(pct(0.95)),
                 ms(f[f.len() - 1])
             ));
+            let slowest: Vec<String> = f.iter().rev().take(SLOWEST).map(|d| ms(*d)).collect();
+            out.push_str(&format!("slowest-frames {}\n", slowest.join(" ")));
         }
         out
     }
@@ -86,5 +91,29 @@ impl Drop for Timings {
         {
             let _ = f.write_all(self.report().as_bytes());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_lists_phases_percentiles_and_the_slowest_frames() {
+        let t = Timings {
+            path: None,
+            first_frame: Some(Duration::from_micros(12_340)),
+            analysis_complete: Some(Duration::from_millis(150)),
+            frames: (1..=20).map(Duration::from_millis).collect(),
+        };
+        let report = t.report();
+        assert!(report.contains("first-frame 12.34\n"), "{report}");
+        assert!(report.contains("analysis-complete 150.00\n"), "{report}");
+        assert!(report.contains("key-to-frame n=20 median="), "{report}");
+        assert!(report.contains("max=20.00\n"), "{report}");
+        assert!(
+            report.contains("slowest-frames 20.00 19.00 18.00 17.00 16.00\n"),
+            "{report}"
+        );
     }
 }

@@ -224,3 +224,37 @@ fn a_hangup_ends_the_program_with_the_decisions_saved() {
     s.keys("q");
     s.wait_exit();
 }
+
+/// `COUNTERSIGN_TIMINGS=FILE`: the real program, in a real terminal, appends its phase timings
+/// to FILE when it exits (first frame, analysis complete, key-to-frame figures).
+#[test]
+fn timings_are_appended_to_the_file_named_in_the_environment() {
+    let fx = fixture();
+    let file = fx.home().join("timings.txt");
+    std::fs::write(&file, "earlier run\n").unwrap();
+    let mut env = fx.env();
+    env.push(("COUNTERSIGN_TIMINGS".into(), file.display().to_string()));
+    let mut s = Session::spawn(common::bin(), &[], &fx.path(), &env, (100, 30));
+    s.wait_ready("0/3 decided");
+    // A key whose frame shows it, so there is a key-to-frame time to report.
+    s.key_then("a", "1/3 decided");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("earlier run\n"),
+        "appended, not replaced:\n{text}"
+    );
+    let value = |key: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("no {key} in:\n{text}"));
+        line[key.len()..].trim().parse().unwrap()
+    };
+    let first = value("first-frame");
+    let done = value("analysis-complete");
+    assert!(first > 0.0 && done >= first, "{text}");
+    assert!(text.contains("key-to-frame n="), "{text}");
+    assert!(text.contains("slowest-frames "), "{text}");
+}
