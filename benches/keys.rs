@@ -61,7 +61,12 @@ fn loaded_app(dir: &std::path::Path) -> Result<App> {
     let range = range::resolve(&repo, None)?;
     let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
     let analysis = Arc::new(Analysis::new(&policy, false)?);
-    let (review, oids) = load::first_frame(&repo.git, &range, &analysis)?;
+    let (review, oids) = load::first_frame(
+        &repo.git,
+        &range,
+        &analysis,
+        &load::Reviewing::of(&repo.git, &policy),
+    )?;
     let key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let mut app = App::new(review, Session::default(), Keymap::builtin(), key);
     for ev in load::spawn(repo.git_dir(), oids, analysis).iter() {

@@ -45,7 +45,12 @@ fn review(dir: &Path, spec: Option<&str>) -> Result<Sample> {
     let range = range::resolve(&repo, spec)?;
     let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
     let analysis = Arc::new(Analysis::new(&policy, false)?);
-    let (review, oids) = load::first_frame(&repo.git, &range, &analysis)?;
+    let (review, oids) = load::first_frame(
+        &repo.git,
+        &range,
+        &analysis,
+        &load::Reviewing::of(&repo.git, &policy),
+    )?;
     let key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let mut app = App::new(review, Session::default(), keymap, key);
     let hl = Highlighter::start(theme.syntax.as_deref());
@@ -104,7 +109,12 @@ fn phases(dir: &Path, spec: Option<&str>) -> Result<String> {
     let analysis = Analysis::new(&policy, false)?;
     lap("analysis-new", &mut out);
     // first_frame, piece by piece.
-    let mut commits = load::select_commits(&repo.git, &range, &analysis)?;
+    let mut commits = load::select_commits(
+        &repo.git,
+        &range,
+        &analysis,
+        &load::Reviewing::of(&repo.git, &policy),
+    )?;
     lap("select-commits", &mut out);
     let first = commits.remove(0);
     let oid = git2::Oid::from_str(&first.id)?;

@@ -349,6 +349,31 @@ fn sign_refuses_until_everything_is_approved() {
 }
 
 #[test]
+fn sign_confirmation_names_the_identity_and_the_key() {
+    let mut app = app_for(sample_review());
+    app.signing_as = Some(
+        "Jane Doe <jane@example.com> with SSH key /home/jane/.ssh/id_ed25519.pub (ed25519)".into(),
+    );
+    for _ in 0..app.nav.len() {
+        key(&mut app, 'a');
+        if matches!(app.overlay, Some(countersign::ui::app::Overlay::Confirm(_))) {
+            key(&mut app, 'y');
+        }
+    }
+    key(&mut app, 'S');
+    assert_eq!(
+        app.overlay,
+        Some(countersign::ui::app::Overlay::Confirm(
+            countersign::ui::app::Confirm::Sign
+        ))
+    );
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("<jane@example.com>"), "{screen}");
+    assert!(screen.contains("id_ed25519.pub"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn esc_then_a_key_in_one_burst_is_esc_then_the_key() {
     let mut app = app_for(sample_review());
     key(&mut app, 'c');

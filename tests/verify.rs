@@ -290,3 +290,57 @@ fn json_output_is_versioned_and_bad_input_is_exit_2() {
     assert_eq!(code, 2);
     assert_eq!(out.trim().lines().count(), 1, "{out}");
 }
+
+/// The default range (no range named) leaves out commits this reviewer already signed, and those
+/// with as many distinct signers as the policy asks; a two-signer change stays in it for the
+/// second reviewer.
+#[test]
+fn the_default_range_keeps_a_commit_until_it_has_enough_signers() {
+    let fx = repo_with_ai_commit();
+    let jane = reviewer(&fx, "Jane Reviewer", "jane@example.com");
+    approve_and_sign(&fx, "HEAD", &jane);
+
+    let repo = git::repo::open_at(&fx.path()).unwrap();
+    let default = range::resolve(&repo, None).unwrap();
+    assert!(!default.explicit);
+    let analysis = Analysis::new(&Policy::default(), false).unwrap();
+    let mut two = Policy::default();
+    two.approval.signers = 2;
+    let selected = |policy: &Policy, email: Option<&str>| {
+        let reviewing = load::Reviewing {
+            approval: &policy.approval,
+            email: email.map(String::from),
+        };
+        load::select_commits(&repo.git, &default, &analysis, &reviewing)
+            .unwrap()
+            .len()
+    };
+    // Jane signed: not for her again, whatever the policy asks.
+    assert_eq!(selected(&two, Some("Jane@Example.com")), 0);
+    // One signer asked and one given: nobody needs to review it by default.
+    assert_eq!(selected(&Policy::default(), Some("bob@example.com")), 0);
+    // Two asked: Bob still has it.
+    assert_eq!(selected(&two, Some("bob@example.com")), 1);
+    assert_eq!(selected(&two, None), 1);
+    // A path rule asks as much as a global number.
+    let mut path_rule = Policy::default();
+    path_rule.approval.paths = vec![countersign::policy::PathRule {
+        glob: "*.py".into(),
+        signers: 2,
+    }];
+    assert_eq!(selected(&path_rule, Some("bob@example.com")), 1);
+    // The reviewer is git's user.email (set to Jane's by the signing above).
+    assert_eq!(
+        load::Reviewing::of(&repo.git, &two).email.as_deref(),
+        Some("jane@example.com")
+    );
+    // A range the reviewer names is reviewed whole.
+    let named = range::resolve(&repo, Some("main..HEAD")).unwrap();
+    let reviewing = load::Reviewing::of(&repo.git, &two);
+    assert_eq!(
+        load::select_commits(&repo.git, &named, &analysis, &reviewing)
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -13,7 +13,7 @@ use super::record::ReviewRecord;
 use super::trailer::{ApprovalSet, ParsedApprovals};
 use super::verify_sig::{SignatureCheck, SignatureReport};
 use crate::model::Commit;
-use crate::policy::Approval;
+use crate::policy::{Approval, PathRule};
 
 /// Stable check names, used in text and JSON output.
 pub mod names {
@@ -276,19 +276,9 @@ fn check_paths(
     policy: &Approval,
     have: usize,
 ) -> Result<()> {
+    let paths = changed_paths(commit);
     for rule in &policy.paths {
-        let glob = GlobBuilder::new(&rule.glob)
-            .literal_separator(true)
-            .build()
-            .with_context(|| format!("invalid path rule glob '{}' in the policy", rule.glob))?
-            .compile_matcher();
-        let hit = commit
-            .files
-            .iter()
-            .flat_map(|f| [f.old_path.as_deref(), f.new_path.as_deref()])
-            .flatten()
-            .find(|p| glob.is_match(p));
-        if let Some(path) = hit {
+        if let Some(path) = path_rule_hit(rule, &paths)? {
             let need = rule.signers.max(1);
             out.push(
                 names::PATH_RULE,
@@ -302,4 +292,36 @@ fn check_paths(
         }
     }
     Ok(())
+}
+
+/// Every path a commit changes, old and new.
+pub fn changed_paths(commit: &Commit) -> Vec<&str> {
+    commit
+        .files
+        .iter()
+        .flat_map(|f| [f.old_path.as_deref(), f.new_path.as_deref()])
+        .flatten()
+        .collect()
+}
+
+/// The first of `paths` that `rule` applies to.
+fn path_rule_hit<'p>(rule: &PathRule, paths: &[&'p str]) -> Result<Option<&'p str>> {
+    let glob = GlobBuilder::new(&rule.glob)
+        .literal_separator(true)
+        .build()
+        .with_context(|| format!("invalid path rule glob '{}' in the policy", rule.glob))?
+        .compile_matcher();
+    Ok(paths.iter().copied().find(|p| glob.is_match(p)))
+}
+
+/// How many distinct signers `policy` asks of a commit that changes `paths`: the policy's
+/// number, or more where a path rule applies.
+pub fn signers_needed(policy: &Approval, paths: &[&str]) -> Result<usize> {
+    let mut need = policy.signers.max(1);
+    for rule in &policy.paths {
+        if path_rule_hit(rule, paths)?.is_some() {
+            need = need.max(rule.signers.max(1));
+        }
+    }
+    Ok(need)
 }

@@ -43,11 +43,16 @@ pub fn run(opts: &Options) -> Result<i32> {
     let range = range::resolve(&repo, opts.rev.as_deref())?;
     let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
     let analysis = Arc::new(Analysis::new(&policy, opts.all)?);
-    let (review, oids) = load::first_frame(&repo.git, &range, &analysis)?;
+    let reviewing = load::Reviewing::of(&repo.git, &policy);
+    let (review, oids) = load::first_frame(&repo.git, &range, &analysis, &reviewing)?;
     let position_key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let store = Store::for_repo(&repo.key())?;
     let session = store.load()?;
-    let app = App::new(review, session, keymap, position_key);
+    let mut app = App::new(review, session, keymap, position_key);
+    // A setup that cannot sign is reported when signing is asked for, with its fix.
+    app.signing_as = super::sign::signer(&repo.git)
+        .ok()
+        .map(|(signer, who)| format!("{who} with {}", signer.describe()));
     let plan = Plan::at_head(&repo.git)?;
     let loader = load::spawn(repo.git_dir(), oids, analysis);
     let mut host = ReviewHost {

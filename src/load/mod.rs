@@ -222,30 +222,77 @@ fn send_commit(tx: &Sender<LoadEvent>, index: usize, commit: Commit, total: usiz
     true
 }
 
+/// Who reviews, and what the policy asks of each commit: which commits of the default range
+/// still need this reviewer.
+pub struct Reviewing<'a> {
+    pub approval: &'a crate::policy::Approval,
+    /// The reviewer's e-mail (git's `user.email`), the identity their approval is made under.
+    pub email: Option<String>,
+}
+
+impl<'a> Reviewing<'a> {
+    /// The reviewer git's configuration names, under `policy`.
+    pub fn of(git: &Repository, policy: &'a Policy) -> Reviewing<'a> {
+        let email = git
+            .config()
+            .and_then(|c| c.get_string("user.email"))
+            .ok()
+            .filter(|e| !e.trim().is_empty());
+        Reviewing {
+            approval: &policy.approval,
+            email,
+        }
+    }
+}
+
 /// The commits of `range` as the review shows them: metadata and commit-level evidence. A range
-/// the reviewer named is reviewed whole; the default range keeps only the AI-assisted commits
-/// that are not countersigned yet.
+/// the reviewer named is reviewed whole; the default range keeps the AI-assisted commits that
+/// still need this reviewer ([`still_needs`]).
 pub fn select_commits(
     git: &Repository,
     range: &crate::git::range::Range,
     analysis: &Analysis,
+    reviewing: &Reviewing,
 ) -> Result<Vec<Commit>> {
     let mut out = Vec::new();
     for oid in &range.commits {
         let commit = analysis.commit(git, *oid)?;
-        if range.explicit || (commit.is_ai_assisted() && !is_countersigned(&commit)) {
+        if range.explicit || (commit.is_ai_assisted() && still_needs(git, &commit, reviewing)?) {
             out.push(commit);
         }
     }
     Ok(out)
 }
 
-/// The commit already carries an approval trailer.
-pub fn is_countersigned(commit: &Commit) -> bool {
-    commit
-        .message
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("countersign-approval:"))
+/// A commit still needs this reviewer unless they approved it already, or its approvals come
+/// from as many distinct reviewers as the policy asks of the paths it changes (a second
+/// reviewer of a two-signer change finds it in the default range). The trailers are read, not
+/// verified: this only decides what the review opens on; `verify` is the check.
+pub fn still_needs(git: &Repository, commit: &Commit, reviewing: &Reviewing) -> Result<bool> {
+    let signed: std::collections::HashSet<String> =
+        crate::approval::trailer::parse_approvals(&commit.message)
+            .sets
+            .iter()
+            .map(|s| s.reviewer.email.to_ascii_lowercase())
+            .collect();
+    if signed.is_empty() {
+        return Ok(true);
+    }
+    if reviewing
+        .email
+        .as_ref()
+        .is_some_and(|me| signed.contains(&me.to_ascii_lowercase()))
+    {
+        return Ok(false);
+    }
+    let oid = Oid::from_str(&commit.id).context("bad commit id")?;
+    let files = diff::list_files(&diff::diff_commit(git, oid)?);
+    let paths: Vec<&str> = files
+        .iter()
+        .flat_map(|f| [f.old_path.as_deref(), f.new_path.as_deref()])
+        .flatten()
+        .collect();
+    Ok(signed.len() < crate::approval::check::signers_needed(reviewing.approval, &paths)?)
 }
 
 /// Everything the first frame needs: the selected commits, the first one listed with its first
@@ -254,11 +301,12 @@ pub fn first_frame(
     git: &Repository,
     range: &crate::git::range::Range,
     analysis: &Analysis,
+    reviewing: &Reviewing,
 ) -> Result<(crate::model::Review, Vec<Oid>)> {
-    let mut commits = select_commits(git, range, analysis)?;
+    let mut commits = select_commits(git, range, analysis, reviewing)?;
     if commits.is_empty() {
         return Err(crate::error::UserError::new(format!(
-            "nothing to review in {}: no AI-assisted commits that are not countersigned yet",
+            "nothing to review in {}: no AI-assisted commits that still need your countersignature",
             range.spec
         ))
         .hint("name a commit to review it anyway, e.g. `countersign review HEAD`, or use --all")

@@ -97,6 +97,9 @@ pub struct App {
     pub expanded: std::collections::HashSet<crate::model::HunkId>,
     /// The approval was signed and written: the commits under review have new ids now.
     pub signed: bool,
+    /// Who signs and with which key, as the reviewer's git setup says (`Jane <jane@…> with SSH
+    /// key …`), shown in the confirmation so nobody signs with a key they did not mean to.
+    pub signing_as: Option<String>,
 }
 
 impl App {
@@ -122,6 +125,7 @@ impl App {
             page: 10,
             signed: false,
             expanded: std::collections::HashSet::new(),
+            signing_as: None,
         };
         app.rebuild();
         app.carried_over = app.session.carried_over(&app.review);
