@@ -22,8 +22,9 @@ use crate::model::{ChangeKind, FileChange, FileKind, LineKind};
 /// git's `MAX_SCORE` and default minimum score (50%).
 const MAX_SCORE: u64 = 60_000;
 const MIN_SCORE: u64 = MAX_SCORE / 2;
-/// Above this many candidate pairs only identical files are paired (git: `diff.renameLimit`).
-const MAX_PAIRS: usize = 2_000 * 2_000;
+/// Above this many candidate pairs only identical files are paired, as git does with its
+/// default `diff.renameLimit` of 1000.
+const MAX_PAIRS: usize = 1_000 * 1_000;
 
 /// A deleted file (index into the files) that became an added one, and how similar they are
 /// (percent).
@@ -42,15 +43,22 @@ pub fn pair(files: &[FileChange]) -> Vec<Pair> {
     let mut taken_added = vec![false; files.len()];
     let mut out = Vec::new();
 
-    // Identical content first, the same file name before any other.
+    // Identical content first, the same file name before any other. Deleted files by blob id,
+    // so that moving thousands of files costs a lookup each, not a comparison with every other.
+    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &d in &deleted {
+        by_id.entry(files[d].old_id.as_str()).or_default().push(d);
+    }
     for same_name in [true, false] {
         for &a in &added {
             if taken_added[a] {
                 continue;
             }
-            let found = deleted.iter().copied().find(|&d| {
+            let Some(same_content) = by_id.get(files[a].new_id.as_str()) else {
+                continue;
+            };
+            let found = same_content.iter().copied().find(|&d| {
                 !taken_deleted[d]
-                    && files[d].old_id == files[a].new_id
                     && same_type(files[d].old_mode, files[a].new_mode)
                     && (!same_name || base_name(&files[d]) == base_name(&files[a]))
             });

@@ -161,3 +161,34 @@ fn chunks_are_cut_at_newlines_and_every_64_bytes_and_crlf_counts_as_lf() {
     let crlf = Signature::of(&file(ChangeKind::Added, "a", "one\r\ntwo\r\n"));
     assert_eq!(lf.chunks, crlf.chunks);
 }
+
+#[test]
+fn a_directory_of_thousands_moves_whole() {
+    // Past git's rename limit for similarity, identical files still pair, each with its own.
+    let n = 3_000;
+    let mut files = Vec::new();
+    for i in 0..n {
+        files.push(file(
+            ChangeKind::Deleted,
+            &format!("old/f{i}.txt"),
+            &format!("file {i}\n"),
+        ));
+    }
+    for i in (0..n).rev() {
+        files.push(file(
+            ChangeKind::Added,
+            &format!("new/f{i}.txt"),
+            &format!("file {i}\n"),
+        ));
+    }
+    let pairs = pair(&files);
+    assert_eq!(pairs.len(), n);
+    for p in &pairs {
+        assert_eq!(
+            base_name(&files[p.deleted]),
+            base_name(&files[p.added]),
+            "{p:?}"
+        );
+        assert_eq!(p.similarity, 100);
+    }
+}
