@@ -33,18 +33,22 @@ impl Scope {
 /// first frame.
 pub(crate) struct Pattern {
     source: String,
-    /// None only if a pattern that parsed fails to compile (beyond the size limit): the rule
-    /// then matches every line it is asked about, so it is loud rather than silently lost.
+    /// None only if a pattern that parsed fails to compile (beyond the size limit); the tests
+    /// compile every built-in one and a policy's are compiled at once, so this is a last resort.
     compiled: OnceLock<Option<Regex>>,
+    /// What a pattern that cannot compile answers: chosen per field so that the rule fires
+    /// (a trigger matches, an exception does not), loud rather than silently lost.
+    if_broken: bool,
 }
 
 impl Pattern {
     /// Parses `source`; `eager` also compiles it now, so a policy's mistakes stop the command.
-    fn new(source: &str, eager: bool) -> Result<(Pattern, Hir)> {
+    fn new(source: &str, eager: bool, if_broken: bool) -> Result<(Pattern, Hir)> {
         let hir = parse(source)?;
         let pattern = Pattern {
             source: source.to_string(),
             compiled: OnceLock::new(),
+            if_broken,
         };
         if eager {
             let _ = pattern.compiled.set(Some(regex(source)?));
@@ -59,11 +63,35 @@ impl Pattern {
     }
 
     pub fn is_match(&self, text: &[u8]) -> bool {
-        self.regex().is_none_or(|re| re.is_match(text))
+        self.regex().map_or(self.if_broken, |re| re.is_match(text))
     }
 
     pub fn find<'t>(&self, text: &'t [u8]) -> Option<Match<'t>> {
         self.regex().and_then(|re| re.find(text))
+    }
+
+    /// Compiles the pattern now, with its error: the tests check every built-in one, since at
+    /// run time they are only compiled when first needed.
+    #[cfg(test)]
+    pub fn compile_now(&self) -> Result<()> {
+        regex(&self.source).map(|_| ())
+    }
+}
+
+impl LineRule {
+    /// Every pattern of the rule.
+    #[cfg(test)]
+    pub fn patterns(&self) -> impl Iterator<Item = &Pattern> {
+        [
+            &self.added,
+            &self.removed,
+            &self.unless,
+            &self.unless_preceded_by,
+            &self.preceded_by,
+            &self.inside,
+        ]
+        .into_iter()
+        .flatten()
     }
 }
 
@@ -259,10 +287,11 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
             });
         } else {
             let field = |name: &str, pattern: &Option<String>| -> Result<Option<(Pattern, Hir)>> {
+                let exception = name.starts_with("unless");
                 pattern
                     .as_deref()
                     .map(|p| {
-                        Pattern::new(p, *eager)
+                        Pattern::new(p, *eager, !exception)
                             .with_context(|| format!("rule '{}': `{name}`", spec.id))
                     })
                     .transpose()

@@ -36,6 +36,13 @@ fn builtin_rules_compile_and_ids_are_unique() {
         assert_eq!(r.category, cat, "{} is in {}", r.id, r.category);
         assert!(r.message.ends_with('.'), "{}: {}", r.id, r.message);
     }
+    // Patterns compile on first use at run time: every one of them must compile.
+    for rule in &e.compiled.line_rules {
+        for p in rule.patterns() {
+            p.compile_now()
+                .unwrap_or_else(|err| panic!("{}: {err:#}", e.rules()[rule.info].id));
+        }
+    }
 }
 
 #[test]
