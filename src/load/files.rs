@@ -1,14 +1,15 @@
-//! The files of a list of commits, read from git and scanned by two worker threads, then
+//! The files of a list of commits, read from git and scanned by worker threads, then
 //! renames paired and each commit handed over in order.
 //!
 //! Why this shape: reading the patch (inflating blobs, diffing them) is most of loading a large
-//! change, and files are independent, so two workers take them one at a time from a shared
-//! cursor that runs through every commit's files in order, each worker with its own repository
-//! handle (libgit2 objects are not shared between threads). A worker that finishes a commit's
-//! last file goes straight on to the next commit, so no core waits for the slowest file of a
-//! commit. Rename detection needs every added and deleted file's content, which that reading
-//! yields anyway, so it runs afterwards over the files in hand (`git::renames`), on the calling
-//! thread, and only the renamed pairs are diffed again, blob to blob.
+//! change, and files are independent, so workers (one per core, two to four) take them one at
+//! a time from a shared cursor that runs through every commit's files in order, each worker
+//! with its own repository handle (libgit2 objects are not shared between threads). A worker
+//! that finishes a commit's last file goes straight on to the next commit, so no core waits for
+//! the slowest file of a commit. Rename detection needs every added and deleted file's content,
+//! which that reading yields anyway, so it runs afterwards over the files in hand
+//! (`git::renames`), on the calling thread, and only the renamed pairs are diffed again, blob
+//! to blob.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -21,7 +22,12 @@ use super::Analysis;
 use crate::git::{self, diff, renames};
 use crate::model::FileChange;
 
-const WORKERS: usize = 2;
+/// How many workers read files: the cores there are, at least two (one may wait on the disk
+/// while the other works) and at most four (each worker diffs every commit's trees itself, so
+/// more stop paying off).
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+}
 
 /// What the workers share: where the cursor is, and every commit's files as they come in.
 struct Shared<'a> {
@@ -58,7 +64,7 @@ pub(super) fn read_commits(
     let git_dir = git.path().to_path_buf();
     let (done_tx, done_rx) = mpsc::channel::<Result<usize>>();
     std::thread::scope(|s| -> Result<()> {
-        for _ in 0..WORKERS {
+        for _ in 0..workers() {
             let (shared, done_tx, git_dir) = (&shared, done_tx.clone(), &git_dir);
             s.spawn(move || {
                 let result = git::repo::open_at(git_dir)
