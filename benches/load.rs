@@ -221,17 +221,29 @@ fn main() -> Result<()> {
         );
         println!("  git diff A B                  {:8.2} ms", ms(gd));
         println!("  git diff --no-renames A B     {:8.2} ms", ms(gdn));
+        // The targets (DESIGN.md section 9) are set on the large change; the small one has its
+        // own for the first frame (10 ms-class); the medium one is shown for the trend.
         let r = ms(ff) / ms(gd);
+        let ff_target = match size {
+            Size::Large => format!("target <= 0.3x: {}", verdict(r, 0.3)),
+            Size::Small => format!(
+                "target 10 ms-class, < 15 ms: {}",
+                if ms(ff) < 15.0 { "MET" } else { "MISSED" }
+            ),
+            Size::Medium => "no target".to_string(),
+        };
         println!(
-            "  (a) first frame               {:8.2} ms  = {r:.3}x git diff          (target <= 0.3x: {})",
-            ms(ff),
-            verdict(r, 0.3)
+            "  (a) first frame               {:8.2} ms  = {r:.3}x git diff          ({ff_target})",
+            ms(ff)
         );
         let r = ms(ac) / ms(gdn);
+        let ac_target = match size {
+            Size::Large => format!("target <= 1.3x: {}", verdict(r, 1.3)),
+            _ => "no target: it is set on the large change".to_string(),
+        };
         println!(
-            "  (b) analysis complete         {:8.2} ms  = {r:.3}x git diff --no-renames (target <= 1.3x: {})",
-            ms(ac),
-            verdict(r, 1.3)
+            "  (b) analysis complete         {:8.2} ms  = {r:.3}x git diff --no-renames ({ac_target})",
+            ms(ac)
         );
         println!(
             "      first frame on-CPU (main thread, tick-granular) {:8.2} ms",
