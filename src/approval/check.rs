@@ -12,7 +12,7 @@ use super::digest::content_digest;
 use super::record::ReviewRecord;
 use super::trailer::{ApprovalSet, ParsedApprovals};
 use super::verify_sig::{SignatureCheck, SignatureReport};
-use crate::model::Commit;
+use crate::model::{Commit, FileChange};
 use crate::policy::{Approval, PathRule};
 
 /// Stable check names, used in text and JSON output.
@@ -276,7 +276,7 @@ fn check_paths(
     policy: &Approval,
     have: usize,
 ) -> Result<()> {
-    let paths = changed_paths(commit);
+    let paths: Vec<&str> = commit.files.iter().flat_map(FileChange::paths).collect();
     for rule in &policy.paths {
         if let Some(path) = path_rule_hit(rule, &paths)? {
             let need = rule.signers.max(1);
@@ -292,16 +292,6 @@ fn check_paths(
         }
     }
     Ok(())
-}
-
-/// Every path a commit changes, old and new.
-pub fn changed_paths(commit: &Commit) -> Vec<&str> {
-    commit
-        .files
-        .iter()
-        .flat_map(|f| [f.old_path.as_deref(), f.new_path.as_deref()])
-        .flatten()
-        .collect()
 }
 
 /// The first of `paths` that `rule` applies to.

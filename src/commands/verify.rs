@@ -14,7 +14,7 @@ use crate::error::{exit, UserError};
 use crate::git::notes::{read_note, COUNTERSIGN_NOTES};
 use crate::git::{self, range, trusted};
 use crate::load::{self, Analysis};
-use crate::model::Commit;
+use crate::model::{Commit, FileChange};
 use crate::policy::POLICY_FILE;
 use crate::text::printable;
 
@@ -138,8 +138,7 @@ fn verify_commit(
     let touched: Vec<&str> = commit
         .files
         .iter()
-        .flat_map(|f| [f.old_path.as_deref(), f.new_path.as_deref()])
-        .flatten()
+        .flat_map(FileChange::paths)
         .filter(|p| guarded.contains(p))
         .collect();
     checks.push(Check {

@@ -287,11 +287,7 @@ pub fn still_needs(git: &Repository, commit: &Commit, reviewing: &Reviewing) -> 
     }
     let oid = Oid::from_str(&commit.id).context("bad commit id")?;
     let files = diff::list_files(&diff::diff_commit(git, oid)?);
-    let paths: Vec<&str> = files
-        .iter()
-        .flat_map(|f| [f.old_path.as_deref(), f.new_path.as_deref()])
-        .flatten()
-        .collect();
+    let paths: Vec<&str> = files.iter().flat_map(FileChange::paths).collect();
     Ok(signed.len() < crate::approval::check::signers_needed(reviewing.approval, &paths)?)
 }
 

@@ -104,6 +104,13 @@ impl FileChange {
             .unwrap_or("")
     }
 
+    /// Every path the change touches: the old one and the new one, where they exist.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        [self.old_path.as_deref(), self.new_path.as_deref()]
+            .into_iter()
+            .flatten()
+    }
+
     /// `old → new` for a rename or copy, else the path.
     pub fn display_path(&self) -> String {
         match (&self.old_path, &self.new_path) {
