@@ -24,7 +24,10 @@ const MAX_LINES: usize = 3000;
 fn commits(dir: &std::path::Path) -> Result<Vec<Commit>> {
     let repo = git::repo::open_at(dir)?;
     let range = range::resolve(&repo, None)?;
-    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
+    let policy = git::trusted::policy(
+        &repo.git,
+        git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
+    )?;
     let analysis = Analysis::new(&policy, false)?;
     range
         .commits

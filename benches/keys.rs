@@ -59,7 +59,10 @@ fn request_highlights(app: &App, hl: &mut Highlighter) {
 fn loaded_app(dir: &std::path::Path) -> Result<App> {
     let repo = git::repo::open_at(dir)?;
     let range = range::resolve(&repo, None)?;
-    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
+    let policy = git::trusted::policy(
+        &repo.git,
+        git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
+    )?;
     let analysis = Arc::new(Analysis::new(&policy, false)?);
     let (review, oids) = load::first_frame(
         &repo.git,

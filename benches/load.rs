@@ -43,7 +43,10 @@ fn review(dir: &Path, spec: Option<&str>) -> Result<Sample> {
     let keymap = Keymap::builtin();
     let repo = git::repo::open_at(dir)?;
     let range = range::resolve(&repo, spec)?;
-    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
+    let policy = git::trusted::policy(
+        &repo.git,
+        git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
+    )?;
     let analysis = Arc::new(Analysis::new(&policy, false)?);
     let (review, oids) = load::first_frame(
         &repo.git,
@@ -104,7 +107,10 @@ fn phases(dir: &Path, spec: Option<&str>) -> Result<String> {
     lap("open", &mut out);
     let range = range::resolve(&repo, spec)?;
     lap("resolve", &mut out);
-    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
+    let policy = git::trusted::policy(
+        &repo.git,
+        git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
+    )?;
     lap("policy", &mut out);
     let analysis = Analysis::new(&policy, false)?;
     lap("analysis-new", &mut out);
@@ -155,7 +161,10 @@ fn scan(dir: &Path, spec: &str) -> Result<(Duration, usize)> {
     let t0 = Instant::now();
     let repo = git::repo::open_at(dir)?;
     let range = range::resolve(&repo, Some(spec))?;
-    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
+    let policy = git::trusted::policy(
+        &repo.git,
+        git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
+    )?;
     let analysis = Analysis::new(&policy, false)?;
     let mut commits = Vec::new();
     load::full_commits(&repo.git, &analysis, &range.commits, |_, commit| {

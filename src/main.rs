@@ -27,8 +27,8 @@ enum Command {
     Review(ReviewArgs),
     /// Scan for AI evidence and risky changes, without a terminal UI (for CI).
     Scan(ScanArgs),
-    /// Check that every AI-assisted commit carries a valid countersignature (for CI).
-    Verify(VerifyArgs),
+    /// Check that what a range lands is countersigned by allowed signers (for CI and hooks).
+    Verify(commands::verify::VerifyArgs),
     /// Make a throw-away repository with an AI-assisted commit and review it.
     Demo(DemoArgs),
     /// Print the approval record of a commit: its approval trailers and review records.
@@ -63,21 +63,6 @@ struct ScanArgs {
     /// Treat every commit and hunk as AI-touched.
     #[arg(long)]
     all: bool,
-}
-
-#[derive(Args)]
-struct VerifyArgs {
-    /// A commit or a range (A..B); default: the branch's commits not in its upstream.
-    rev: Option<String>,
-    /// The allowed-signers file (default: the policy's, read from the trusted ref).
-    #[arg(long, value_name = "FILE")]
-    allowed_signers: Option<std::path::PathBuf>,
-    /// The trusted ref to read the policy and allowed signers from (default: the upstream or
-    /// default branch).
-    #[arg(long, value_name = "REF")]
-    policy_ref: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 #[derive(Args)]
@@ -164,12 +149,7 @@ fn main() -> ExitCode {
             fail_on: a.fail_on,
             all: a.all,
         }),
-        Some(Command::Verify(a)) => commands::verify::run(&commands::verify::Options {
-            rev: a.rev,
-            allowed_signers: a.allowed_signers,
-            policy_ref: a.policy_ref,
-            json: matches!(a.format, Format::Json),
-        }),
+        Some(Command::Verify(a)) => commands::verify::run(&a),
         Some(Command::Demo(a)) => commands::demo::run(a.dir, !a.no_review),
         Some(Command::Show(a)) => commands::show::run(&commands::show::Options {
             rev: a.rev,

@@ -52,7 +52,23 @@ pub struct Markers {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Approval {
-    /// The trees must match too: any rebase needs a new review.
+    /// Which commits need a countersignature: `all` (the default, and what `init` writes) or
+    /// `ai-assisted` (trusts the commits' own markers: the weaker choice).
+    #[serde(default)]
+    pub require: Require,
+    /// Commits touching these globs need a countersignature whatever their markers.
+    #[serde(default)]
+    pub require_paths: Vec<String>,
+    /// Treat `refs/notes/ai` attribution that calls a hunk human-written as final (the hunk
+    /// then needs no review). Off by default: anyone who can push notes can write them.
+    #[serde(default)]
+    pub trust_attribution_notes: bool,
+    /// How an approval follows its change onto a new base: `unchanged-files` (every file the
+    /// change touches must be as the reviewer saw it) or `clean` (any clean replay, as
+    /// Gerrit's trivial rebase: weaker, since the same lines can mean something else there).
+    #[serde(default)]
+    pub replay: Replay,
+    /// The trees must match exactly: any rebase needs a new review.
     #[serde(default)]
     pub strict: bool,
     /// The signer may not be the commit's author.
@@ -75,6 +91,10 @@ pub struct Approval {
 impl Default for Approval {
     fn default() -> Self {
         Approval {
+            require: Require::default(),
+            require_paths: Vec::new(),
+            trust_attribution_notes: false,
+            replay: Replay::default(),
             strict: false,
             forbid_self_approval: true,
             reviewed_by_trailer: false,
@@ -83,6 +103,24 @@ impl Default for Approval {
             paths: Vec::new(),
         }
     }
+}
+
+/// Which commits need a countersignature.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Require {
+    #[default]
+    All,
+    AiAssisted,
+}
+
+/// How far an approval follows its change onto a new base.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Replay {
+    #[default]
+    UnchangedFiles,
+    Clean,
 }
 
 /// `[[approval.paths]] glob = "infra/**"  signers = 2`
@@ -143,6 +181,21 @@ mod tests {
         assert!(p.approval.forbid_self_approval);
         assert_eq!(p.approval.signers, 1);
         assert_eq!(p.approval.allowed_signers, DEFAULT_ALLOWED_SIGNERS);
+        assert_eq!(p.approval.require, Require::All);
+        assert_eq!(p.approval.replay, Replay::UnchangedFiles);
+        assert!(!p.approval.trust_attribution_notes);
+    }
+
+    #[test]
+    fn require_and_replay_parse() {
+        let p = Policy::parse(
+            "[approval]\nrequire = \"ai-assisted\"\nrequire_paths = [\"infra/**\"]\nreplay = \"clean\"\n",
+            "test",
+        )
+        .unwrap();
+        assert_eq!(p.approval.require, Require::AiAssisted);
+        assert_eq!(p.approval.replay, Replay::Clean);
+        assert!(Policy::parse("[approval]\nrequire = \"some\"\n", "t").is_err());
     }
 
     #[test]

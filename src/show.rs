@@ -70,8 +70,12 @@ pub struct ApprovalView {
     pub hunks_approved: usize,
     pub hunks_total: usize,
     pub content_digest: String,
+    /// `commit` or `branch`.
+    pub scope: String,
+    pub base_tree: String,
     pub tree: String,
-    pub parent_trees: Vec<String>,
+    /// The authors and committers of the reviewed commits, as signed.
+    pub authors: Vec<String>,
     pub record_digest: String,
     /// A record with that digest is in the commit's note.
     pub record_in_notes: bool,
@@ -92,8 +96,8 @@ pub struct ProblemView {
 pub struct RecordView {
     pub reviewer: String,
     pub time: String,
-    /// The commit as it was reviewed (before the approval was written into its message).
-    pub reviewed_commit: String,
+    /// The commits as they were reviewed (before the approval was written into their messages).
+    pub reviewed_commits: Vec<String>,
     pub content_digest: String,
     /// `sha256:…` of the record, as an approval trailer names it.
     pub digest: String,
@@ -157,9 +161,10 @@ impl ShowReport {
         ));
         for a in &self.approvals {
             s.push_str(&format!(
-                "  {}  {}  hunks {}/{}\n",
+                "  {}  {}  {} approval, hunks {}/{}\n",
                 p(&a.reviewer),
                 a.time,
+                a.scope,
                 a.hunks_approved,
                 a.hunks_total
             ));
@@ -212,7 +217,11 @@ fn record_text(s: &mut String, r: &RecordView) {
         "  {}  {}  reviewed {}\n",
         p(&r.reviewer),
         r.time,
-        &r.reviewed_commit[..r.reviewed_commit.len().min(10)]
+        r.reviewed_commits
+            .iter()
+            .map(|c| &c[..c.len().min(10)])
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     s.push_str(&format!(
         "    {} hunks to review: {} approved, {} rejected, {} needs work, {} undecided; {} commented\n",
@@ -258,7 +267,9 @@ fn approval_view(set: &ApprovalSet, record_digests: &[String]) -> ApprovalView {
         hunks_total: set.hunks.total,
         content_digest: set.content.to_string(),
         tree: set.tree.clone(),
-        parent_trees: set.parent_trees.clone(),
+        scope: set.scope.as_str().to_string(),
+        base_tree: set.base_tree.clone(),
+        authors: set.authors.clone(),
         record_in_notes: record_digests.contains(&record),
         record_digest: record,
         scheme: set.signature.scheme.as_str().to_string(),
@@ -291,7 +302,7 @@ fn record_view(r: &ReviewRecord) -> RecordView {
     RecordView {
         reviewer: r.reviewer.clone(),
         time: r.time.clone(),
-        reviewed_commit: r.commit.clone(),
+        reviewed_commits: r.commits.clone(),
         content_digest: r.content_digest.clone(),
         digest: r.digest().to_string(),
         counts,

@@ -8,7 +8,7 @@ mod common;
 #[path = "approval_support/mod.rs"]
 mod support;
 
-use countersign::approval::check::names;
+use countersign::approval::check::CheckName;
 use countersign::approval::{append_approval, parse_approvals, Signature, SSH_NAMESPACE};
 use countersign::policy::{Approval, PathRule};
 
@@ -27,15 +27,19 @@ fn fixture() -> Fixture {
     fx
 }
 
-fn failed_names(r: &countersign::approval::check::CommitCheck) -> Vec<String> {
+fn failed_names(r: &countersign::approval::check::Coverage) -> Vec<String> {
     failures(r).into_iter().map(|(n, _)| n).collect()
 }
 
-fn reason_of(r: &countersign::approval::check::CommitCheck, name: &str) -> String {
-    failures(r)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, why)| why)
+/// The reason of the first check named `name` that did not pass (failed, or skipped as an
+/// approval of another change).
+fn reason_of(r: &countersign::approval::check::Coverage, name: &str) -> String {
+    r.checks
+        .iter()
+        .find(|c| {
+            c.name.as_str() == name && c.status != countersign::approval::check::Status::Passed
+        })
+        .map(|c| c.reason.clone())
         .unwrap_or_else(|| panic!("no failed {name} check in {:?}", r.checks))
 }
 
@@ -60,7 +64,12 @@ fn ssh_sign_verify_passes_and_git_reads_the_trailers() {
 
     let result = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
     assert!(result.passed(), "{:?}", result.checks);
-    assert_eq!(result.signers, ["jane@example.com"]);
+    let principals: Vec<&str> = result
+        .signers
+        .iter()
+        .map(|s| s.principal.as_str())
+        .collect();
+    assert_eq!(principals, ["jane@example.com"]);
 
     // A message-only amend keeps the approval.
     let amended = message.replacen("Add retries", "Add retries to the client", 1);
@@ -90,7 +99,11 @@ fn clean_rebase_keeps_the_approval_unless_strict() {
         ..Approval::default()
     };
     let r = verify(&fx, "HEAD", &strict, &v);
-    assert_eq!(failed_names(&r), [names::TREES, names::SIGNERS]);
+    assert_eq!(failed_names(&r), [CheckName::Signers.as_str()]);
+    assert!(r
+        .checks
+        .iter()
+        .any(|c| c.name == CheckName::Change && c.reason.contains("strict")));
 }
 #[test]
 fn key_not_in_allowed_signers_fails() {
@@ -101,7 +114,8 @@ fn key_not_in_allowed_signers_fails() {
     let allowed = keys.allowed(&[("jane@example.com", "", &jane)]);
     approve_head(&fx, JANE, &ssh_config(&mallory));
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
-    assert!(reason_of(&r, names::SIGNER_ALLOWED).contains("not in the allowed signers file"));
+    assert!(reason_of(&r, CheckName::SignerAllowed.as_str())
+        .contains("not in the allowed signers file"));
 
     // Bob's key used to sign as Jane: allowed, but for someone else.
     let bob = keys.make("bob", "ed25519");
@@ -112,7 +126,7 @@ fn key_not_in_allowed_signers_fails() {
     fx.git(&["reset", "-q", "--hard", "HEAD@{1}"]);
     approve_head(&fx, JANE, &ssh_config(&bob));
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
-    assert!(reason_of(&r, names::SIGNER_ALLOWED)
+    assert!(reason_of(&r, CheckName::SignerAllowed.as_str())
         .contains("allowed for bob@example.com, not for jane@example.com"));
 }
 #[test]
@@ -128,7 +142,7 @@ fn valid_signature_over_a_different_payload_fails() {
     set.hunks.approved += 1;
     set_head_message(&fx, &append_approval(&commit.message, &set, false).unwrap());
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
-    assert!(reason_of(&r, names::SIGNATURE).contains("does not match the approval"));
+    assert!(reason_of(&r, CheckName::Signature.as_str()).contains("does not match the approval"));
 }
 #[test]
 fn content_changed_after_approval_fails() {
@@ -142,7 +156,8 @@ fn content_changed_after_approval_fails() {
     fx.git(&["add", "-A"]);
     fx.git(&["commit", "-q", "--amend", "--no-edit", "--cleanup=verbatim"]);
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
-    assert!(reason_of(&r, names::CONTENT_DIGEST).contains("differs from the one approved"));
+    assert!(reason_of(&r, CheckName::Change.as_str()).contains("approves another change"));
+    assert!(!r.passed());
 }
 #[test]
 fn trailers_copied_from_another_commit_fail() {
@@ -157,11 +172,8 @@ fn trailers_copied_from_another_commit_fail() {
         "Unreviewed change\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n{trailers}"
     ));
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
-    assert!(
-        failed_names(&r).contains(&names::CONTENT_DIGEST.to_string()),
-        "{:?}",
-        r.checks
-    );
+    assert!(reason_of(&r, CheckName::Change.as_str()).contains("approves another change"));
+    assert_eq!(failed_names(&r), [CheckName::Signers.as_str()]);
 }
 #[test]
 fn signatures_from_another_namespace_fail() {
@@ -188,7 +200,7 @@ fn signatures_from_another_namespace_fail() {
         );
         set_head_message(&fx, &append_approval(&commit.message, &set, false).unwrap());
         let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
-        let why = reason_of(&r, names::SIGNATURE);
+        let why = reason_of(&r, CheckName::Signature.as_str());
         assert!(
             why.contains(&format!("namespace '{namespace}', not '{SSH_NAMESPACE}'")),
             "{why}"
@@ -199,9 +211,8 @@ fn signatures_from_another_namespace_fail() {
     approve_head(&fx, JANE, &ssh_config(&jane));
     let git_only = keys.allowed(&[("jane@example.com", "namespaces=\"git\"", &jane)]);
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&git_only));
-    assert!(
-        reason_of(&r, names::SIGNER_ALLOWED).contains("not allowed for namespace 'countersign'")
-    );
+    assert!(reason_of(&r, CheckName::SignerAllowed.as_str())
+        .contains("not allowed for namespace 'countersign'"));
 }
 #[test]
 fn self_approval_fails_when_forbidden() {
@@ -211,7 +222,8 @@ fn self_approval_fails_when_forbidden() {
     let allowed = keys.allowed(&[("ada@example.com", "", &ada)]);
     approve_head(&fx, "Ada Agent <ada@example.com>", &ssh_config(&ada));
     let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
-    assert!(reason_of(&r, names::SELF_APPROVAL).contains("the commit's author"));
+    assert!(reason_of(&r, CheckName::SelfApproval.as_str())
+        .contains("an author or committer of the change (ada@example.com)"));
     let lax = Approval {
         forbid_self_approval: false,
         ..Approval::default()
@@ -237,7 +249,10 @@ fn one_signer_where_two_are_required_fails_and_two_pass() {
     };
     approve_head(&fx, JANE, &ssh_config(&jane));
     let r = verify(&fx, "HEAD", &policy, &verifier(&allowed));
-    assert_eq!(failed_names(&r), [names::PATH_RULE]);
+    assert_eq!(
+        failed_names(&r),
+        [CheckName::Signers.as_str(), CheckName::PathRule.as_str()]
+    );
     let message = approve_head(&fx, BOB, &ssh_config(&bob));
     assert_eq!(parse_approvals(&message).sets.len(), 2);
     let r = verify(&fx, "HEAD", &policy, &verifier(&allowed));
@@ -280,7 +295,7 @@ fn garbled_missing_and_duplicated_trailers_fail() {
         set_head_message(&fx, &message);
         let r = verify(&fx, "HEAD", &Approval::default(), &verifier(&allowed));
         assert!(
-            reason_of(&r, names::TRAILERS).contains(expected),
+            reason_of(&r, CheckName::Trailers.as_str()).contains(expected),
             "{expected}: {:?}",
             r.checks
         );

@@ -259,7 +259,7 @@ fn show_prints_the_approval_and_the_review_record() {
     add_note(&fx, "HEAD", &rec.to_canonical_json());
 
     let text = stdout(&run(&fx, &["show", "HEAD"]));
-    assert!(text.contains("approvals in the message: 1 (not verified; `countersign verify` checks them)\n  Jane Doe <jane@example.com>  2026-11-21T21:10:00Z  hunks 4/4\n"), "{text}");
+    assert!(text.contains("approvals in the message: 1 (not verified; `countersign verify` checks them)\n  Jane Doe <jane@example.com>  2026-11-21T21:10:00Z  commit approval, hunks 4/4\n"), "{text}");
     assert!(
         text.contains("    signature ssh ssh-ed25519 SHA256:"),
         "{text}"

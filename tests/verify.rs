@@ -3,114 +3,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-
+use common::signing::{allowed, approve_and_sign, reviewer, verify};
 use common::Fixture;
-use countersign::commands::sign::sign_review;
-use countersign::git::{self, range, rewrite::Plan};
+use countersign::git::{self, range};
 use countersign::load::{self, Analysis};
-use countersign::model::{Review, Verdict};
 use countersign::policy::Policy;
-use countersign::session::Session;
-
-struct Reviewer {
-    name: &'static str,
-    email: &'static str,
-    key: PathBuf,
-}
-
-fn keygen(fx: &Fixture, name: &str) -> PathBuf {
-    let key = fx.home().join(name);
-    let out = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    key
-}
-
-fn reviewer(fx: &Fixture, name: &'static str, email: &'static str) -> Reviewer {
-    Reviewer {
-        name,
-        email,
-        key: keygen(fx, &email.replace(['@', '.'], "_")),
-    }
-}
-
-/// An allowed-signers file for `who`.
-fn allowed(fx: &Fixture, who: &[&Reviewer]) -> PathBuf {
-    let path = fx.home().join("allowed_signers");
-    let lines: Vec<String> = who
-        .iter()
-        .map(|r| {
-            let pubkey = std::fs::read_to_string(r.key.with_extension("pub")).unwrap();
-            format!("{} namespaces=\"countersign\" {}", r.email, pubkey.trim())
-        })
-        .collect();
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    path
-}
-
-/// Approves every hunk of `rev` as `who` and signs, as the review screen's `S` does.
-fn approve_and_sign(fx: &Fixture, rev: &str, who: &Reviewer) {
-    fx.git(&["config", "user.name", who.name]);
-    fx.git(&["config", "user.email", who.email]);
-    fx.git(&["config", "gpg.format", "ssh"]);
-    fx.git(&[
-        "config",
-        "user.signingKey",
-        who.key.with_extension("pub").to_str().unwrap(),
-    ]);
-    let repo = git::repo::open_at(&fx.path()).unwrap();
-    let r = range::resolve(&repo, Some(rev)).unwrap();
-    let analysis = Analysis::new(&Policy::default(), false).unwrap();
-    let commits: Vec<_> = r
-        .commits
-        .iter()
-        .map(|o| load::full_commit(&repo.git, &analysis, *o).unwrap())
-        .collect();
-    let review = Review {
-        range: rev.into(),
-        commits,
-    };
-    let mut session = Session::default();
-    for (_, h) in review.reviewable() {
-        session.set_verdict(h.id, Some(Verdict::Approved), "c", 1);
-    }
-    let plan = Plan::at_head(&repo.git).unwrap();
-    let msg = sign_review(
-        &repo.git,
-        &review,
-        &session,
-        plan,
-        &Policy::default(),
-        common::EPOCH + 3600,
-    )
-    .unwrap();
-    assert!(msg.contains("signed"), "{msg}");
-}
-
-fn verify(fx: &Fixture, args: &[&str], signers: &PathBuf) -> (i32, String) {
-    let out = fx
-        .command(common::bin().to_str().unwrap())
-        .arg("verify")
-        .args(args)
-        .arg("--allowed-signers")
-        .arg(signers)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
 
 /// main with a service file; branch `agent` with one AI-assisted commit.
 fn repo_with_ai_commit() -> Fixture {
@@ -161,7 +58,11 @@ fn a_strict_policy_needs_a_new_review_after_a_rebase() {
         .commit("strict policy");
     fx.git(&["checkout", "-q", "agent"]);
     fx.git(&["rebase", "-q", "main"]);
-    let (code, out) = verify(&fx, &["main..HEAD", "--policy-ref", "main"], &signers);
+    let (code, out) = verify(
+        &fx,
+        &["main..HEAD", "--policy-ref", "refs/heads/main"],
+        &signers,
+    );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("trees"), "{out}");
 }
@@ -193,7 +94,7 @@ fn fails_when_the_code_changed_after_approval() {
     );
     let (code, out) = verify(&fx, &["main..HEAD"], &signers);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("content-digest"), "{out}");
+    assert!(out.contains("approves another change"), "{out}");
 }
 
 #[test]
@@ -238,7 +139,7 @@ fn fails_for_a_trailer_copied_from_another_commit() {
     ));
     let (code, out) = verify(&fx, &["HEAD~1..HEAD"], &signers);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("content-digest"), "{out}");
+    assert!(out.contains("approves another change"), "{out}");
 }
 
 #[test]
@@ -271,7 +172,11 @@ fn fails_when_the_range_edits_its_own_policy_or_needs_two_signers() {
     let jane = reviewer(&fx, "Jane Reviewer", "jane@example.com");
     let signers = allowed(&fx, &[&jane]);
     approve_and_sign(&fx, "HEAD", &jane);
-    let (code, out) = verify(&fx, &["main..HEAD", "--policy-ref", "main"], &signers);
+    let (code, out) = verify(
+        &fx,
+        &["main..HEAD", "--policy-ref", "refs/heads/main"],
+        &signers,
+    );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("path-rule"), "{out}");
 }
@@ -284,7 +189,7 @@ fn json_output_is_versioned_and_bad_input_is_exit_2() {
     let (code, out) = verify(&fx, &["main..HEAD", "--format", "json"], &signers);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(v["commits"][0]["status"], "failed");
     let (code, out) = verify(&fx, &["nope"], &signers);
     assert_eq!(code, 2);

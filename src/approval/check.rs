@@ -1,35 +1,80 @@
-//! Verification of one commit, as pure logic: given the commit as it is now, the approvals its
-//! message carries, the trusted policy and a way to verify a signature, say per named check
-//! what passed and what failed, and why. Fails closed: a malformed, duplicated or stray
-//! countersign trailer fails the commit, even next to a good approval.
+//! Verification of one landed change, as pure logic: given the change a commit (or a whole
+//! range) lands, the approvals found for it, the trusted policy and a way to verify a
+//! signature, say per named check what passed and what failed, and why.
+//!
+//! An approval covers a change when the approved trees are the landed ones, or when the landed
+//! change is the approved one onto a base where every touched file is as the reviewer saw it
+//! (equal content digests: the digest holds every touched file's blob ids before and after),
+//! or, only where the policy allows it, when the approved change replays cleanly onto the new
+//! base and gives exactly the landed tree. Approvals of other changes are listed and ignored;
+//! a garbled countersign trailer fails the commit (it can't be told what it claims).
 
 use std::collections::HashSet;
+use std::fmt;
 
 use anyhow::{Context, Result};
 use globset::GlobBuilder;
 
-use super::digest::content_digest;
+use super::digest::Sha256Digest;
+use super::payload::Scope;
 use super::record::ReviewRecord;
-use super::trailer::{ApprovalSet, ParsedApprovals};
+use super::trailer::{ApprovalSet, TrailerProblem};
 use super::verify_sig::{SignatureCheck, SignatureReport};
-use crate::model::{Commit, FileChange};
-use crate::policy::{Approval, PathRule};
+use crate::policy::{Approval, PathRule, Replay};
 
-/// Stable check names, used in text and JSON output.
-pub mod names {
-    pub const TRAILERS: &str = "trailers";
-    pub const SIGNATURE: &str = "signature";
-    pub const SIGNER_ALLOWED: &str = "signer-allowed";
-    pub const CONTENT_DIGEST: &str = "content-digest";
-    pub const TREES: &str = "trees";
-    pub const HUNKS_APPROVED: &str = "hunks-approved";
-    pub const SELF_APPROVAL: &str = "self-approval";
-    pub const REVIEW_RECORD: &str = "review-record";
-    pub const SIGNERS: &str = "signers";
-    pub const PATH_RULE: &str = "path-rule";
+/// The checks verify makes, with their stable names in text and JSON output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckName {
+    /// The first-parent chain from the tip reaches the base.
+    Chain,
+    /// The commit changes neither the policy nor the signer lists.
+    PolicyUnchanged,
+    /// A countersign trailer could not be read.
+    Trailers,
+    /// The approval is for this change (trees, digest or clean replay).
+    Change,
+    Signature,
+    SignerAllowed,
+    HunksApproved,
+    SelfApproval,
+    ReviewRecord,
+    /// Enough distinct signers for the policy.
+    Signers,
+    PathRule,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl CheckName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckName::Chain => "chain",
+            CheckName::PolicyUnchanged => "policy-unchanged",
+            CheckName::Trailers => "trailers",
+            CheckName::Change => "change",
+            CheckName::Signature => "signature",
+            CheckName::SignerAllowed => "signer-allowed",
+            CheckName::HunksApproved => "hunks-approved",
+            CheckName::SelfApproval => "self-approval",
+            CheckName::ReviewRecord => "review-record",
+            CheckName::Signers => "signers",
+            CheckName::PathRule => "path-rule",
+        }
+    }
+}
+
+impl fmt::Display for CheckName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for CheckName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     Passed,
     Failed,
@@ -37,9 +82,9 @@ pub enum Status {
     Skipped,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Check {
-    pub name: &'static str,
+    pub name: CheckName,
     /// The reviewer (`Name <email>`) an approval-level check is about.
     pub reviewer: Option<String>,
     pub status: Status,
@@ -47,15 +92,79 @@ pub struct Check {
     pub reason: String,
 }
 
-/// Every check made on one commit.
-#[derive(Debug, Clone, Default)]
-pub struct CommitCheck {
-    pub checks: Vec<Check>,
-    /// The distinct signers whose approvals passed every check (principals).
-    pub signers: Vec<String>,
+/// How an approval reached the change it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Route {
+    /// The landed trees are the approved ones.
+    ExactTrees,
+    /// The same change onto a base where every touched file is as the reviewer saw it.
+    UnchangedFiles,
+    /// The approved change replays cleanly onto a changed base (only where the policy allows).
+    CleanReplay,
 }
 
-impl CommitCheck {
+impl Route {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Route::ExactTrees => "the trees are the approved ones",
+            Route::UnchangedFiles => {
+                "the same change onto a base where every touched file is as reviewed"
+            }
+            Route::CleanReplay => "the approved change replays cleanly onto the new base",
+        }
+    }
+}
+
+/// Where an approval was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Found {
+    /// In the commit's own message.
+    Message,
+    /// In the approvals store (`refs/countersign/approvals/…`), by the content it approves.
+    Store,
+}
+
+/// One approval found for a change, with where it came from.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub set: ApprovalSet,
+    pub found: Found,
+}
+
+/// The change that lands, as verify judges it.
+#[derive(Debug, Clone)]
+pub struct Landing<'a> {
+    pub digest: Sha256Digest,
+    pub base_tree: &'a str,
+    pub tree: &'a str,
+    /// Every path the change touches (old and new).
+    pub paths: Vec<&'a str>,
+}
+
+/// A signer whose approval passed every check.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Signer {
+    /// The principal the key is allowed for: the reviewer's e-mail.
+    pub principal: String,
+    pub key: String,
+    pub scope: &'static str,
+    pub route: Route,
+    pub found: Found,
+    /// Seconds since the epoch, as the signer claims.
+    pub time: i64,
+}
+
+/// Every check made on one change.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    pub checks: Vec<Check>,
+    /// The distinct signers (distinct people with distinct keys) whose approvals passed.
+    pub signers: Vec<Signer>,
+}
+
+impl Coverage {
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.status != Status::Failed)
     }
@@ -64,7 +173,13 @@ impl CommitCheck {
         self.checks.iter().filter(|c| c.status == Status::Failed)
     }
 
-    fn push(&mut self, name: &'static str, reviewer: Option<&str>, status: Status, reason: String) {
+    pub fn push(
+        &mut self,
+        name: CheckName,
+        reviewer: Option<&str>,
+        status: Status,
+        reason: String,
+    ) {
         self.checks.push(Check {
             name,
             reviewer: reviewer.map(str::to_string),
@@ -74,7 +189,7 @@ impl CommitCheck {
     }
 }
 
-fn status(ok: bool) -> Status {
+pub fn status(ok: bool) -> Status {
     if ok {
         Status::Passed
     } else {
@@ -82,83 +197,139 @@ fn status(ok: bool) -> Status {
     }
 }
 
-/// Checks one commit. `records` are the review records found for it in
-/// `refs/notes/countersign` (empty when notes were not fetched: that check is then skipped).
-/// Errors only when the commit can't be digested (hunks not loaded) or a policy glob is bad.
-pub fn check_commit(
-    commit: &Commit,
-    approvals: &ParsedApprovals,
+/// What verify can ask of git while judging (kept out of this pure module).
+pub trait Oracle {
+    /// Checks one signature.
+    fn signature(&mut self, check: &SignatureCheck<'_>) -> SignatureReport;
+    /// Whether the change from `set.base_tree` to `set.tree` applies cleanly onto `base` and
+    /// gives exactly `tree`; `Err` when that can't be told (approved trees not fetched).
+    fn replays(&mut self, set: &ApprovalSet, base: &str, tree: &str) -> Result<bool, String>;
+}
+
+/// Checks the approvals found for `landing`. `problems` are the countersign trailers of the
+/// message that could not be read; `records` the review records found for the change.
+pub fn check_change(
+    landing: &Landing<'_>,
+    candidates: &[Candidate],
+    problems: &[TrailerProblem],
     policy: &Approval,
     records: &[ReviewRecord],
-    verify: &mut dyn FnMut(&SignatureCheck<'_>) -> SignatureReport,
-) -> Result<CommitCheck> {
-    let mut out = CommitCheck::default();
-    let current = content_digest(commit)?;
-    for problem in &approvals.problems {
-        let reviewer = problem.reviewer.as_deref();
+    oracle: &mut dyn Oracle,
+) -> Coverage {
+    let mut out = Coverage::default();
+    for problem in problems {
         out.push(
-            names::TRAILERS,
-            reviewer,
-            Status::Failed,
+            CheckName::Trailers,
+            problem.reviewer.as_deref(),
+            if problem.fatal {
+                Status::Failed
+            } else {
+                Status::Skipped
+            },
             problem.message.clone(),
-        );
-    }
-    if approvals.sets.is_empty() && approvals.problems.is_empty() {
-        out.push(
-            names::TRAILERS,
-            None,
-            Status::Failed,
-            "no Countersigned-by / Countersign-Approval / Countersign-Signature trailers".into(),
         );
     }
     let mut principals = HashSet::new();
     let mut keys = HashSet::new();
-    for set in &approvals.sets {
+    let mut seen = HashSet::new();
+    for candidate in candidates {
+        // The store and the message often hold the same approval; check it once.
+        if !seen.insert(candidate.set.signature.blob.clone()) {
+            continue;
+        }
         let before = out.checks.len();
-        let signer = check_set(&mut out, commit, &current, set, policy, records, verify);
+        let Some(signer) = check_set(&mut out, landing, candidate, policy, records, oracle) else {
+            continue;
+        };
         let all_passed = out.checks[before..]
             .iter()
             .all(|c| c.status != Status::Failed);
-        if let (true, Some((principal, key))) = (all_passed, signer) {
-            // Distinct people with distinct keys: one key listed under two names, or one
-            // approval pasted twice, counts once.
-            if principals.insert(principal.to_ascii_lowercase()) && keys.insert(key) {
-                out.signers.push(principal);
-            }
+        // Distinct people with distinct keys: one key listed under two names, or one person
+        // with two keys, counts once.
+        if all_passed
+            && !principals.contains(&signer.principal.to_ascii_lowercase())
+            && !keys.contains(&signer.key)
+        {
+            principals.insert(signer.principal.to_ascii_lowercase());
+            keys.insert(signer.key.clone());
+            out.signers.push(signer);
         }
     }
-    let have = out.signers.len();
-    let need = policy.signers.max(1);
-    out.push(
-        names::SIGNERS,
-        None,
-        status(have >= need),
-        format!("{have} of {need} required distinct signer(s)"),
-    );
-    check_paths(&mut out, commit, policy, have)?;
-    Ok(out)
+    out
 }
 
-/// The checks of one approval set; returns the verified (principal, key) when there is one.
+/// The checks of one approval; the signer when the approval is for this change and its
+/// signature is good (the caller keeps it only if every check passed).
 fn check_set(
-    out: &mut CommitCheck,
-    commit: &Commit,
-    current: &super::Sha256Digest,
-    set: &ApprovalSet,
+    out: &mut Coverage,
+    landing: &Landing<'_>,
+    candidate: &Candidate,
     policy: &Approval,
     records: &[ReviewRecord],
-    verify: &mut dyn FnMut(&SignatureCheck<'_>) -> SignatureReport,
-) -> Option<(String, String)> {
+    oracle: &mut dyn Oracle,
+) -> Option<Signer> {
+    let set = &candidate.set;
     let who = set.reviewer.to_string();
     let who = Some(who.as_str());
+    let route = if set.base_tree == landing.base_tree && set.tree == landing.tree {
+        Some(Route::ExactTrees)
+    } else if set.content == landing.digest {
+        Some(Route::UnchangedFiles)
+    } else if policy.replay == Replay::Clean {
+        match oracle.replays(set, landing.base_tree, landing.tree) {
+            Ok(true) => Some(Route::CleanReplay),
+            Ok(false) => None,
+            Err(why) => {
+                out.push(CheckName::Change, who, Status::Skipped, why);
+                return None;
+            }
+        }
+    } else {
+        None
+    };
+    let route = match route {
+        Some(r) if policy.strict && r != Route::ExactTrees => {
+            out.push(
+                CheckName::Change,
+                who,
+                Status::Skipped,
+                "the policy is strict: the trees must be the approved ones (rebased or amended)"
+                    .into(),
+            );
+            return None;
+        }
+        r => r,
+    };
+    let Some(route) = route else {
+        // Approvals of other changes (a squash message quoting its commits' trailers, an
+        // approval copied from elsewhere) cover nothing here; they are said, not counted.
+        out.push(
+            CheckName::Change,
+            who,
+            Status::Skipped,
+            format!(
+                "approves another change ({} {}), not this one ({})",
+                set.scope.as_str(),
+                set.content,
+                landing.digest
+            ),
+        );
+        return None;
+    };
+    out.push(
+        CheckName::Change,
+        who,
+        Status::Passed,
+        route.describe().into(),
+    );
     let payload = match set.payload() {
         Ok(p) => p.to_canonical(),
         Err(e) => {
-            out.push(names::TRAILERS, who, Status::Failed, format!("{e:#}"));
+            out.push(CheckName::Trailers, who, Status::Failed, format!("{e:#}"));
             return None;
         }
     };
-    let report = verify(&SignatureCheck {
+    let report = oracle.signature(&SignatureCheck {
         payload: payload.as_bytes(),
         signature: &set.signature,
         reviewer: &set.reviewer,
@@ -166,7 +337,7 @@ fn check_set(
     });
     match &report.valid {
         Ok(()) => out.push(
-            names::SIGNATURE,
+            CheckName::Signature,
             who,
             Status::Passed,
             format!(
@@ -174,51 +345,27 @@ fn check_set(
                 set.signature.scheme.as_str()
             ),
         ),
-        Err(reason) => out.push(names::SIGNATURE, who, Status::Failed, reason.clone()),
+        Err(reason) => {
+            out.push(CheckName::Signature, who, Status::Failed, reason.clone());
+            if let Err(why) = &report.signer {
+                out.push(CheckName::SignerAllowed, who, Status::Failed, why.clone());
+            }
+            return None;
+        }
     }
     let signer = match report.signer {
         Ok(s) => {
             let reason = format!("key {} is allowed for {}", s.key, s.principal);
-            out.push(names::SIGNER_ALLOWED, who, Status::Passed, reason);
-            Some((s.principal, s.key))
+            out.push(CheckName::SignerAllowed, who, Status::Passed, reason);
+            s
         }
         Err(reason) => {
-            out.push(names::SIGNER_ALLOWED, who, Status::Failed, reason);
-            None
+            out.push(CheckName::SignerAllowed, who, Status::Failed, reason);
+            return None;
         }
     };
     out.push(
-        names::CONTENT_DIGEST,
-        who,
-        status(set.content == *current),
-        if set.content == *current {
-            "the commit's change is the one approved".into()
-        } else {
-            format!(
-                "the change differs from the one approved (approved {}, now {current})",
-                set.content
-            )
-        },
-    );
-    let trees_match = set.tree == commit.tree_id && set.parent_trees == commit.parent_tree_ids;
-    let (tree_status, tree_reason) = match (trees_match, policy.strict) {
-        (true, _) => (Status::Passed, "trees match the approval".to_string()),
-        (false, true) => (
-            Status::Failed,
-            "the commit's or its parents' trees differ from the approved ones (rebased or \
-             amended), and the policy is strict"
-                .to_string(),
-        ),
-        (false, false) => (
-            Status::Skipped,
-            "trees differ from the approved ones (rebased); the policy accepts a matching \
-             content digest"
-                .to_string(),
-        ),
-    };
-    out.push(names::TREES, who, tree_status, tree_reason);
-    out.push(
-        names::HUNKS_APPROVED,
+        CheckName::HunksApproved,
         who,
         status(set.hunks.all_approved()),
         format!(
@@ -226,32 +373,12 @@ fn check_set(
             set.hunks.approved, set.hunks.total
         ),
     );
-    let author = &commit.author.email;
-    let is_author = set.reviewer.email.eq_ignore_ascii_case(author)
-        || signer
-            .as_ref()
-            .is_some_and(|(p, _)| p.eq_ignore_ascii_case(author));
-    let (self_status, self_reason) = match (policy.forbid_self_approval, is_author) {
-        (false, _) => (
-            Status::Skipped,
-            "the policy allows self-approval".to_string(),
-        ),
-        (true, false) => (
-            Status::Passed,
-            format!("the signer is not the author ({author})"),
-        ),
-        (true, true) => (
-            Status::Failed,
-            format!(
-                "the signer is the commit's author ({author}); the policy forbids self-approval"
-            ),
-        ),
-    };
-    out.push(names::SELF_APPROVAL, who, self_status, self_reason);
+    check_self_approval(out, who, set, &signer.principal, policy);
     let (rec_status, rec_reason) = if records.is_empty() {
         (
             Status::Skipped,
-            "no review record found (refs/notes/countersign not fetched?)".into(),
+            "no review record found (refs/notes/countersign and refs/countersign/* not fetched?)"
+                .into(),
         )
     } else if records.iter().any(|r| r.digest() == set.record) {
         (
@@ -264,24 +391,86 @@ fn check_set(
             format!("no review record matches the signed digest {}", set.record),
         )
     };
-    out.push(names::REVIEW_RECORD, who, rec_status, rec_reason);
-    signer
+    out.push(CheckName::ReviewRecord, who, rec_status, rec_reason);
+    Some(Signer {
+        principal: signer.principal,
+        key: signer.key,
+        scope: set.scope.as_str(),
+        route,
+        found: candidate.found,
+        time: set.time,
+    })
+}
+
+/// The signer may be none of the people who wrote the change: the authors and committers of
+/// the reviewed commits, signed into the approval. The landed commit's own author is not
+/// asked: after a merge or a squash it is whoever pressed the button, often the reviewer.
+fn check_self_approval(
+    out: &mut Coverage,
+    who: Option<&str>,
+    set: &ApprovalSet,
+    principal: &str,
+    policy: &Approval,
+) {
+    if !policy.forbid_self_approval {
+        out.push(
+            CheckName::SelfApproval,
+            who,
+            Status::Skipped,
+            "the policy allows self-approval".into(),
+        );
+        return;
+    }
+    let signer_emails = [
+        principal.to_ascii_lowercase(),
+        set.reviewer.email.to_ascii_lowercase(),
+    ];
+    let wrote = set
+        .authors
+        .iter()
+        .find(|a| signer_emails.iter().any(|s| s.eq_ignore_ascii_case(a)));
+    match wrote {
+        None => out.push(
+            CheckName::SelfApproval,
+            who,
+            Status::Passed,
+            "the signer is neither an author nor a committer of the change".into(),
+        ),
+        Some(a) => out.push(
+            CheckName::SelfApproval,
+            who,
+            Status::Failed,
+            format!(
+                "the signer is an author or committer of the change ({a}); the policy forbids \
+                 self-approval"
+            ),
+        ),
+    }
+}
+
+/// The first of `paths` that `rule` applies to.
+pub fn path_rule_hit<'p>(rule: &PathRule, paths: &[&'p str]) -> Result<Option<&'p str>> {
+    let glob = GlobBuilder::new(&rule.glob)
+        .literal_separator(true)
+        .build()
+        .with_context(|| format!("invalid path rule glob '{}' in the policy", rule.glob))?
+        .compile_matcher();
+    Ok(paths.iter().copied().find(|p| glob.is_match(p)))
 }
 
 /// Path rules: a rule whose glob matches a changed path (old or new) needs its own number of
 /// distinct signers. Globs match whole paths; `*` stays within a directory, `**` crosses.
-fn check_paths(
-    out: &mut CommitCheck,
-    commit: &Commit,
+pub fn check_paths(
+    out: &mut Coverage,
+    paths: &[&str],
     policy: &Approval,
     have: usize,
 ) -> Result<()> {
-    let paths: Vec<&str> = commit.files.iter().flat_map(FileChange::paths).collect();
     for rule in &policy.paths {
-        if let Some(path) = path_rule_hit(rule, &paths)? {
+        if let Some(path) = path_rule_hit(rule, paths)? {
             let need = rule.signers.max(1);
             out.push(
-                names::PATH_RULE,
+                CheckName::PathRule,
                 None,
                 status(have >= need),
                 format!(
@@ -294,18 +483,8 @@ fn check_paths(
     Ok(())
 }
 
-/// The first of `paths` that `rule` applies to.
-fn path_rule_hit<'p>(rule: &PathRule, paths: &[&'p str]) -> Result<Option<&'p str>> {
-    let glob = GlobBuilder::new(&rule.glob)
-        .literal_separator(true)
-        .build()
-        .with_context(|| format!("invalid path rule glob '{}' in the policy", rule.glob))?
-        .compile_matcher();
-    Ok(paths.iter().copied().find(|p| glob.is_match(p)))
-}
-
-/// How many distinct signers `policy` asks of a commit that changes `paths`: the policy's
-/// number, or more where a path rule applies.
+/// How many distinct signers `policy` asks of a change to `paths`: the policy's number, or
+/// more where a path rule applies.
 pub fn signers_needed(policy: &Approval, paths: &[&str]) -> Result<usize> {
     let mut need = policy.signers.max(1);
     for rule in &policy.paths {
@@ -314,4 +493,12 @@ pub fn signers_needed(policy: &Approval, paths: &[&str]) -> Result<usize> {
         }
     }
     Ok(need)
+}
+
+/// Which scope an approval is, in words for reports.
+pub fn scope_words(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Commit => "commit approval",
+        Scope::Branch => "branch approval",
+    }
 }

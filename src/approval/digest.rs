@@ -1,22 +1,23 @@
-//! The content digest: what exactly the reviewer saw change, reduced to 32 bytes.
+//! The content digest: the change the reviewer saw, in its place, reduced to 32 bytes.
 //!
-//! It covers, per changed file in path order, the paths, the modes, the kind of change and the
-//! exact bytes of every removed and added line (or the blob ids of binary content and
-//! submodules). It leaves out line numbers and context, so a clean rebase (the same change on a
-//! moved base) keeps the digest while any change to what was reviewed breaks it. Every field is
-//! length-prefixed, so no two different changes can frame to the same byte stream. The framing
-//! is documented byte for byte in docs/approval-format.md; changing it breaks every approval
-//! already signed, so it is versioned by its domain tag.
+//! It covers, per changed file in path order: the paths (their exact bytes), the modes, the kind
+//! of change, the blob ids before and after, and every hunk's lines with their context, in
+//! order, as a patch shows them, without line numbers. The blob ids are what places the
+//! change: two look-alike places in one file have the same context but not the same file, so
+//! moving an approved line, or gathering approved lines elsewhere, gives another digest. The
+//! lines are there so the digest says what was read, not only which files. Every field is
+//! length-prefixed, so no two different changes frame to the same byte stream. The framing is
+//! documented byte for byte in docs/approval-format.md and versioned by its domain tag.
 
 use std::fmt;
 
 use anyhow::{bail, Result};
 use sha2::{Digest, Sha256};
 
-use crate::model::{Commit, FileChange, FileKind, LineKind};
+use crate::model::FileChange;
 
 /// The domain tag that starts the digested stream; a new framing gets a new tag.
-pub const CONTENT_DOMAIN: &[u8] = b"countersign-content-v1\0";
+pub const CONTENT_DOMAIN: &[u8] = b"countersign-content-v2\0";
 
 /// A SHA-256 digest, written `sha256:<64 lowercase hex>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,23 +71,19 @@ pub fn is_lower_hex(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// The digest of the change a commit makes (against its first parent), as reviewed.
+/// The digest of a change (a commit against its first parent, or a branch's combined change),
+/// as reviewed.
 ///
 /// Fails when a file's hunks are not loaded yet: a digest over paths alone would approve
 /// content nobody has seen.
-pub fn content_digest(commit: &Commit) -> Result<Sha256Digest> {
-    for file in &commit.files {
-        if !file.loaded {
-            bail!(
-                "cannot digest commit {}: the hunks of {} are not loaded yet",
-                commit.short_id(),
-                file.path()
-            );
-        }
+pub fn content_digest(files: &[FileChange]) -> Result<Sha256Digest> {
+    if let Some(file) = files.iter().find(|f| !f.loaded) {
+        bail!(
+            "cannot digest the change: the hunks of {} are not loaded yet",
+            file.path()
+        );
     }
-    Ok(Sha256Digest(
-        Sha256::digest(content_stream(&commit.files)).into(),
-    ))
+    Ok(Sha256Digest(Sha256::digest(content_stream(files)).into()))
 }
 
 /// The exact byte stream that is hashed, exposed for the format's documentation and tests.
@@ -94,14 +91,7 @@ pub fn content_stream(files: &[FileChange]) -> Vec<u8> {
     let mut order: Vec<&FileChange> = files.iter().collect();
     // Path order by bytes, so the digest doesn't depend on the order the loader produced.
     order.sort_by(|a, b| {
-        (
-            a.path().as_bytes(),
-            a.old_path.as_deref().map(str::as_bytes),
-        )
-            .cmp(&(
-                b.path().as_bytes(),
-                b.old_path.as_deref().map(str::as_bytes),
-            ))
+        (a.new_path_bytes(), a.old_path_bytes()).cmp(&(b.new_path_bytes(), b.old_path_bytes()))
     });
     let mut out = Vec::new();
     out.extend_from_slice(CONTENT_DOMAIN);
@@ -115,37 +105,25 @@ pub fn content_stream(files: &[FileChange]) -> Vec<u8> {
 fn put_file(out: &mut Vec<u8>, file: &FileChange) {
     out.push(b'F');
     out.push(file.change.letter() as u8);
-    put_opt_bytes(out, file.old_path.as_deref().map(str::as_bytes));
-    put_opt_bytes(out, file.new_path.as_deref().map(str::as_bytes));
+    put_opt_bytes(out, file.old_path_bytes());
+    put_opt_bytes(out, file.new_path_bytes());
     out.extend_from_slice(&file.old_mode.to_be_bytes());
     out.extend_from_slice(&file.new_mode.to_be_bytes());
-    let changed: Vec<_> = file
-        .hunks
-        .iter()
-        .flat_map(|h| h.lines.iter())
-        .filter(|l| l.is_change())
-        .collect();
-    // Binary content and submodules have no lines: their identity is the blob (or commit) id.
-    // A symlink that came without lines is digested the same way, so that its target can't
-    // change unseen.
-    let by_id = matches!(file.kind, FileKind::Binary | FileKind::Submodule)
-        || (file.kind == FileKind::Symlink && changed.is_empty());
-    if by_id {
-        out.push(b'B');
-        put_opt_bytes(out, Some(file.old_id.as_bytes()));
-        put_opt_bytes(out, Some(file.new_id.as_bytes()));
-        return;
-    }
-    out.push(b'L');
-    put_u64(out, changed.len() as u64);
-    for line in changed {
-        out.push(match line.kind {
-            LineKind::Removed => b'-',
-            _ => b'+',
-        });
-        out.push(u8::from(line.missing_newline));
-        put_u64(out, line.bytes.len() as u64);
-        out.extend_from_slice(&line.bytes);
+    // An absent side (added or deleted file) has mode 0 and no blob.
+    let id = |mode: u32, id: &str| (mode != 0).then(|| id.as_bytes().to_vec());
+    put_opt_bytes(out, id(file.old_mode, &file.old_id).as_deref());
+    put_opt_bytes(out, id(file.new_mode, &file.new_id).as_deref());
+    let hunks: Vec<_> = file.hunks.iter().filter(|h| !h.is_file_level()).collect();
+    put_u64(out, hunks.len() as u64);
+    for hunk in hunks {
+        out.push(b'H');
+        put_u64(out, hunk.lines.len() as u64);
+        for line in &hunk.lines {
+            out.push(line.kind.sign() as u8);
+            out.push(u8::from(line.missing_newline));
+            put_u64(out, line.bytes.len() as u64);
+            out.extend_from_slice(&line.bytes);
+        }
     }
 }
 
@@ -169,7 +147,7 @@ fn put_opt_bytes(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::{ChangeKind, Hunk, Line};
+    use crate::model::{ChangeKind, Commit, FileKind, Hunk, Line, LineKind};
 
     /// A loaded text file with one hunk: `removed` lines replaced by `added` lines.
     pub fn text_file(path: &str, start: u32, removed: &[&str], added: &[&str]) -> FileChange {
@@ -218,15 +196,33 @@ pub(crate) mod tests {
     }
 
     fn digest(files: Vec<FileChange>) -> Sha256Digest {
-        content_digest(&commit_with(files)).unwrap()
+        content_digest(&files).unwrap()
     }
 
     #[test]
-    fn line_numbers_and_context_do_not_count() {
+    fn line_numbers_do_not_count_but_context_and_place_do() {
         let a = digest(vec![text_file("a.py", 10, &["x = 1"], &["x = 2"])]);
-        let mut moved = text_file("a.py", 99, &["x = 1"], &["x = 2"]);
-        moved.hunks[0].lines[0] = Line::new(LineKind::Context, Some(99), Some(99), b"other");
-        assert_eq!(a, digest(vec![moved]));
+        assert_eq!(
+            a,
+            digest(vec![text_file("a.py", 99, &["x = 1"], &["x = 2"])])
+        );
+        let mut other_context = text_file("a.py", 10, &["x = 1"], &["x = 2"]);
+        other_context.hunks[0].lines[0] =
+            Line::new(LineKind::Context, Some(10), Some(10), b"other");
+        assert_ne!(a, digest(vec![other_context]));
+        // The same lines in the other of two look-alike places: same context, other file.
+        let mut elsewhere = text_file("a.py", 10, &["x = 1"], &["x = 2"]);
+        elsewhere.new_id = "9".repeat(40);
+        assert_ne!(a, digest(vec![elsewhere]));
+    }
+
+    #[test]
+    fn paths_count_as_raw_bytes() {
+        let mut fe = text_file("cfg/\u{fffd}.sh", 1, &[], &["x"]);
+        let mut ff = fe.clone();
+        fe.raw_new_path = Some(b"cfg/\xfe.sh".as_slice().into());
+        ff.raw_new_path = Some(b"cfg/\xff.sh".as_slice().into());
+        assert_ne!(digest(vec![fe]), digest(vec![ff]));
     }
 
     #[test]
@@ -276,6 +272,8 @@ pub(crate) mod tests {
             ChangeKind::Modified,
         );
         bin.kind = FileKind::Binary;
+        bin.old_mode = 0o100644;
+        bin.new_mode = 0o100644;
         bin.old_id = "1".repeat(40);
         bin.new_id = "2".repeat(40);
         bin.loaded = true;
@@ -288,7 +286,7 @@ pub(crate) mod tests {
     fn unloaded_files_are_refused() {
         let mut f = text_file("a", 1, &[], &["x"]);
         f.loaded = false;
-        assert!(content_digest(&commit_with(vec![f])).is_err());
+        assert!(content_digest(&[f]).is_err());
     }
 
     #[test]
@@ -305,23 +303,44 @@ pub(crate) mod tests {
 
 #[cfg(test)]
 mod doc_example {
-    use super::tests::{commit_with, text_file};
     use super::*;
+    use crate::model::{ChangeKind, Hunk, Line, LineKind};
 
-    /// The worked example in docs/approval-format.md; if this fails, the format changed and
-    /// the document (and every signed approval) with it.
+    /// The worked example in docs/approval-format.md: `src/lib.rs` going from `fn a() {}` to
+    /// `fn a() { retry(3) }` (one line, so the hunk has no context). If this fails, the format
+    /// changed, and the document (and every signed approval) with it.
+    pub fn example() -> FileChange {
+        let mut f = FileChange::new(
+            Some("src/lib.rs".into()),
+            Some("src/lib.rs".into()),
+            ChangeKind::Modified,
+        );
+        f.old_mode = 0o100644;
+        f.new_mode = 0o100644;
+        f.old_id = "ca05282d78fc4edbdc73e5ec2ce1fe1e16725e42".into();
+        f.new_id = "61e9c47d03aa8fe7fbef9f435b12fd731eb96020".into();
+        let lines = vec![
+            Line::new(LineKind::Removed, Some(1), None, b"fn a() {}"),
+            Line::new(LineKind::Added, None, Some(1), b"fn a() { retry(3) }"),
+        ];
+        f.hunks
+            .push(Hunk::new("src/lib.rs", (1, 1), (1, 1), "", lines));
+        f.loaded = true;
+        f
+    }
+
     #[test]
     fn documented_example() {
-        let f = text_file("src/lib.rs", 1, &["fn a() {}"], &["fn a() { retry(3) }"]);
+        let f = example();
         let stream = content_stream(std::slice::from_ref(&f));
         let hex: String = stream.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, DOC_STREAM);
-        let d = content_digest(&commit_with(vec![f])).unwrap();
+        assert_eq!(hex, DOC_STREAM.concat());
+        let d = content_digest(&[f]).unwrap();
         assert_eq!(d.to_string(), DOC_DIGEST);
     }
 
-    const DOC_STREAM: &str = concat!(
-        "636f756e7465727369676e2d636f6e74656e742d763100",
+    const DOC_STREAM: &[&str] = &[
+        "636f756e7465727369676e2d636f6e74656e742d763200",
         "0000000000000001",
         "46",
         "4d",
@@ -329,12 +348,15 @@ mod doc_example {
         "01000000000000000a7372632f6c69622e7273",
         "000081a4",
         "000081a4",
-        "4c",
+        "01000000000000002863613035323832643738666334656462646337336535656332636531666531653136373235653432",
+        "01000000000000002836316539633437643033616138666537666265663966343335623132666437333165623936303230",
+        "0000000000000001",
+        "48",
         "0000000000000002",
         "2d000000000000000009666e20612829207b7d",
         "2b000000000000000013666e20612829207b207265747279283329207d",
-    );
+    ];
 
     const DOC_DIGEST: &str =
-        "sha256:29d89c5a90935618df4d22b407c37951ae5c00bd246e15748877fbad757e3060";
+        "sha256:4978ef6b030344bfdf34ac289c32f6f121d6783c641310ac02386a9f3fe3886f";
 }

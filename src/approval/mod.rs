@@ -7,11 +7,12 @@
 //!
 //! The flow: [`record::ReviewRecord::from_commit`] → [`payload::Payload`] (with
 //! [`digest::content_digest`]) → [`sign::Signer::sign`] → [`trailer::ApprovalSet`] →
-//! [`trailer::append_approval`]. Back: [`trailer::parse_approvals`] → [`check::check_commit`]
-//! with a [`verify_sig::Verifier`].
+//! [`trailer::append_approval`]. Back: [`trailer::parse_approvals`] → [`check::check_change`]
+//! per change and [`judge::judge`] over a range's first-parent chain.
 
 pub mod check;
 pub mod digest;
+pub mod judge;
 pub mod payload;
 pub mod record;
 pub mod sign;
@@ -22,12 +23,10 @@ pub mod trailer_block;
 pub mod verify_sig;
 
 #[cfg(test)]
-mod check_tests;
-#[cfg(test)]
 mod trailer_tests;
 
 pub use digest::{content_digest, Sha256Digest};
-pub use payload::{Identity, ObjectFormat, Payload};
+pub use payload::{Identity, ObjectFormat, Payload, Scope};
 pub use record::{HunkCounts, ReviewRecord};
 pub use signature::{Scheme, Signature, SSH_NAMESPACE};
 pub use trailer::{append_approval, parse_approvals, ApprovalSet, ParsedApprovals};

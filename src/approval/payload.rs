@@ -12,8 +12,8 @@ use super::record::{HunkCounts, ReviewRecord};
 use crate::model::Commit;
 use crate::timefmt;
 
-/// The first line of every v1 payload.
-pub const PAYLOAD_HEADER: &str = "countersign-approval v1";
+/// The first line of every v2 payload (v1 payloads bound no place and are no longer accepted).
+pub const PAYLOAD_HEADER: &str = "countersign-approval v2";
 
 /// The repository's object format, which fixes the length of tree ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,29 +91,92 @@ impl fmt::Display for Identity {
     }
 }
 
+/// What an approval covers: one commit's change against its first parent, or a branch's
+/// combined change from its base to its tip (what a squash merge lands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Commit,
+    Branch,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Commit => "commit",
+            Scope::Branch => "branch",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "commit" => Some(Scope::Commit),
+            "branch" => Some(Scope::Branch),
+            _ => None,
+        }
+    }
+}
+
+/// The tree id of the empty tree, the base of a root commit.
+pub fn empty_tree(format: ObjectFormat) -> &'static str {
+    match format {
+        ObjectFormat::Sha1 => "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        ObjectFormat::Sha256 => "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
+    }
+}
+
 /// Everything one signature covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {
+    pub scope: Scope,
     pub reviewer: Identity,
-    /// Seconds since the epoch (whole seconds, UTC).
+    /// Seconds since the epoch (whole seconds, UTC), as the signer claims it.
     pub time: i64,
     pub hunks: HunkCounts,
     /// The content digest of the change reviewed.
     pub content: Sha256Digest,
     pub object_format: ObjectFormat,
-    /// The reviewed commit's tree id.
+    /// The tree the change was reviewed against: the first parent's (the empty tree for a
+    /// root commit), or the branch's base.
+    pub base_tree: String,
+    /// The tree the change gave.
     pub tree: String,
-    /// Its parents' tree ids, in parent order (none for a root commit).
-    pub parent_trees: Vec<String>,
+    /// Who wrote the change: the author and committer e-mails of every reviewed commit,
+    /// lowercased, sorted, without duplicates. Self-approval is judged against these, which
+    /// stay true however the change is later merged or rebased.
+    pub authors: Vec<String>,
     /// The digest of the review record.
     pub record: Sha256Digest,
 }
 
+/// The change one payload is made for, as the signer saw it.
+#[derive(Debug, Clone)]
+pub struct Reviewed<'a> {
+    pub scope: Scope,
+    pub files: &'a [crate::model::FileChange],
+    pub base_tree: &'a str,
+    pub tree: &'a str,
+    /// The reviewed commits (for authors and committers).
+    pub commits: &'a [&'a Commit],
+}
+
+/// The e-mails of the authors and committers of `commits`, as a payload lists them.
+pub fn authors_of(commits: &[&Commit]) -> Vec<String> {
+    let mut out: Vec<String> = commits
+        .iter()
+        .flat_map(|c| [&c.author.email, &c.committer.email])
+        .filter(|e| !e.is_empty())
+        .map(|e| e.to_ascii_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 impl Payload {
-    /// The payload for signing a finished review of `commit`: reviewer and time come from the
+    /// The payload for signing a finished review of `change`: reviewer and time come from the
     /// record. Refuses when a hunk that needed a decision is not approved (only a complete
-    /// approval can be signed) or when the commit no longer has the content the record saw.
-    pub fn for_commit(commit: &Commit, record: &ReviewRecord) -> Result<Payload> {
+    /// approval can be signed) or when the change is no longer the one the record saw.
+    pub fn for_change(change: &Reviewed<'_>, record: &ReviewRecord) -> Result<Payload> {
         let hunks = record.counts();
         if !hunks.all_approved() {
             bail!(
@@ -122,11 +185,10 @@ impl Payload {
                 hunks.total
             );
         }
-        let content = content_digest(commit)?;
+        let content = content_digest(change.files)?;
         if content.to_string() != record.content_digest {
             bail!(
-                "commit {} changed since it was reviewed (content digest {content}, reviewed {})",
-                commit.short_id(),
+                "the change differs from the one reviewed (content digest {content}, reviewed {})",
                 record.content_digest
             );
         }
@@ -134,20 +196,43 @@ impl Payload {
             .ok_or_else(|| anyhow!("reviewer '{}' is not 'Name <email>'", record.reviewer))?;
         let time = timefmt::parse_rfc3339(&record.time)
             .ok_or_else(|| anyhow!("bad review time '{}'", record.time))?;
-        let object_format = ObjectFormat::of_id(&commit.tree_id)
-            .ok_or_else(|| anyhow!("'{}' is not a tree id", commit.tree_id))?;
+        let object_format = ObjectFormat::of_id(change.tree)
+            .ok_or_else(|| anyhow!("'{}' is not a tree id", change.tree))?;
         let payload = Payload {
+            scope: change.scope,
             reviewer,
             time,
             hunks,
             content,
             object_format,
-            tree: commit.tree_id.clone(),
-            parent_trees: commit.parent_tree_ids.clone(),
+            base_tree: change.base_tree.to_string(),
+            tree: change.tree.to_string(),
+            authors: authors_of(change.commits),
             record: record.digest(),
         };
         payload.validate()?;
         Ok(payload)
+    }
+
+    /// The payload of a commit approval: the commit's change against its first parent.
+    pub fn for_commit(commit: &Commit, record: &ReviewRecord) -> Result<Payload> {
+        let format = ObjectFormat::of_id(&commit.tree_id)
+            .ok_or_else(|| anyhow!("'{}' is not a tree id", commit.tree_id))?;
+        let base = commit
+            .parent_tree_ids
+            .first()
+            .map_or(empty_tree(format), String::as_str);
+        let commits = [commit];
+        Payload::for_change(
+            &Reviewed {
+                scope: Scope::Commit,
+                files: &commit.files,
+                base_tree: base,
+                tree: &commit.tree_id,
+                commits: &commits,
+            },
+            record,
+        )
     }
 
     /// The exact bytes that are signed: `key SP value LF` lines in a fixed order.
@@ -155,6 +240,7 @@ impl Payload {
         let mut s = String::new();
         s.push_str(PAYLOAD_HEADER);
         s.push('\n');
+        s.push_str(&format!("scope {}\n", self.scope.as_str()));
         s.push_str(&format!("reviewer {}\n", self.reviewer));
         s.push_str(&format!("time {}\n", timefmt::rfc3339(self.time)));
         s.push_str(&format!(
@@ -163,18 +249,19 @@ impl Payload {
         ));
         s.push_str(&format!("content {}\n", self.content));
         s.push_str(&format!("object-format {}\n", self.object_format.as_str()));
+        s.push_str(&format!("base-tree {}\n", self.base_tree));
         s.push_str(&format!("tree {}\n", self.tree));
-        for parent in &self.parent_trees {
-            s.push_str(&format!("parent-tree {parent}\n"));
+        for author in &self.authors {
+            s.push_str(&format!("author {author}\n"));
         }
         s.push_str(&format!("record {}\n", self.record));
         s
     }
 
     /// Checks the fields that `to_canonical` can't enforce by construction: ids of the right
-    /// format, counts that make sense.
+    /// format, counts that make sense, authors that fit on a line.
     pub fn validate(&self) -> Result<()> {
-        for id in std::iter::once(&self.tree).chain(&self.parent_trees) {
+        for id in [&self.base_tree, &self.tree] {
             if ObjectFormat::of_id(id) != Some(self.object_format) {
                 bail!("'{id}' is not a {} object id", self.object_format.as_str());
             }
@@ -185,6 +272,17 @@ impl Payload {
                 self.hunks.approved,
                 self.hunks.total
             );
+        }
+        let mut sorted = self.authors.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted != self.authors {
+            bail!("the authors are not sorted and distinct");
+        }
+        if let Some(bad) = self.authors.iter().find(|a| {
+            a.is_empty() || a.chars().any(|c| c.is_control()) || a.to_ascii_lowercase() != **a
+        }) {
+            bail!("bad author e-mail '{bad}'");
         }
         Ok(())
     }
@@ -207,6 +305,8 @@ impl Payload {
                 .and_then(|r| r.strip_prefix(' '))
                 .ok_or_else(|| anyhow!("expected '{key} …', found '{line}'"))
         };
+        let scope = field("scope")?;
+        let scope = Scope::parse(scope).ok_or_else(|| anyhow!("bad scope '{scope}'"))?;
         let reviewer = field("reviewer")?;
         let reviewer =
             Identity::parse(reviewer).ok_or_else(|| anyhow!("bad reviewer '{reviewer}'"))?;
@@ -220,30 +320,33 @@ impl Payload {
         let format = field("object-format")?;
         let object_format =
             ObjectFormat::parse(format).ok_or_else(|| anyhow!("bad object format '{format}'"))?;
+        let base_tree = field("base-tree")?.to_string();
         let tree = field("tree")?.to_string();
         let rest: Vec<&str> = lines.collect();
-        let (record_line, parent_lines) = rest
+        let (record_line, author_lines) = rest
             .split_last()
             .ok_or_else(|| anyhow!("payload ends before 'record'"))?;
-        let mut parent_trees = Vec::new();
-        for line in parent_lines {
-            let id = line
-                .strip_prefix("parent-tree ")
-                .ok_or_else(|| anyhow!("expected 'parent-tree …', found '{line}'"))?;
-            parent_trees.push(id.to_string());
+        let mut authors = Vec::new();
+        for line in author_lines {
+            let email = line
+                .strip_prefix("author ")
+                .ok_or_else(|| anyhow!("expected 'author …', found '{line}'"))?;
+            authors.push(email.to_string());
         }
         let record = record_line
             .strip_prefix("record ")
             .and_then(Sha256Digest::parse)
             .ok_or_else(|| anyhow!("expected 'record sha256:…', found '{record_line}'"))?;
         let payload = Payload {
+            scope,
             reviewer,
             time,
             hunks,
             content,
             object_format,
+            base_tree,
             tree,
-            parent_trees,
+            authors,
             record,
         };
         payload.validate()?;
@@ -273,6 +376,7 @@ pub(crate) mod tests {
 
     pub fn sample() -> Payload {
         Payload {
+            scope: Scope::Commit,
             reviewer: Identity::parse("Jane Doe <jane@example.com>").unwrap(),
             time: 1_795_294_800,
             hunks: HunkCounts {
@@ -281,8 +385,9 @@ pub(crate) mod tests {
             },
             content: Sha256Digest::of(b"content"),
             object_format: ObjectFormat::Sha1,
+            base_tree: "2".repeat(40),
             tree: "1".repeat(40),
-            parent_trees: vec!["2".repeat(40), "3".repeat(40)],
+            authors: vec!["ada@example.com".into(), "bob@example.com".into()],
             record: Sha256Digest::of(b"record"),
         }
     }
@@ -291,22 +396,17 @@ pub(crate) mod tests {
     fn canonical_text_is_exact() {
         let text = sample().to_canonical();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "countersign-approval v1");
-        assert_eq!(lines[1], "reviewer Jane Doe <jane@example.com>");
-        assert_eq!(lines[2], "time 2026-11-21T21:00:00Z");
-        assert_eq!(lines[3], "hunks 12/12");
-        assert_eq!(lines[5], "object-format sha1");
-        assert_eq!(lines[7], format!("parent-tree {}", "2".repeat(40)));
-        assert!(lines[9].starts_with("record sha256:"));
-        assert_eq!(lines.len(), 10);
+        assert_eq!(lines[0], "countersign-approval v2");
+        assert_eq!(lines[1], "scope commit");
+        assert_eq!(lines[2], "reviewer Jane Doe <jane@example.com>");
+        assert_eq!(lines[3], "time 2026-11-21T21:00:00Z");
+        assert_eq!(lines[4], "hunks 12/12");
+        assert_eq!(lines[6], "object-format sha1");
+        assert_eq!(lines[7], format!("base-tree {}", "2".repeat(40)));
+        assert_eq!(lines[9], "author ada@example.com");
+        assert!(lines[11].starts_with("record sha256:"));
+        assert_eq!(lines.len(), 12);
         assert_eq!(Payload::parse(&text).unwrap(), sample());
-    }
-
-    #[test]
-    fn root_commit_has_no_parent_lines() {
-        let mut p = sample();
-        p.parent_trees.clear();
-        assert_eq!(Payload::parse(&p.to_canonical()).unwrap(), p);
     }
 
     #[test]
@@ -320,11 +420,18 @@ pub(crate) mod tests {
             text.trim_end().to_string(),
             format!("{text}extra 1\n"),
             text.replace("object-format sha1", "object-format sha256"),
+            text.replace("scope commit", "scope everything"),
+            text.replace(
+                "author ada@example.com\nauthor bob",
+                "author bob@example.com\nauthor ada",
+            ),
+            text.replace("author ada@", "author Ada@"),
             text.replace(
                 "time 2026-11-21T21:00:00Z",
                 "time 2026-11-21T21:00:00+00:00",
             ),
             text.replace("tree 1111", "tree 111A"),
+            text.replace("countersign-approval v2", "countersign-approval v1"),
         ];
         for b in bad {
             assert!(Payload::parse(&b).is_err(), "accepted:\n{b}");
@@ -332,7 +439,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn for_commit_refuses_partial_reviews() {
+    fn for_change_refuses_partial_reviews() {
         use crate::approval::digest::tests::{commit_with, text_file};
         use crate::model::{Decision, Verdict};
         let c = commit_with(vec![
@@ -350,14 +457,32 @@ pub(crate) mod tests {
             })
             .unwrap()
         };
-        let err = Payload::for_commit(&c, &decide(Verdict::NeedsWork)).unwrap_err();
+        let reviewed = |c: &Commit| -> Result<Payload, String> {
+            let commits = [c];
+            let change = Reviewed {
+                scope: Scope::Commit,
+                files: &c.files,
+                base_tree: &c.parent_tree_ids[0],
+                tree: &c.tree_id,
+                commits: &commits,
+            };
+            Payload::for_change(&change, &decide(Verdict::Approved)).map_err(|e| e.to_string())
+        };
+        let commits = [&c];
+        let change = Reviewed {
+            scope: Scope::Commit,
+            files: &c.files,
+            base_tree: &c.parent_tree_ids[0],
+            tree: &c.tree_id,
+            commits: &commits,
+        };
+        let err = Payload::for_change(&change, &decide(Verdict::NeedsWork)).unwrap_err();
         assert!(err.to_string().contains("1 of 2 hunks approved"), "{err}");
-        let record = decide(Verdict::Approved);
-        let p = Payload::for_commit(&c, &record).unwrap();
-        assert_eq!(p.record, record.digest());
+        let p = reviewed(&c).unwrap();
+        assert_eq!(p.record, decide(Verdict::Approved).digest());
         let mut changed = c.clone();
         changed.files[0].hunks[0].lines[1].bytes = b"z".as_slice().into();
-        assert!(Payload::for_commit(&changed, &record).is_err());
+        assert!(reviewed(&changed).is_err());
     }
 
     #[test]

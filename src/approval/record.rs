@@ -14,19 +14,22 @@ use super::digest::{content_digest, Sha256Digest};
 use crate::model::{Commit, Decision, Hunk, HunkId, Severity, Verdict};
 use crate::timefmt;
 
-/// The record format's version.
-pub const RECORD_VERSION: u32 = 1;
+/// The record format's version (2: scope and the commits covered).
+pub const RECORD_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRecord {
     pub version: u32,
+    /// `commit` or `branch`, as in the payload.
+    pub scope: String,
     /// `Jane Doe <jane@example.com>`, as in the `Countersigned-by` trailer.
     pub reviewer: String,
     /// RFC 3339 UTC, as in the payload.
     pub time: String,
-    /// The commit as it was reviewed (before the approval was written into its message).
-    pub commit: String,
+    /// The commits as they were reviewed (before the approval was written into their
+    /// messages): the one commit, or every commit of the branch, oldest first.
+    pub commits: Vec<String>,
     /// `sha256:<hex>`, the content digest of that commit.
     pub content_digest: String,
     pub hunks: Vec<HunkRecord>,
@@ -82,44 +85,37 @@ impl ReviewRecord {
         time: i64,
         decision: impl Fn(&Hunk) -> Option<Decision>,
     ) -> Result<ReviewRecord> {
-        let digest = content_digest(commit)?;
-        let mut hunks = Vec::new();
-        for file in &commit.files {
-            let old_path = match (&file.old_path, &file.new_path) {
-                (Some(old), Some(new)) if old != new => Some(old.clone()),
-                _ => None,
-            };
-            for hunk in &file.hunks {
-                let d = decision(hunk).unwrap_or_default();
-                hunks.push(HunkRecord {
-                    file: file.path().to_string(),
-                    old_path: old_path.clone(),
-                    hunk: hunk.id,
-                    old_start: hunk.old_start,
-                    new_start: hunk.new_start,
-                    needs_review: hunk.needs_review(),
-                    verdict: d.verdict,
-                    comment: d.comment,
-                    findings: hunk
-                        .findings
-                        .iter()
-                        .map(|f| FindingRecord {
-                            rule: f.rule.clone(),
-                            severity: f.severity,
-                            line: f.line_no,
-                            message: f.message.clone(),
-                        })
-                        .collect(),
-                });
-            }
-        }
         Ok(ReviewRecord {
             version: RECORD_VERSION,
+            scope: "commit".into(),
             reviewer: reviewer.to_string(),
             time: timefmt::rfc3339(time),
-            commit: commit.id.clone(),
-            content_digest: digest.to_string(),
-            hunks,
+            commits: vec![commit.id.clone()],
+            content_digest: content_digest(&commit.files)?.to_string(),
+            hunks: hunk_records(commit, &decision),
+        })
+    }
+
+    /// The record of a branch approval: the combined change `files` of `commits`, each of
+    /// which was reviewed hunk by hunk (their hunks and decisions are the record's).
+    pub fn for_branch(
+        commits: &[&Commit],
+        files: &[crate::model::FileChange],
+        reviewer: &str,
+        time: i64,
+        decision: impl Fn(&Hunk) -> Option<Decision>,
+    ) -> Result<ReviewRecord> {
+        Ok(ReviewRecord {
+            version: RECORD_VERSION,
+            scope: "branch".into(),
+            reviewer: reviewer.to_string(),
+            time: timefmt::rfc3339(time),
+            commits: commits.iter().map(|c| c.id.clone()).collect(),
+            content_digest: content_digest(files)?.to_string(),
+            hunks: commits
+                .iter()
+                .flat_map(|c| hunk_records(c, &decision))
+                .collect(),
         })
     }
 
@@ -184,6 +180,40 @@ impl ReviewRecord {
     }
 }
 
+fn hunk_records(commit: &Commit, decision: &impl Fn(&Hunk) -> Option<Decision>) -> Vec<HunkRecord> {
+    let mut hunks = Vec::new();
+    for file in &commit.files {
+        let old_path = match (&file.old_path, &file.new_path) {
+            (Some(old), Some(new)) if old != new => Some(old.clone()),
+            _ => None,
+        };
+        for hunk in &file.hunks {
+            let d = decision(hunk).unwrap_or_default();
+            hunks.push(HunkRecord {
+                file: file.path().to_string(),
+                old_path: old_path.clone(),
+                hunk: hunk.id,
+                old_start: hunk.old_start,
+                new_start: hunk.new_start,
+                needs_review: hunk.needs_review(),
+                verdict: d.verdict,
+                comment: d.comment,
+                findings: hunk
+                    .findings
+                    .iter()
+                    .map(|f| FindingRecord {
+                        rule: f.rule.clone(),
+                        severity: f.severity,
+                        line: f.line_no,
+                        message: f.message.clone(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    hunks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,7 +246,7 @@ mod tests {
     fn canonical_json_is_stable_and_round_trips() {
         let r = record(Some(Verdict::Approved));
         let json = r.to_canonical_json();
-        assert!(json.starts_with("{\"version\":1,\"reviewer\":\"Jane Doe <jane@example.com>\",\"time\":\"2026-11-21T21:00:00Z\",\"commit\":"), "{json}");
+        assert!(json.starts_with("{\"version\":2,\"scope\":\"commit\",\"reviewer\":\"Jane Doe <jane@example.com>\",\"time\":\"2026-11-21T21:00:00Z\",\"commits\":["), "{json}");
         assert!(json.contains("\"findings\":[{\"rule\":\"security.unsafe\",\"severity\":\"high\",\"line\":4,\"message\":\"Adds an unsafe block.\"}]"), "{json}");
         let pretty = serde_json::to_string_pretty(&r).unwrap();
         let back = ReviewRecord::from_json(&format!("{pretty}\n")).unwrap();
@@ -255,7 +285,7 @@ mod tests {
         let json = record(None).to_canonical_json();
         let extra = json.replacen('{', "{\"extra\":1,", 1);
         assert!(ReviewRecord::from_json(&extra).is_err());
-        let v2 = json.replacen("\"version\":1", "\"version\":2", 1);
-        assert!(ReviewRecord::from_json(&v2).is_err());
+        let v1 = json.replacen("\"version\":2", "\"version\":1", 1);
+        assert!(ReviewRecord::from_json(&v1).is_err());
     }
 }

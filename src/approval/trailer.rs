@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! Countersigned-by: Jane Doe <jane@example.com>
-//! Countersign-Approval: v1 2026-11-21T21:00:00Z hunks=12/12 sha256:<content digest>
-//!  tree=<tree id> parents=<tree id>[,<tree id>…] record=sha256:<record digest>
+//! Countersign-Approval: v2 commit 2026-11-21T21:00:00Z hunks=12/12 sha256:<content digest>
+//!  base=<tree id> tree=<tree id> authors=<e-mail>[,<e-mail>…] record=sha256:<record digest>
 //! Countersign-Signature: ssh <base64>
 //! Reviewed-by: Jane Doe <jane@example.com>          (only when the policy asks)
 //! ```
@@ -12,11 +12,13 @@
 //! `Countersigned-by` value), so `verify` rebuilds the signed payload from the message alone —
 //! the trees it names are the ones signed, not the commit's current ones, which a clean rebase
 //! changes. Long values are folded onto continuation lines the way git folds trailers.
+//! A v1 approval (which bound no place in a file) is read far enough to say so, and never
+//! counts.
 
 use anyhow::{anyhow, bail, Result};
 
 use super::digest::Sha256Digest;
-use super::payload::{parse_counts, Identity, ObjectFormat, Payload};
+use super::payload::{parse_counts, Identity, ObjectFormat, Payload, Scope};
 use super::record::HunkCounts;
 use super::signature::Signature;
 use super::trailer_block::{self, Trailer};
@@ -33,15 +35,17 @@ pub const FOLD_OVER: usize = 400;
 /// Width of each folded piece of a signature.
 pub const FOLD_WIDTH: usize = 76;
 
-/// One reviewer's approval of one commit, as carried by its trailers.
+/// One reviewer's approval of one change, as carried by its trailers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApprovalSet {
+    pub scope: Scope,
     pub reviewer: Identity,
     pub time: i64,
     pub hunks: HunkCounts,
     pub content: Sha256Digest,
+    pub base_tree: String,
     pub tree: String,
-    pub parent_trees: Vec<String>,
+    pub authors: Vec<String>,
     pub record: Sha256Digest,
     pub signature: Signature,
 }
@@ -50,12 +54,14 @@ impl ApprovalSet {
     /// The set for a payload and the signature made over it.
     pub fn new(payload: &Payload, signature: Signature) -> ApprovalSet {
         ApprovalSet {
+            scope: payload.scope,
             reviewer: payload.reviewer.clone(),
             time: payload.time,
             hunks: payload.hunks,
             content: payload.content,
+            base_tree: payload.base_tree.clone(),
             tree: payload.tree.clone(),
-            parent_trees: payload.parent_trees.clone(),
+            authors: payload.authors.clone(),
             record: payload.record,
             signature,
         }
@@ -66,13 +72,15 @@ impl ApprovalSet {
         let object_format = ObjectFormat::of_id(&self.tree)
             .ok_or_else(|| anyhow!("'{}' is not a tree id", self.tree))?;
         let payload = Payload {
+            scope: self.scope,
             reviewer: self.reviewer.clone(),
             time: self.time,
             hunks: self.hunks,
             content: self.content,
             object_format,
+            base_tree: self.base_tree.clone(),
             tree: self.tree.clone(),
-            parent_trees: self.parent_trees.clone(),
+            authors: self.authors.clone(),
             record: self.record,
         };
         payload.validate()?;
@@ -81,19 +89,25 @@ impl ApprovalSet {
 
     /// The `Countersign-Approval` value, unfolded (one line, single spaces).
     pub fn approval_value(&self) -> String {
-        let parents = if self.parent_trees.is_empty() {
+        let authors = if self.authors.is_empty() {
             "none".to_string()
         } else {
-            self.parent_trees.join(",")
+            self.authors
+                .iter()
+                .map(|a| encode_author(a))
+                .collect::<Vec<_>>()
+                .join(",")
         };
         format!(
-            "v1 {} hunks={}/{} {} tree={} parents={} record={}",
+            "v2 {} {} hunks={}/{} {} base={} tree={} authors={} record={}",
+            self.scope.as_str(),
             timefmt::rfc3339(self.time),
             self.hunks.approved,
             self.hunks.total,
             self.content,
+            self.base_tree,
             self.tree,
-            parents,
+            authors,
             self.record
         )
     }
@@ -101,8 +115,8 @@ impl ApprovalSet {
     /// The trailer lines, each ending in `\n`, folded as described in the module docs.
     pub fn to_trailers(&self, reviewed_by: bool) -> String {
         let approval = self.approval_value();
-        // Fold before `tree=`, so the first line reads as DESIGN.md shows it.
-        let approval = approval.replacen(" tree=", "\n tree=", 1);
+        // Fold before `base=`, so the first line reads as DESIGN.md shows it.
+        let approval = approval.replacen(" base=", "\n base=", 1);
         let mut out = format!("{KEY_BY}: {}\n{KEY_APPROVAL}: {approval}\n", self.reviewer);
         out.push_str(&format!(
             "{KEY_SIGNATURE}: {}\n",
@@ -131,6 +145,39 @@ impl ApprovalSet {
     }
 }
 
+/// An e-mail in the `authors=` list: bytes other than letters, digits and `._+-@` as `%XX`,
+/// so that a comma or a space in an address can't split the list.
+fn encode_author(email: &str) -> String {
+    let mut out = String::new();
+    for b in email.bytes() {
+        if b.is_ascii_alphanumeric() || b"._+-@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn decode_author(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let decoded = String::from_utf8(out).ok()?;
+    // One spelling only.
+    (encode_author(&decoded) == text).then_some(decoded)
+}
+
 /// Splits a long signature value into `FOLD_WIDTH` pieces on continuation lines.
 fn fold(value: &str) -> String {
     if value.len() <= FOLD_OVER {
@@ -149,21 +196,23 @@ fn fold(value: &str) -> String {
 /// placeholders for the caller to fill.
 fn parse_approval(value: &str) -> Result<ApprovalSet> {
     let fields: Vec<&str> = value.split(' ').collect();
-    let [version, time, hunks, content, tree, parents, record] = fields[..] else {
-        if fields.first().is_some_and(|v| *v != "v1") {
-            bail!(
-                "unsupported version '{}' (this countersign reads v1)",
-                fields[0]
-            );
-        }
+    match fields.first() {
+        Some(&"v2") => {}
+        Some(&"v1") => bail!(
+            "a v1 approval, which binds no place in the file, is no longer accepted: \
+             review and sign again"
+        ),
+        Some(other) => bail!("unsupported version '{other}' (this countersign reads v2)"),
+        None => bail!("empty value"),
+    }
+    let [_, scope, time, hunks, content, base, tree, authors, record] = fields[..] else {
         bail!(
-            "expected 7 fields 'v1 TIME hunks=A/T sha256:… tree=… parents=… record=…', found {}",
+            "expected 9 fields 'v2 SCOPE TIME hunks=A/T sha256:… base=… tree=… authors=… \
+             record=…', found {}",
             fields.len()
         );
     };
-    if version != "v1" {
-        bail!("unsupported version '{version}' (this countersign reads v1)");
-    }
+    let scope = Scope::parse(scope).ok_or_else(|| anyhow!("bad scope '{scope}'"))?;
     let time = timefmt::parse_rfc3339(time).ok_or_else(|| anyhow!("bad time '{time}'"))?;
     let hunks = hunks
         .strip_prefix("hunks=")
@@ -171,21 +220,26 @@ fn parse_approval(value: &str) -> Result<ApprovalSet> {
         .ok_or_else(|| anyhow!("bad hunk counts '{hunks}'"))?;
     let content =
         Sha256Digest::parse(content).ok_or_else(|| anyhow!("bad content digest '{content}'"))?;
-    let tree = tree
-        .strip_prefix("tree=")
-        .ok_or_else(|| anyhow!("expected 'tree=…', found '{tree}'"))?;
-    let parents = parents
-        .strip_prefix("parents=")
-        .ok_or_else(|| anyhow!("expected 'parents=…', found '{parents}'"))?;
-    let parent_trees = match parents {
+    let field = |text: &str, key: &str| -> Result<String> {
+        text.strip_prefix(key)
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("expected '{key}…', found '{text}'"))
+    };
+    let base_tree = field(base, "base=")?;
+    let tree = field(tree, "tree=")?;
+    let authors = match field(authors, "authors=")?.as_str() {
         "none" => Vec::new(),
-        list => list.split(',').map(str::to_string).collect(),
+        list => list
+            .split(',')
+            .map(|a| decode_author(a).ok_or_else(|| anyhow!("bad author '{a}'")))
+            .collect::<Result<Vec<_>>>()?,
     };
     let record = record
         .strip_prefix("record=")
         .and_then(Sha256Digest::parse)
         .ok_or_else(|| anyhow!("bad record digest '{record}'"))?;
     Ok(ApprovalSet {
+        scope,
         reviewer: Identity {
             name: String::new(),
             email: String::new(),
@@ -193,8 +247,9 @@ fn parse_approval(value: &str) -> Result<ApprovalSet> {
         time,
         hunks,
         content,
-        tree: tree.to_string(),
-        parent_trees,
+        base_tree,
+        tree,
+        authors,
         record,
         signature: Signature {
             scheme: super::signature::Scheme::Ssh,
@@ -235,6 +290,10 @@ pub struct TrailerProblem {
     /// The reviewer the problem belongs to, when known.
     pub reviewer: Option<String>,
     pub message: String,
+    /// A garbled trailer in git's trailer block fails the commit (nobody can tell what it
+    /// claims); a v1 approval or a countersign line outside the block (as a squash message
+    /// quotes its commits' messages) is said and ignored.
+    pub fatal: bool,
 }
 
 /// Every approval set found in a message, and every problem with the others.
@@ -276,6 +335,7 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
                 out.problems.push(TrailerProblem {
                     reviewer: None,
                     message: format!("line {}: {key} without a {KEY_BY} before it", t.line),
+                    fatal: true,
                 });
                 continue;
             };
@@ -288,6 +348,7 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
                 out.problems.push(TrailerProblem {
                     reviewer: raw.by.map(|b| b.value.clone()),
                     message: format!("line {}: duplicated {key} in one approval", t.line),
+                    fatal: true,
                 });
                 raw.by = None; // an ambiguous set is not checked at all
                 continue;
@@ -310,6 +371,7 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
                     "line {}: approval by {} has no {missing}",
                     by.line, by.value
                 ),
+                fatal: true,
             });
             continue;
         };
@@ -317,10 +379,12 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
             Ok(set) if out.sets.contains(&set) => out.problems.push(TrailerProblem {
                 reviewer,
                 message: format!("line {}: the same approval appears twice", by.line),
+                fatal: true,
             }),
             Ok(set) => out.sets.push(set),
             Err(e) => out.problems.push(TrailerProblem {
                 reviewer,
+                fatal: !approval.value.starts_with("v1 "),
                 message: format!("line {}: {e}", by.line),
             }),
         }
@@ -337,6 +401,7 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
             out.problems.push(TrailerProblem {
                 reviewer: None,
                 message: format!("line {}: {key} outside the trailer block is ignored", i + 1),
+                fatal: false,
             });
         }
     }

@@ -23,7 +23,7 @@ fn set() -> ApprovalSet {
 #[test]
 fn trailers_round_trip() {
     let msg = append_approval("Add retries\n\nBody.\n", &set(), false).unwrap();
-    assert!(msg.starts_with("Add retries\n\nBody.\n\nCountersigned-by: Jane Doe <jane@example.com>\nCountersign-Approval: v1 2026-11-21T21:00:00Z hunks=12/12 sha256:"), "{msg}");
+    assert!(msg.starts_with("Add retries\n\nBody.\n\nCountersigned-by: Jane Doe <jane@example.com>\nCountersign-Approval: v2 commit 2026-11-21T21:00:00Z hunks=12/12 sha256:"), "{msg}");
     let parsed = parse_approvals(&msg);
     assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
     assert_eq!(parsed.sets, vec![set()]);
@@ -122,9 +122,11 @@ fn problems_are_reported_not_guessed() {
         // garbled base64
         (good.replacen("ssh U1NI", "ssh U1N!", 1), "base64"),
         // a missing field in the approval
-        (good.replacen(" hunks=12/12", "", 1), "expected 7 fields"),
+        (good.replacen(" hunks=12/12", "", 1), "expected 9 fields"),
         // an unknown version
-        (good.replacen("v1 ", "v2 ", 1), "unsupported version"),
+        (good.replacen("v2 ", "v3 ", 1), "unsupported version"),
+        // a v1 approval
+        (good.replacen("v2 commit ", "v1 ", 1), "no longer accepted"),
         // the same set pasted twice
         (format!("{good}{good}"), "appears twice"),
     ];
@@ -151,4 +153,13 @@ fn trailers_outside_the_block_are_reported() {
         .problems
         .iter()
         .any(|p| p.message.contains("outside the trailer block")));
+}
+
+#[test]
+fn authors_with_separators_round_trip() {
+    let mut odd = set();
+    odd.authors = vec!["a b,c@x".into(), "d%e@y".into()];
+    let msg = append_approval("S\n", &odd, false).unwrap();
+    assert!(msg.contains("authors=a%20b%2Cc@x,d%25e@y "), "{msg}");
+    assert_eq!(parse_approvals(&msg).sets, vec![odd]);
 }

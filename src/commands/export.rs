@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 
 use crate::error::exit;
 use crate::export::{self, CommitExport, Export, Source};
-use crate::git::{self, notes, range, signing_config};
-use crate::load::{self, Analysis};
+use crate::git::{notes, signing_config};
+use crate::load;
 use crate::session::Store;
 use crate::show::NoteRecords;
 use crate::text::printable;
@@ -22,15 +22,13 @@ pub struct Options {
 }
 
 pub fn run(opts: &Options) -> Result<i32> {
-    let repo = git::open()?;
-    let range = range::resolve(&repo, opts.rev.as_deref())?;
-    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
-    let analysis = Analysis::new(&policy, opts.all)?;
+    let cx = super::context::Context::open(opts.rev.as_deref(), opts.all)?;
+    let (repo, range, analysis) = (&cx.repo, &cx.range, &cx.analysis);
     // Opened lazily: a range whose commits all have records needs no session.
     let mut session = None;
     let mut commits = Vec::new();
     for oid in &range.commits {
-        let commit = load::full_commit(&repo.git, &analysis, *oid)?;
+        let commit = load::full_commit(&repo.git, analysis, *oid)?;
         let note = notes::read_note(&repo.git, notes::COUNTERSIGN_NOTES, *oid)?;
         let parsed = note.as_deref().map(NoteRecords::parse).unwrap_or_default();
         for e in &parsed.errors {

@@ -1,13 +1,11 @@
 //! `countersign [review]`: open the review screen on a commit or range.
 
-use std::sync::Arc;
-
 use anyhow::{Context, Result};
 
 use crate::config::{config_dir, Config};
+use crate::git;
 use crate::git::rewrite::Plan;
-use crate::git::{self, range};
-use crate::load::{self, Analysis};
+use crate::load;
 use crate::model::Review;
 use crate::session::{Session, Store};
 use crate::ui::{self, app::App, keymap::Keymap, theme::Theme};
@@ -19,7 +17,6 @@ pub struct Options {
 }
 
 pub fn run(opts: &Options) -> Result<i32> {
-    let repo = git::open()?;
     let config = Config::load()?;
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let theme_name = opts
@@ -40,19 +37,23 @@ pub fn run(opts: &Options) -> Result<i32> {
                 .unwrap_or_default()
         )
     })?;
-    let range = range::resolve(&repo, opts.rev.as_deref())?;
-    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
-    let analysis = Arc::new(Analysis::new(&policy, opts.all)?);
+    let cx = super::context::Context::open(opts.rev.as_deref(), opts.all)?;
+    let super::context::Context {
+        repo,
+        range,
+        policy,
+        analysis,
+        ..
+    } = cx;
     let reviewing = load::Reviewing::of(&repo.git, &policy);
     let (review, oids) = load::first_frame(&repo.git, &range, &analysis, &reviewing)?;
     let position_key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let store = Store::for_repo(&repo.key())?;
     let session = store.load()?;
     let mut app = App::new(review, session, keymap, position_key);
-    // A setup that cannot sign is reported when signing is asked for, with its fix.
-    app.signing_as = super::sign::signer(&repo.git)
-        .ok()
-        .map(|(signer, who)| format!("{who} with {}", signer.describe()));
+    // Described from the settings alone (no key command runs when a review opens); a setup
+    // that cannot sign is reported when signing is asked for, with its fix.
+    app.signing_as = super::sign::signing_as(&repo.git);
     let plan = Plan::at_head(&repo.git)?;
     let loader = load::spawn(repo.git_dir(), oids, analysis);
     let mut host = ReviewHost {
@@ -101,7 +102,9 @@ impl ui::Host for ReviewHost {
 
     fn export(&mut self, review: &Review, session: &Session) -> Result<String> {
         let repo = git::repo::open_at(&self.git_dir)?;
-        let reviewer = super::sign::signer(&repo.git).ok().map(|(_, who)| who);
+        let reviewer = crate::git::signing_config::read(&repo.git)
+            .ok()
+            .and_then(|c| Some(format!("{} <{}>", c.user_name?, c.user_email?)));
         let text = crate::export::markdown(
             &review.range,
             &review.commits,

@@ -3,8 +3,6 @@
 use anyhow::Result;
 
 use crate::error::{exit, UserError};
-use crate::git::{self, range};
-use crate::load::{self, Analysis};
 use crate::model::Severity;
 use crate::report::ScanReport;
 
@@ -21,16 +19,9 @@ pub fn run(opts: &Options) -> Result<i32> {
         .as_deref()
         .map(|s| s.parse::<Severity>().map_err(UserError::new))
         .transpose()?;
-    let repo = git::open()?;
-    let range = range::resolve(&repo, opts.rev.as_deref())?;
-    let policy = git::trusted::policy(&repo.git, range.base.as_deref())?;
-    let analysis = Analysis::new(&policy, opts.all)?;
-    let mut commits = Vec::with_capacity(range.commits.len());
-    load::full_commits(&repo.git, &analysis, &range.commits, |_, commit| {
-        commits.push(commit);
-        Ok(true)
-    })?;
-    let report = ScanReport::new(&range.spec, &commits);
+    let cx = super::context::Context::open(opts.rev.as_deref(), opts.all)?;
+    let commits = cx.commits()?;
+    let report = ScanReport::new(&cx.range.spec, &commits);
     if opts.json {
         println!("{}", report.to_json());
     } else {

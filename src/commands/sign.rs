@@ -1,22 +1,25 @@
 //! Signing a finished review, for the review screen's `S`: a record and a signed payload per
-//! commit, the trailers appended to the messages, the commits rewritten (same trees), and the
-//! records written to `refs/notes/countersign`.
+//! commit, and when the review is a branch of several commits one more for the branch as a
+//! whole (what a squash merge lands); the trailers appended to the messages, the commits
+//! rewritten (same trees), and the records and approvals written before the branch moves.
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
+use crate::approval::payload::{empty_tree, ObjectFormat, Reviewed};
 use crate::approval::sign::Signer;
-use crate::approval::{append_approval, ApprovalSet, Payload, ReviewRecord};
+use crate::approval::{append_approval, content_digest, ApprovalSet, Payload, ReviewRecord, Scope};
 use crate::error::UserError;
-use crate::git::notes::{append_note, COUNTERSIGN_NOTES};
-use crate::git::rewrite::{rewrite_messages, Plan, RewriteOptions};
+use crate::git::rewrite::{rewrite_messages, Plan, RewriteOptions, StoreWrite};
 use crate::git::signing_config;
-use crate::model::Review;
+use crate::load::{self, Analysis};
+use crate::model::{Commit, Review};
 use crate::policy::Policy;
 use crate::session::Session;
 
-/// The signer the reviewer's git setup names, and the identity it signs as; checked before the
-/// reviewer is asked to confirm, so a missing setup is said up front.
+/// The signer the reviewer's git setup names, and the identity it signs as. Programs and key
+/// commands come from the reviewer's global and system config only (see
+/// `git::signing_config`); nothing here runs until the reviewer asks to sign.
 pub fn signer(repo: &Repository) -> Result<(Signer, String)> {
     let config = signing_config::read(repo)?;
     let signer = Signer::from_config(&config)?;
@@ -30,6 +33,41 @@ pub fn signer(repo: &Repository) -> Result<(Signer, String)> {
     Ok((signer, format!("{name} <{email}>")))
 }
 
+/// Who will sign and with what, in words, read from the settings alone: nothing runs (no key
+/// command, no agent), so opening a review runs no program.
+pub fn signing_as(repo: &Repository) -> Option<String> {
+    let c = signing_config::read(repo).ok()?;
+    let who = format!("{} <{}>", c.user_name?, c.user_email?);
+    let ssh = c
+        .format
+        .as_deref()
+        .is_some_and(|f| f.eq_ignore_ascii_case("ssh"));
+    let key = match (&c.signing_key, ssh) {
+        (Some(k), true) => format!("SSH key {k}"),
+        (None, true) => "the SSH key gpg.ssh.defaultKeyCommand names".to_string(),
+        (Some(k), false) => format!("OpenPGP key {k}"),
+        (None, false) => "gpg's default key".to_string(),
+    };
+    Some(format!("{who} with {key}"))
+}
+
+/// The tree a commit's change applies to: its first parent's, or the empty tree.
+fn base_tree(commit: &Commit) -> &str {
+    let format = ObjectFormat::of_id(&commit.tree_id).unwrap_or(ObjectFormat::Sha1);
+    commit
+        .parent_tree_ids
+        .first()
+        .map_or(empty_tree(format), String::as_str)
+}
+
+/// Whether the review's commits are one first-parent chain, oldest first: only then is their
+/// combined change a branch one reviewer saw whole.
+fn is_chain(commits: &[Commit]) -> bool {
+    commits
+        .windows(2)
+        .all(|w| w[1].parent_ids.first() == Some(&w[0].id))
+}
+
 /// Signs every commit of `review` and writes the approvals back. `plan` was taken when the
 /// review started, so a branch that moved since is refused. Returns one line for the reviewer.
 pub fn sign_review(
@@ -41,22 +79,11 @@ pub fn sign_review(
     now: i64,
 ) -> Result<String> {
     let (signer, reviewer) = signer(repo)?;
-    if signer.needs_touch() {
-        println!(
-            "countersign: touch your security key to sign ({})",
-            signer.describe()
-        );
-    } else {
-        println!(
-            "countersign: signing as {reviewer} with {}",
-            signer.describe()
-        );
-    }
-    let mut records = Vec::new();
+    let decision = |h: &crate::model::Hunk| session.decision(&h.id).cloned();
+    let mut messages: Vec<(Oid, String)> = Vec::new();
+    let mut signed = 0;
     for commit in &review.commits {
-        let record = ReviewRecord::from_commit(commit, &reviewer, now, |h| {
-            session.decision(&h.id).cloned()
-        })?;
+        let record = ReviewRecord::from_commit(commit, &reviewer, now, decision)?;
         let counts = record.counts();
         if !counts.all_approved() {
             return Err(UserError::new(format!(
@@ -67,40 +94,93 @@ pub fn sign_review(
             ))
             .into());
         }
-        let payload = Payload::for_commit(commit, &record)?;
-        let signature = signer
-            .sign(payload.to_canonical().as_bytes())
-            .with_context(|| format!("cannot sign the approval of {}", commit.short_id()))?;
-        let set = ApprovalSet::new(&payload, signature);
-        let message = append_approval(&commit.message, &set, policy.approval.reviewed_by_trailer)?;
+        let commits = [commit];
+        let change = Reviewed {
+            scope: Scope::Commit,
+            files: &commit.files,
+            base_tree: base_tree(commit),
+            tree: &commit.tree_id,
+            commits: &commits,
+        };
+        let set = sign_one(&signer, &change, &record)?;
         let oid = Oid::from_str(&commit.id).context("bad commit id")?;
+        let message = append_approval(&commit.message, &set, policy.approval.reviewed_by_trailer)?;
+        messages.push((oid, message));
+        file(&mut plan, oid, &change, &set, &record)?;
+        signed += 1;
+    }
+    let mut branch = false;
+    if review.commits.len() > 1 && is_chain(&review.commits) {
+        let (first, last) = (
+            &review.commits[0],
+            &review.commits[review.commits.len() - 1],
+        );
+        let old = Oid::from_str(base_tree(first)).context("bad tree id")?;
+        let new = Oid::from_str(&last.tree_id).context("bad tree id")?;
+        let analysis = Analysis::new(policy, false)?;
+        let files = load::tree_change(repo, &analysis, Some(old), new)?;
+        let commits: Vec<&Commit> = review.commits.iter().collect();
+        let record = ReviewRecord::for_branch(&commits, &files, &reviewer, now, decision)?;
+        let change = Reviewed {
+            scope: Scope::Branch,
+            files: &files,
+            base_tree: base_tree(first),
+            tree: &last.tree_id,
+            commits: &commits,
+        };
+        let set = sign_one(&signer, &change, &record)?;
+        let tip = Oid::from_str(&last.id).context("bad commit id")?;
+        if let Some((_, message)) = messages.iter_mut().find(|(id, _)| *id == tip) {
+            *message = append_approval(message, &set, false)?;
+        }
+        file(&mut plan, tip, &change, &set, &record)?;
+        branch = true;
+    }
+    for (oid, message) in messages {
         plan.set_message(oid, message);
-        records.push((oid, record));
     }
     let outcome = rewrite_messages(repo, &plan, &RewriteOptions::default())?;
-    let who = outcome.committer.to_git2()?;
-    for (old, record) in &records {
-        let new = outcome
-            .new_id(*old)
-            .context("a signed commit was not rewritten")?;
-        append_note(
-            repo,
-            COUNTERSIGN_NOTES,
-            new,
-            &record.to_canonical_json(),
-            &who,
-        )?;
-    }
-    let mut msg = format!(
-        "signed {} commit{} as {reviewer}; {} is now {} (undo: {})",
-        records.len(),
-        if records.len() == 1 { "" } else { "s" },
+    let mut msg =
+        format!(
+        "signed {signed} commit{}{} as {reviewer}; {} is now {} (undo: {}); share the approval \
+         with: git push origin {} 'refs/notes/countersign' 'refs/countersign/*'",
+        if signed == 1 { "" } else { "s" },
+        if branch { " and the branch as a whole" } else { "" },
         outcome.refname.trim_start_matches("refs/heads/"),
         &outcome.new_tip.to_string()[..10],
-        outcome.undo_hint
+        outcome.undo_hint,
+        outcome.refname.trim_start_matches("refs/heads/"),
     );
     for w in &outcome.warnings {
         msg.push_str(&format!("; {w}"));
     }
     Ok(msg)
+}
+
+fn sign_one(signer: &Signer, change: &Reviewed<'_>, record: &ReviewRecord) -> Result<ApprovalSet> {
+    let payload = Payload::for_change(change, record)?;
+    let signature = signer
+        .sign(payload.to_canonical().as_bytes())
+        .with_context(|| format!("cannot sign the {} approval", change.scope.as_str()))?;
+    Ok(ApprovalSet::new(&payload, signature))
+}
+
+/// Files an approval's record (on the commit it is written into) and the approval itself (in
+/// the store, by the content it approves) with the rewrite.
+fn file(
+    plan: &mut Plan,
+    commit: Oid,
+    change: &Reviewed<'_>,
+    set: &ApprovalSet,
+    record: &ReviewRecord,
+) -> Result<()> {
+    let json = record.to_canonical_json();
+    plan.records.push((commit, json.clone()));
+    plan.stored.push(StoreWrite {
+        digest_hex: content_digest(change.files)?.to_hex(),
+        trailers: set.to_trailers(false),
+        record_json: json,
+        trees: vec![change.base_tree.to_string(), change.tree.to_string()],
+    });
+    Ok(())
 }

@@ -50,7 +50,7 @@ pub fn decisions_from_records(records: &[&ReviewRecord]) -> BTreeMap<HunkId, Dec
             }
             d.at = d.at.max(at);
             if d.commit.is_empty() {
-                d.commit = r.commit.clone();
+                d.commit = r.commits.last().cloned().unwrap_or_default();
             }
         }
     }

@@ -52,6 +52,34 @@ pub fn diff_commit(git: &Repository, oid: Oid) -> Result<Diff<'_>> {
         .with_context(|| format!("cannot diff commit {oid}"))
 }
 
+/// The diff between two trees (None: the empty tree), without rename detection.
+pub fn diff_trees(git: &Repository, old: Option<Oid>, new: Oid) -> Result<Diff<'_>> {
+    let new_tree = git
+        .find_tree(new)
+        .with_context(|| format!("cannot read tree {new}"))?;
+    let old_tree = old
+        .map(|o| {
+            git.find_tree(o)
+                .with_context(|| format!("cannot read tree {o}"))
+        })
+        .transpose()?;
+    git.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut options()))
+        .with_context(|| format!("cannot diff tree {new}"))
+}
+
+/// A commit's first parent's tree (None for a root) and its own tree.
+pub fn commit_trees(git: &Repository, oid: Oid) -> Result<(Option<Oid>, Oid)> {
+    let commit = git
+        .find_commit(oid)
+        .with_context(|| format!("cannot read commit {oid}"))?;
+    let parent = commit.parent_ids().next();
+    let old = parent
+        .map(|p| git.find_commit(p).map(|c| c.tree_id()))
+        .transpose()
+        .with_context(|| format!("cannot read the parent of {oid}"))?;
+    Ok((old, commit.tree_id()))
+}
+
 fn options() -> DiffOptions {
     let mut opts = DiffOptions::new();
     opts.context_lines(3).ignore_submodules(false);
@@ -102,6 +130,8 @@ pub fn load_pair(
         added.new_path.clone(),
         ChangeKind::Renamed,
     );
+    file.raw_old_path = deleted.raw_old_path.clone();
+    file.raw_new_path = added.raw_new_path.clone();
     file.old_mode = deleted.old_mode;
     file.new_mode = added.new_mode;
     file.old_id = deleted.old_id.clone();
@@ -172,6 +202,17 @@ fn skeleton(delta: &git2::DiffDelta) -> FileChange {
         _ => (path(delta.old_file()), path(delta.new_file())),
     };
     let mut file = FileChange::new(old_path, new_path, change);
+    let raw = |f: git2::DiffFile| {
+        f.path_bytes()
+            .filter(|p| std::str::from_utf8(p).is_err())
+            .map(Box::<[u8]>::from)
+    };
+    if change != ChangeKind::Added {
+        file.raw_old_path = raw(delta.old_file());
+    }
+    if change != ChangeKind::Deleted {
+        file.raw_new_path = raw(delta.new_file());
+    }
     file.old_mode = mode(delta.old_file());
     file.new_mode = mode(delta.new_file());
     file.old_id = delta.old_file().id().to_string();

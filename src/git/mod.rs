@@ -2,14 +2,17 @@
 //! trailers and the rewrite that writes an approval back.
 
 pub mod bench_repo;
+pub mod chain;
 pub mod demo_repo;
 pub mod diff;
 pub mod notes;
 pub mod range;
 pub mod renames;
+pub mod replay;
 pub mod repo;
 pub mod rewrite;
 pub mod signing_config;
+pub mod store;
 pub mod trusted;
 
 pub use repo::{open, Repo};

@@ -167,3 +167,50 @@ fn walk(git: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
     walk.collect::<Result<Vec<_>, _>>()
         .context("cannot walk the history")
 }
+
+/// Resolves one revision the way git does, but refuses a name that more than one ref answers
+/// to (`origin/main` as a tag and as a remote-tracking branch): git would quietly take the tag,
+/// and anyone who can push can make one. Suffixes (`~2`, `^`) apply after the check.
+pub fn unambiguous(git: &Repository, rev: &str) -> Result<Oid> {
+    let name_end = rev.find(['~', '^', '@', ':']).unwrap_or(rev.len());
+    let name = &rev[..name_end];
+    let is_hex = !name.is_empty() && name.bytes().all(|b| b.is_ascii_hexdigit());
+    if !name.is_empty() && !is_hex && name != "HEAD" && !name.starts_with("refs/") {
+        let candidates = [
+            name.to_string(),
+            format!("refs/{name}"),
+            format!("refs/tags/{name}"),
+            format!("refs/heads/{name}"),
+            format!("refs/remotes/{name}"),
+            format!("refs/remotes/{name}/HEAD"),
+        ];
+        let found: Vec<&String> = candidates
+            .iter()
+            .filter(|c| git.find_reference(c).is_ok())
+            .collect();
+        if found.len() > 1 {
+            let names: Vec<&str> = found.iter().map(|s| s.as_str()).collect();
+            return Err(UserError::new(format!(
+                "'{name}' is ambiguous: {} all answer to it",
+                names.join(", ")
+            ))
+            .hint("name the ref in full (refs/remotes/origin/main) or give a commit id")
+            .into());
+        }
+    }
+    let obj = git.revparse_single(rev).map_err(|_| {
+        UserError::new(format!("unknown revision '{rev}'"))
+            .hint("give a commit, a branch, or a range such as main..HEAD")
+    })?;
+    Ok(obj
+        .peel_to_commit()
+        .map_err(|_| UserError::new(format!("'{rev}' is not a commit")))?
+        .id())
+}
+
+/// The upstream (or default branch) the current branch is measured against, as a full refname
+/// and its commit, when there is one.
+pub fn default_base(repo: &Repo) -> Option<(String, Oid)> {
+    let branch = current_branch(&repo.git);
+    base_ref(&repo.git, branch.as_deref())
+}

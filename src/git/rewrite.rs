@@ -55,6 +55,21 @@ pub struct Plan {
     pub expected_tip: Oid,
     /// The reviewed commits with their new messages, oldest first.
     pub messages: Vec<(Oid, String)>,
+    /// Review records to append to `refs/notes/countersign`, by reviewed (old) commit id:
+    /// written on the new commits before the branch moves, so that a kill at any moment
+    /// leaves the old tip, or the new tip with its records.
+    pub records: Vec<(Oid, String)>,
+    /// Approvals to file in the approvals store, also before the branch moves.
+    pub stored: Vec<StoreWrite>,
+}
+
+/// One approval for the store (`git::store`).
+#[derive(Debug, Clone)]
+pub struct StoreWrite {
+    pub digest_hex: String,
+    pub trailers: String,
+    pub record_json: String,
+    pub trees: Vec<String>,
 }
 
 impl Plan {
@@ -78,6 +93,8 @@ impl Plan {
             target,
             expected_tip: tip,
             messages: Vec::new(),
+            records: Vec::new(),
+            stored: Vec::new(),
         })
     }
 
@@ -219,6 +236,9 @@ pub fn rewrite_messages(repo: &Repository, plan: &Plan, opts: &RewriteOptions) -
         Ok(n) => n,
         Err(e) => return Err(restore_notes(repo, &notes_before, e)),
     };
+    if let Err(e) = write_records(repo, plan, &map, &who) {
+        return Err(restore_notes(repo, &notes_before, e));
+    }
     if let Err(e) = move_ref(
         repo,
         &refname,
@@ -243,6 +263,34 @@ pub fn rewrite_messages(repo: &Repository, plan: &Plan, opts: &RewriteOptions) -
         undo_hint,
         committer,
     })
+}
+
+/// The review records on the new commits, and the approvals in the store. Store entries
+/// written before a failure stay: they are filed by the content they approve and only say
+/// what was signed.
+fn write_records(
+    repo: &Repository,
+    plan: &Plan,
+    map: &HashMap<Oid, Oid>,
+    who: &git2::Signature<'_>,
+) -> Result<()> {
+    for (old, record) in &plan.records {
+        let new = map
+            .get(old)
+            .ok_or_else(|| anyhow!("the reviewed commit {} was not rewritten", short(*old)))?;
+        crate::git::notes::append_note(
+            repo,
+            crate::git::notes::COUNTERSIGN_NOTES,
+            *new,
+            record,
+            who,
+        )?;
+    }
+    for w in &plan.stored {
+        let trees: Vec<&str> = w.trees.iter().map(String::as_str).collect();
+        crate::git::store::add(repo, &w.digest_hex, &w.trailers, &w.record_json, &trees)?;
+    }
+    Ok(())
 }
 
 fn check_plan(plan: &Plan) -> Result<()> {

@@ -22,6 +22,14 @@ use super::Analysis;
 use crate::git::{self, diff, renames};
 use crate::model::FileChange;
 
+/// One change to read: the diff from `old` (None: the empty tree) to `new`, both tree ids. A
+/// commit is its first parent's tree to its own; a branch is its base's tree to its tip's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreePair {
+    pub old: Option<Oid>,
+    pub new: Oid,
+}
+
 /// How many workers read files: the cores there are, at least two (one may wait on the disk
 /// while the other works) and at most four (each worker diffs every commit's trees itself, so
 /// more stop paying off).
@@ -31,7 +39,7 @@ fn workers() -> usize {
 
 /// What the workers share: where the cursor is, and every commit's files as they come in.
 struct Shared<'a> {
-    commits: &'a [Oid],
+    commits: &'a [TreePair],
     /// (commit, file) of the next file to read.
     cursor: Mutex<(usize, usize)>,
     /// Per commit: its number of files (known once a worker has diffed it; set, with the
@@ -50,7 +58,7 @@ struct Shared<'a> {
 pub(super) fn read_commits(
     git: &Repository,
     analysis: &Analysis,
-    commits: &[Oid],
+    commits: &[TreePair],
     mut deliver: impl FnMut(usize, Vec<FileChange>) -> Result<bool>,
 ) -> Result<()> {
     let shared = Shared {
@@ -99,11 +107,10 @@ fn deliver_in_order(
             complete[finished] = true;
         }
         let slots = std::mem::take(&mut *lock(&shared.slots[c])?);
-        let oid = shared.commits[c];
         let files = slots
             .into_iter()
             .enumerate()
-            .map(|(i, f)| f.with_context(|| format!("file #{i} of commit {oid} was not read")))
+            .map(|(i, f)| f.with_context(|| format!("file #{i} of change #{c} was not read")))
             .collect::<Result<Vec<_>>>()?;
         if !deliver(c, pair_renames(git, analysis, files)?)? {
             return Ok(());
@@ -156,7 +163,7 @@ fn worker(
             break;
         };
         let Some(plain) = &diffs[c] else {
-            anyhow::bail!("commit {} was not diffed", shared.commits[c]);
+            anyhow::bail!("change #{c} was not diffed");
         };
         let file = diff::load_file(plain, i).with_context(|| format!("reading file #{i}"))?;
         match analysis.engine_if_ready() {
@@ -191,7 +198,8 @@ fn next<'r>(
             return Ok(None);
         }
         if diffs[c].is_none() {
-            diffs[c] = Some(diff::diff_commit(git, shared.commits[c])?);
+            let pair = shared.commits[c];
+            diffs[c] = Some(diff::diff_trees(git, pair.old, pair.new)?);
         }
         let mut cursor = lock(&shared.cursor)?;
         let (c, i) = *cursor;

@@ -4,6 +4,8 @@
 
 mod files;
 
+pub use files::TreePair;
+
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
@@ -112,12 +114,35 @@ pub fn full_commits(
     oids: &[Oid],
     mut deliver: impl FnMut(usize, Commit) -> Result<bool>,
 ) -> Result<()> {
-    files::read_commits(git, analysis, oids, |index, files| {
+    let pairs = oids
+        .iter()
+        .map(|oid| {
+            let (old, new) = diff::commit_trees(git, *oid)?;
+            Ok(TreePair { old, new })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    files::read_commits(git, analysis, &pairs, |index, files| {
         let mut commit = analysis.commit(git, oids[index])?;
         analysis.attribute(git, &mut commit, files)?;
         commit.complete = true;
         deliver(index, commit)
     })
+}
+
+/// The files of the change from tree `old` (None: the empty tree) to tree `new`, read and
+/// scanned as a commit's are (a branch's combined change, what a squash merge lands).
+pub fn tree_change(
+    git: &Repository,
+    analysis: &Analysis,
+    old: Option<Oid>,
+    new: Oid,
+) -> Result<Vec<FileChange>> {
+    let mut out = Vec::new();
+    files::read_commits(git, analysis, &[TreePair { old, new }], |_, files| {
+        out = files;
+        Ok(true)
+    })?;
+    Ok(out)
 }
 
 /// The commit as the first frame shows it: every file listed (without rename detection, which

@@ -69,6 +69,10 @@ pub struct FileChange {
     pub crlf: bool,
     /// File-level findings (deleted file, binary, mode change…), which belong to no single hunk.
     pub findings: Vec<super::Finding>,
+    /// The paths' exact bytes where they are not UTF-8 (`old_path`/`new_path` are then lossy):
+    /// the approval digest must tell `cfg/\xfe.sh` from `cfg/\xff.sh`.
+    pub raw_old_path: Option<Box<[u8]>>,
+    pub raw_new_path: Option<Box<[u8]>>,
 }
 
 impl FileChange {
@@ -93,7 +97,23 @@ impl FileChange {
             lossy: false,
             crlf: false,
             findings: Vec::new(),
+            raw_old_path: None,
+            raw_new_path: None,
         }
+    }
+
+    /// The old path's exact bytes, as git stores them.
+    pub fn old_path_bytes(&self) -> Option<&[u8]> {
+        self.raw_old_path
+            .as_deref()
+            .or(self.old_path.as_deref().map(str::as_bytes))
+    }
+
+    /// The new path's exact bytes, as git stores them.
+    pub fn new_path_bytes(&self) -> Option<&[u8]> {
+        self.raw_new_path
+            .as_deref()
+            .or(self.new_path.as_deref().map(str::as_bytes))
     }
 
     /// The path the file has now (its old path if it was deleted).

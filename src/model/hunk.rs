@@ -4,19 +4,23 @@ use sha2::{Digest, Sha256};
 
 use super::{Evidence, Finding, Line, LineKind, Origin, Severity};
 
-/// A hunk's identity is its content: the file's path and the exact removed and added lines,
-/// without line numbers or context. An amend or a rebase that leaves a hunk alone keeps its
-/// identity (and so its decision); any change to its lines gives it a new one.
+/// A hunk's identity is its content in its place: the file's path, the function context git
+/// names, and the exact lines with their context, in order, without line numbers. An amend or
+/// a rebase that leaves a hunk and its surroundings alone keeps its identity (and so its
+/// decision); a change to its lines, or the same lines moved to another place, gives it a new
+/// one.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HunkId(pub [u8; 32]);
 
 impl HunkId {
-    pub fn of(path: &str, lines: &[Line]) -> HunkId {
+    pub fn of(path: &str, header: &str, lines: &[Line]) -> HunkId {
         let mut h = Sha256::new();
-        h.update(b"countersign-hunk-v1\0");
+        h.update(b"countersign-hunk-v2\0");
         h.update(path.as_bytes());
         h.update(b"\0");
-        for line in lines.iter().filter(|l| l.is_change()) {
+        h.update((header.len() as u64).to_le_bytes());
+        h.update(header.as_bytes());
+        for line in lines {
             h.update([line.kind.sign() as u8]);
             h.update((line.bytes.len() as u64).to_le_bytes());
             h.update(&line.bytes);
@@ -96,7 +100,7 @@ impl Hunk {
         lines: Vec<Line>,
     ) -> Hunk {
         Hunk {
-            id: HunkId::of(path, &lines),
+            id: HunkId::of(path, header, &lines),
             old_start: old.0,
             old_lines: old.1,
             new_start: new.0,

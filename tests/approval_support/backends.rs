@@ -1,7 +1,7 @@
 //! Signing backends and formats end to end: a folded RSA signature, a literal key through
 //! ssh-agent, OpenPGP with a throw-away keyring, and the documented shell recipe.
 
-use countersign::approval::check::names;
+use countersign::approval::check::CheckName;
 use countersign::approval::sign::Signer;
 use countersign::approval::verify_sig::{GpgVerifier, Verifier};
 use countersign::policy::Approval;
@@ -13,7 +13,7 @@ fn fixture() -> Fixture {
     crate::fixture()
 }
 
-fn reason_of(r: &countersign::approval::check::CommitCheck, name: &str) -> String {
+fn reason_of(r: &countersign::approval::check::Coverage, name: &str) -> String {
     crate::reason_of(r, name)
 }
 
@@ -184,7 +184,7 @@ fn openpgp_sign_and_verify_with_a_throwaway_keyring() {
     };
     let r = verify(&fx, "HEAD", &Approval::default(), &untrusted);
     assert!(
-        reason_of(&r, names::SIGNER_ALLOWED).contains("not in the allowed keyring"),
+        reason_of(&r, CheckName::SignerAllowed.as_str()).contains("not in the allowed keyring"),
         "{:?}",
         r.checks
     );

@@ -1,19 +1,23 @@
-//! Helpers for tests/approval.rs: keys made with the real ssh-keygen, a small git2 loader
-//! that turns a fixture commit into the model (the real loader lives in src/git/ and is built
-//! separately), and the sign → write → verify flow.
+//! Helpers for tests/approval.rs: keys made with the real ssh-keygen, fixture commits read by
+//! the product's loader, and the sign → write → verify flow.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use countersign::approval::check::{check_commit, CommitCheck};
-use countersign::approval::sign::{Signer, SigningConfig};
-use countersign::approval::verify_sig::{SshVerifier, Verifier};
-use countersign::approval::{append_approval, parse_approvals, ApprovalSet, Payload, ReviewRecord};
-use countersign::model::{
-    ChangeKind, Commit, Decision, FileChange, FileKind, Hunk, Line, LineKind, Person, Verdict,
+use countersign::approval::check::{
+    check_change, check_paths, signers_needed, status, Candidate, CheckName, Coverage, Found,
+    Landing, Oracle,
 };
-use countersign::policy::Approval;
+use countersign::approval::payload::Reviewed;
+use countersign::approval::sign::{Signer, SigningConfig};
+use countersign::approval::verify_sig::{SignatureCheck, SignatureReport, SshVerifier, Verifier};
+use countersign::approval::{
+    append_approval, content_digest, parse_approvals, ApprovalSet, Payload, ReviewRecord, Scope,
+};
+use countersign::load::{self, Analysis};
+use countersign::model::{Commit, Decision, FileChange, Verdict};
+use countersign::policy::{Approval, Policy};
 
 use crate::common::{Fixture, EPOCH};
 
@@ -83,94 +87,26 @@ pub fn ssh_config(key: &Path) -> SigningConfig {
     }
 }
 
-/// The commit `rev` of the fixture as the model, diffed against its first parent.
+/// The commit `rev` of the fixture as the model, read by the product's own loader.
 pub fn load(fx: &Fixture, rev: &str) -> Commit {
     let repo = git2::Repository::open(fx.path()).unwrap();
-    let c = repo.revparse_single(rev).unwrap().peel_to_commit().unwrap();
-    let tree = c.tree().unwrap();
-    let parent = c.parent(0).ok();
-    let parent_tree = parent.as_ref().map(|p| p.tree().unwrap());
-    let mut diff = repo
-        .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None)
-        .unwrap();
-    diff.find_similar(None).unwrap();
-    let mut files = Vec::new();
-    for (i, delta) in diff.deltas().enumerate() {
-        let path = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().into_owned());
-        let change = match delta.status() {
-            git2::Delta::Added => ChangeKind::Added,
-            git2::Delta::Deleted => ChangeKind::Deleted,
-            git2::Delta::Renamed => ChangeKind::Renamed,
-            git2::Delta::Copied => ChangeKind::Copied,
-            git2::Delta::Typechange => ChangeKind::TypeChanged,
-            _ => ChangeKind::Modified,
-        };
-        let old = (change != ChangeKind::Added)
-            .then(|| path(delta.old_file()))
-            .flatten();
-        let new = (change != ChangeKind::Deleted)
-            .then(|| path(delta.new_file()))
-            .flatten();
-        let mut f = FileChange::new(old, new, change);
-        f.old_mode = u32::from(delta.old_file().mode());
-        f.new_mode = u32::from(delta.new_file().mode());
-        f.old_id = delta.old_file().id().to_string();
-        f.new_id = delta.new_file().id().to_string();
-        let patch = git2::Patch::from_diff(&diff, i).unwrap().unwrap();
-        if delta.flags().is_binary() {
-            f.kind = FileKind::Binary;
-        }
-        let file_path = f.path().to_string();
-        for h in 0..patch.num_hunks() {
-            let (hunk, n) = patch.hunk(h).unwrap();
-            let mut lines: Vec<Line> = Vec::new();
-            for l in 0..n {
-                let line = patch.line_in_hunk(h, l).unwrap();
-                let kind = match line.origin() {
-                    '+' => LineKind::Added,
-                    '-' => LineKind::Removed,
-                    ' ' => LineKind::Context,
-                    _ => {
-                        // '=', '>', '<': the line before has no newline at end of file.
-                        if let Some(last) = lines.last_mut() {
-                            last.missing_newline = true;
-                        }
-                        continue;
-                    }
-                };
-                let bytes = line.content();
-                let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-                lines.push(Line::new(kind, line.old_lineno(), line.new_lineno(), bytes));
-            }
-            let old = (hunk.old_start(), hunk.old_lines());
-            let new = (hunk.new_start(), hunk.new_lines());
-            f.hunks.push(Hunk::new(&file_path, old, new, "", lines));
-        }
-        if f.hunks.is_empty() {
-            f.hunks
-                .push(Hunk::file_level(&file_path, "file", f.new_id.as_bytes()));
-        }
-        f.loaded = true;
-        files.push(f);
-    }
-    let person = |s: git2::Signature| Person {
-        name: s.name().unwrap_or("").into(),
-        email: s.email().unwrap_or("").into(),
-        time: s.when().seconds(),
-    };
-    Commit {
-        id: c.id().to_string(),
-        parent_ids: c.parent_ids().map(|p| p.to_string()).collect(),
-        tree_id: tree.id().to_string(),
-        parent_tree_ids: c.parents().map(|p| p.tree_id().to_string()).collect(),
-        author: person(c.author()),
-        committer: person(c.committer()),
-        summary: c.summary().ok().flatten().unwrap_or("").into(),
-        message: c.message().unwrap_or("").into(),
-        files,
-        complete: true,
-        ..Commit::default()
-    }
+    let oid = repo
+        .revparse_single(rev)
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id();
+    let analysis = Analysis::new(&Policy::default(), false).unwrap();
+    load::full_commit(&repo, &analysis, oid).unwrap()
+}
+
+/// The tree a commit's change applies to.
+pub fn base_tree(commit: &Commit) -> String {
+    commit
+        .parent_tree_ids
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into())
 }
 
 /// The payload a review of `commit` by `reviewer` (every hunk approved) signs.
@@ -182,7 +118,16 @@ pub fn payload_for(commit: &Commit, reviewer: &str) -> Payload {
         })
     })
     .unwrap();
-    Payload::for_commit(commit, &record).unwrap()
+    let base = base_tree(commit);
+    let commits = [commit];
+    let change = Reviewed {
+        scope: Scope::Commit,
+        files: &commit.files,
+        base_tree: &base,
+        tree: &commit.tree_id,
+        commits: &commits,
+    };
+    Payload::for_change(&change, &record).unwrap()
 }
 
 /// Signs a review of `commit` with `config`, returns the set.
@@ -268,15 +213,59 @@ pub fn verifier(allowed: &Path) -> Verifier {
     }
 }
 
+/// Signatures by the real tools; no replays (the default policy needs none).
+pub struct TestOracle<'v>(pub &'v Verifier);
+
+impl Oracle for TestOracle<'_> {
+    fn signature(&mut self, check: &SignatureCheck<'_>) -> SignatureReport {
+        self.0.verify(check)
+    }
+    fn replays(&mut self, _: &ApprovalSet, _: &str, _: &str) -> Result<bool, String> {
+        Err("no replays in these tests".into())
+    }
+}
+
 /// Verifies `rev` of the fixture as CI would: the commit as it is now, its message's trailers.
-pub fn verify(fx: &Fixture, rev: &str, policy: &Approval, verifier: &Verifier) -> CommitCheck {
+pub fn verify(fx: &Fixture, rev: &str, policy: &Approval, verifier: &Verifier) -> Coverage {
     let commit = load(fx, rev);
     let parsed = parse_approvals(&commit.message);
-    check_commit(&commit, &parsed, policy, &[], &mut |c| verifier.verify(c)).unwrap()
+    let base = base_tree(&commit);
+    let landing = Landing {
+        digest: content_digest(&commit.files).unwrap(),
+        base_tree: &base,
+        tree: &commit.tree_id,
+        paths: commit.files.iter().flat_map(FileChange::paths).collect(),
+    };
+    let candidates: Vec<Candidate> = parsed
+        .sets
+        .into_iter()
+        .map(|set| Candidate {
+            set,
+            found: Found::Message,
+        })
+        .collect();
+    let mut c = check_change(
+        &landing,
+        &candidates,
+        &parsed.problems,
+        policy,
+        &[],
+        &mut TestOracle(verifier),
+    );
+    let need = signers_needed(policy, &landing.paths).unwrap();
+    let have = c.signers.len();
+    c.push(
+        CheckName::Signers,
+        None,
+        status(have >= need),
+        format!("{have} of {need} required distinct signer(s)"),
+    );
+    check_paths(&mut c, &landing.paths, policy, have).unwrap();
+    c
 }
 
 /// The failed checks' names and reasons, for assertions and failure messages.
-pub fn failures(result: &CommitCheck) -> Vec<(String, String)> {
+pub fn failures(result: &Coverage) -> Vec<(String, String)> {
     result
         .failures()
         .map(|c| (c.name.to_string(), c.reason.clone()))

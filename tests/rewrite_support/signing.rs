@@ -96,7 +96,20 @@ fn commits_are_re_signed_with_openpgp_keys_too() {
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     let fx = fixture();
-    fx.git(&["config", "gpg.program", wrapper.to_str().unwrap()]);
+    // Signing programs are taken from the reviewer's global config only (never the
+    // repository's), so the wrapper goes into a global config of this process's own.
+    let global = home.path().join("global");
+    std::fs::create_dir_all(&global).unwrap();
+    std::fs::write(
+        global.join(".gitconfig"),
+        format!("[gpg]\n\tprogram = {}\n", wrapper.display()),
+    )
+    .unwrap();
+    // SAFETY: libgit2's search path is process-wide; no other test in this binary signs
+    // with OpenPGP, and the path is set before this test's repository reads its config.
+    unsafe {
+        git2::opts::set_search_path(git2::ConfigLevel::Global, &global).unwrap();
+    }
     fx.git(&["config", "commit.gpgsign", "true"]);
     let repo = open(&fx);
     let plan = Plan::amend_head(
@@ -109,7 +122,14 @@ fn commits_are_re_signed_with_openpgp_keys_too() {
         out.signed_with.as_deref().unwrap_or("").contains("OpenPGP"),
         "{out:?}"
     );
-    let check = fx.git_output(&["verify-commit", "-v", &out.new_tip.to_string()]);
+    let program = format!("gpg.program={}", wrapper.display());
+    let check = fx.git_output(&[
+        "-c",
+        &program,
+        "verify-commit",
+        "-v",
+        &out.new_tip.to_string(),
+    ]);
     let _ = std::process::Command::new("gpgconf")
         .arg("--homedir")
         .arg(home.path())

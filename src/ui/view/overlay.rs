@@ -82,9 +82,11 @@ fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
             format!(
                 "All {} AI-touched hunks are approved. Sign as {} and write the trailer into {} commit(s)? y signs, any other key cancels.",
                 p.total,
-                app.signing_as
-                    .as_deref()
-                    .unwrap_or("your git signing key"),
+                crate::text::printable(
+                    app.signing_as
+                        .as_deref()
+                        .unwrap_or("your git signing key")
+                ),
                 app.review.commits.len()
             ),
         ),

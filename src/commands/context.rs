@@ -1,0 +1,54 @@
+//! What every command that reads a review opens first, once: the repository, the range, the
+//! trusted policy and the analyses built from it.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::git::{self, range, trusted};
+use crate::load::{self, Analysis};
+use crate::model::Commit;
+use crate::policy::Policy;
+
+pub struct Context {
+    pub repo: git::Repo,
+    pub range: range::Range,
+    /// Where the policy came from: the range's base (upstream or default branch), if any.
+    pub trusted: Option<trusted::Trusted>,
+    pub policy: Policy,
+    pub analysis: Arc<Analysis>,
+}
+
+impl Context {
+    /// Opens the repository from the environment and resolves `rev` (default: the branch's
+    /// commits not in its upstream); `all` treats every hunk as AI-touched.
+    pub fn open(rev: Option<&str>, all: bool) -> Result<Context> {
+        let repo = git::open()?;
+        let range = range::resolve(&repo, rev)?;
+        let trusted = trusted::of_base(&repo.git, range.base.as_deref())?;
+        let policy = trusted::policy(&repo.git, trusted.as_ref())?;
+        let analysis = Arc::new(Analysis::new(&policy, all)?);
+        Ok(Context {
+            repo,
+            range,
+            trusted,
+            policy,
+            analysis,
+        })
+    }
+
+    /// Every commit of the range, read and analysed in full, oldest first.
+    pub fn commits(&self) -> Result<Vec<Commit>> {
+        let mut commits = Vec::with_capacity(self.range.commits.len());
+        load::full_commits(
+            &self.repo.git,
+            &self.analysis,
+            &self.range.commits,
+            |_, c| {
+                commits.push(c);
+                Ok(true)
+            },
+        )?;
+        Ok(commits)
+    }
+}

@@ -1,0 +1,173 @@
+//! The verify report: what `countersign verify` prints, as data (stable JSON with a `version`,
+//! documented in docs/scan-format.md's sibling docs/approval-format.md) and as text for a CI
+//! log or a pusher's terminal.
+
+use serde::Serialize;
+
+use crate::approval::check::{Check, Coverage, Signer, Status};
+use crate::approval::judge::{CommitStatus, CommitVerdict, RangeVerdict};
+use crate::text::printable;
+
+/// Bumped on any incompatible change to the JSON output (2: chain, routes, branch approvals).
+pub const VERIFY_FORMAT_VERSION: u32 = 2;
+
+#[derive(Serialize)]
+pub struct VerifyReport {
+    pub version: u32,
+    pub range: String,
+    pub base: String,
+    pub tip: String,
+    /// Where the policy and signer lists were read from.
+    pub policy_ref: Option<String>,
+    /// Why the range itself is refused (a first-parent chain that skips the base), if it is.
+    pub chain: Option<String>,
+    pub commits: Vec<CommitVerdict>,
+    pub branch: Option<BranchReport>,
+    pub passed: bool,
+}
+
+#[derive(Serialize)]
+pub struct BranchReport {
+    pub signers: Vec<Signer>,
+    pub checks: Vec<Check>,
+}
+
+impl VerifyReport {
+    pub fn new(
+        range: &str,
+        base: &str,
+        tip: &str,
+        policy_ref: Option<String>,
+        verdict: RangeVerdict,
+    ) -> VerifyReport {
+        let passed = verdict.passed();
+        VerifyReport {
+            version: VERIFY_FORMAT_VERSION,
+            range: range.to_string(),
+            base: base.to_string(),
+            tip: tip.to_string(),
+            policy_ref,
+            chain: None,
+            branch: verdict.branch.map(|c: Coverage| BranchReport {
+                signers: c.signers,
+                checks: c.checks,
+            }),
+            commits: verdict.commits,
+            passed,
+        }
+    }
+
+    /// A range refused as a whole: its tip's first-parent chain does not reach its base.
+    pub fn broken_chain(range: &str, base: &str, tip: &str, why: String) -> VerifyReport {
+        VerifyReport {
+            version: VERIFY_FORMAT_VERSION,
+            range: range.to_string(),
+            base: base.to_string(),
+            tip: tip.to_string(),
+            policy_ref: None,
+            chain: Some(why),
+            commits: Vec::new(),
+            branch: None,
+            passed: false,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        if let Some(why) = &self.chain {
+            s.push_str(&format!(
+                "REFUSED {}: {}\n",
+                printable(&self.range),
+                printable(why)
+            ));
+            s.push_str(&format!(
+                "verify: {}: the range does not land on its base along first parents\n",
+                printable(&self.range)
+            ));
+            return s;
+        }
+        let (mut ok, mut failed, mut not_required) = (0, 0, 0);
+        for c in &self.commits {
+            let short = &c.id[..c.id.len().min(10)];
+            let summary = printable(&c.summary);
+            match c.status {
+                CommitStatus::NotRequired => {
+                    not_required += 1;
+                    s.push_str(&format!(
+                        "skip   {short} {summary} (the policy does not require a countersignature)\n"
+                    ));
+                }
+                CommitStatus::Approved | CommitStatus::CoveredByBranch => {
+                    ok += 1;
+                    s.push_str(&format!(
+                        "ok     {short} {summary} ({})\n",
+                        signers_words(&c.signers, c.status)
+                    ));
+                }
+                CommitStatus::Failed => {
+                    failed += 1;
+                    s.push_str(&format!("FAILED {short} {summary}\n"));
+                    for check in c.checks.iter().filter(|k| k.status == Status::Failed) {
+                        let who = check
+                            .reviewer
+                            .as_deref()
+                            .map(|w| format!(" ({})", printable(w)))
+                            .unwrap_or_default();
+                        s.push_str(&format!(
+                            "       ✗ {}{who}: {}\n",
+                            check.name,
+                            printable(&check.reason)
+                        ));
+                    }
+                    for check in c
+                        .checks
+                        .iter()
+                        .filter(|k| k.status == Status::Skipped && k.name.as_str() == "change")
+                    {
+                        s.push_str(&format!(
+                            "       · {}: {}\n",
+                            check.name,
+                            printable(&check.reason)
+                        ));
+                    }
+                }
+            }
+        }
+        s.push_str(&format!(
+            "verify: {} commit{} in {}: {ok} verified, {failed} failed, {not_required} not required\n",
+            self.commits.len(),
+            if self.commits.len() == 1 { "" } else { "s" },
+            printable(&self.range)
+        ));
+        s
+    }
+}
+
+/// `countersigned by jane@example.com (commit approval)`.
+pub fn signers_words(signers: &[Signer], status: CommitStatus) -> String {
+    let who: Vec<String> = signers
+        .iter()
+        .map(|s| {
+            format!(
+                "{} ({} approval{})",
+                printable(&s.principal),
+                s.scope,
+                if matches!(s.route, crate::approval::check::Route::CleanReplay) {
+                    ", clean replay"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    let via = if status == CommitStatus::CoveredByBranch {
+        " through the branch approval"
+    } else {
+        ""
+    };
+    format!("countersigned by {}{via}", who.join(", "))
+}
