@@ -29,6 +29,8 @@ enum Command {
     Scan(ScanArgs),
     /// Check that what a range lands is countersigned by allowed signers (for CI and hooks).
     Verify(commands::verify::VerifyArgs),
+    /// Who approved what landed on the protected branch, commit by commit.
+    Log(commands::log::LogArgs),
     /// Make a throw-away repository with an AI-assisted commit and review it.
     Demo(DemoArgs),
     /// Print the approval record of a commit: its approval trailers and review records.
@@ -150,6 +152,7 @@ fn main() -> ExitCode {
             all: a.all,
         }),
         Some(Command::Verify(a)) => commands::verify::run(&a),
+        Some(Command::Log(a)) => commands::log::run(&a),
         Some(Command::Demo(a)) => commands::demo::run(a.dir, !a.no_review),
         Some(Command::Show(a)) => commands::show::run(&commands::show::Options {
             rev: a.rev,

@@ -4,6 +4,7 @@ pub mod context;
 pub mod demo;
 pub mod export;
 pub mod init;
+pub mod log;
 pub mod review;
 pub mod scan;
 pub mod show;

@@ -5,6 +5,7 @@ pub mod bench_repo;
 pub mod chain;
 pub mod demo_repo;
 pub mod diff;
+pub mod landing;
 pub mod notes;
 pub mod range;
 pub mod renames;
@@ -15,4 +16,6 @@ pub mod signing_config;
 pub mod store;
 pub mod trusted;
 
+/// Commit and tree ids, for the layers above that hold them without touching git2.
+pub use git2::Oid;
 pub use repo::{open, Repo};

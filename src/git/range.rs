@@ -214,3 +214,32 @@ pub fn default_base(repo: &Repo) -> Option<(String, Oid)> {
     let branch = current_branch(&repo.git);
     base_ref(&repo.git, branch.as_deref())
 }
+
+/// The protected branch whose history `log` audits: the remote's default branch, else a local
+/// main or master, else HEAD. A full refname.
+pub fn protected_branch(repo: &Repo) -> String {
+    let git = &repo.git;
+    if let Ok(r) = git.find_reference("refs/remotes/origin/HEAD") {
+        if let Ok(Some(target)) = r.symbolic_target() {
+            if git.find_reference(target).is_ok() {
+                return target.to_string();
+            }
+        }
+    }
+    ["refs/heads/main", "refs/heads/master"]
+        .iter()
+        .find(|n| git.find_reference(n).is_ok())
+        .map_or_else(|| "HEAD".to_string(), |n| n.to_string())
+}
+
+/// The commit `n` first parents below `tip` (or the root, when the history is shorter).
+pub fn first_parents_back(git: &Repository, tip: Oid, n: usize) -> Result<Oid> {
+    let mut at = tip;
+    for _ in 0..n {
+        match git.find_commit(at)?.parent_id(0) {
+            Ok(p) => at = p,
+            Err(_) => break,
+        }
+    }
+    Ok(at)
+}

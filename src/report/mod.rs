@@ -1,6 +1,7 @@
 //! The scan report: what `countersign scan` prints, as data (stable JSON, documented in
 //! docs/scan-format.md) and as text for a CI log.
 
+pub mod log;
 pub mod verify;
 
 use serde::Serialize;

@@ -1,0 +1,138 @@
+//! The log report: per landed commit, who approved it and by which route, or what is missing.
+//! Text for a terminal, JSON (with a `version`) for tools.
+
+use serde::Serialize;
+
+use super::verify::VerifyReport;
+use crate::approval::check::Status;
+use crate::approval::judge::CommitStatus;
+use crate::text::printable;
+
+/// Bumped on any incompatible change to the JSON output.
+pub const LOG_FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct LogReport {
+    pub version: u32,
+    pub range: String,
+    pub policy_ref: Option<String>,
+    /// Why the range itself is refused (its history skips its base), if it is.
+    pub refused: Option<String>,
+    /// Newest first, as `git log` prints.
+    pub commits: Vec<LoggedCommit>,
+}
+
+#[derive(Serialize)]
+pub struct LoggedCommit {
+    pub id: String,
+    pub summary: String,
+    pub status: CommitStatus,
+    pub approvals: Vec<LoggedApproval>,
+    /// The failed checks' reasons, when it is not covered.
+    pub missing: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct LoggedApproval {
+    pub signer: String,
+    pub key: String,
+    pub time: String,
+    /// `commit` (an approval of this commit's change), `squash` (a branch approval landed as
+    /// this one commit) or `branch` (the branch approval of the whole range).
+    pub route: &'static str,
+    /// Where it was found: `message` or `store`.
+    pub found: crate::approval::check::Found,
+}
+
+impl From<VerifyReport> for LogReport {
+    fn from(r: VerifyReport) -> LogReport {
+        let commits = r
+            .commits
+            .into_iter()
+            .rev()
+            .map(|c| LoggedCommit {
+                approvals: c
+                    .signers
+                    .iter()
+                    .map(|s| LoggedApproval {
+                        signer: s.principal.clone(),
+                        key: s.key.clone(),
+                        time: crate::timefmt::rfc3339(s.time),
+                        route: match (c.status, s.scope) {
+                            (CommitStatus::CoveredByBranch, _) => "branch",
+                            (_, "branch") => "squash",
+                            _ => "commit",
+                        },
+                        found: s.found,
+                    })
+                    .collect(),
+                missing: c
+                    .checks
+                    .iter()
+                    .filter(|k| k.status == Status::Failed)
+                    .map(|k| format!("{}: {}", k.name, k.reason))
+                    .collect(),
+                id: c.id,
+                summary: c.summary,
+                status: c.status,
+            })
+            .collect();
+        LogReport {
+            version: LOG_FORMAT_VERSION,
+            range: r.range,
+            policy_ref: r.policy_ref,
+            refused: r.chain,
+            commits,
+        }
+    }
+}
+
+impl LogReport {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        if let Some(why) = &self.refused {
+            s.push_str(&format!(
+                "REFUSED {}: {}\n",
+                printable(&self.range),
+                printable(why)
+            ));
+        }
+        let mut missing = 0;
+        for c in &self.commits {
+            let short = &c.id[..c.id.len().min(10)];
+            s.push_str(&format!("{short} {}\n", printable(&c.summary)));
+            match c.status {
+                CommitStatus::NotRequired => {
+                    s.push_str("    not required by the policy\n");
+                }
+                CommitStatus::Failed => {
+                    missing += 1;
+                    for m in &c.missing {
+                        s.push_str(&format!("    MISSING {}\n", printable(m)));
+                    }
+                }
+                _ => {}
+            }
+            for a in &c.approvals {
+                s.push_str(&format!(
+                    "    approved by {} ({} approval, {}, key {})\n",
+                    printable(&a.signer),
+                    a.route,
+                    a.time,
+                    printable(&a.key)
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "log: {} commit{} in {}, {missing} without the approvals the policy asks for\n",
+            self.commits.len(),
+            if self.commits.len() == 1 { "" } else { "s" },
+            printable(&self.range)
+        ));
+        s
+    }
+}
