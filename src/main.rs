@@ -72,6 +72,9 @@ struct VerifyArgs {
     /// The allowed-signers file (default: the policy's, read from the trusted ref).
     #[arg(long, value_name = "FILE")]
     allowed_signers: Option<std::path::PathBuf>,
+    /// An SSH revocation list (KRL or public keys), on top of the policy's at the trusted ref.
+    #[arg(long, value_name = "FILE")]
+    revoked_signers: Option<std::path::PathBuf>,
     /// The trusted ref to read the policy and allowed signers from (default: the upstream or
     /// default branch).
     #[arg(long, value_name = "REF")]
@@ -167,6 +170,7 @@ fn main() -> ExitCode {
         Some(Command::Verify(a)) => commands::verify::run(&commands::verify::Options {
             rev: a.rev,
             allowed_signers: a.allowed_signers,
+            revoked_signers: a.revoked_signers,
             policy_ref: a.policy_ref,
             json: matches!(a.format, Format::Json),
         }),

@@ -51,6 +51,8 @@ fn trusting(check: &SignatureCheck<'_>) -> SignatureReport {
         signer: Ok(VerifiedSigner {
             principal: check.reviewer.email.clone(),
             key: format!("key-of-{}", check.reviewer.email),
+            key_type: "ssh-ed25519".into(),
+            hardware: false,
         }),
     }
 }

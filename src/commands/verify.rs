@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::approval::check::{check_commit, Check, Status};
-use crate::approval::verify_sig::{GpgVerifier, SshVerifier, Verifier};
+use crate::approval::signers::TrustedFile;
+use crate::approval::verify_sig::{TrustedSigners, Verifier, VerifyOptions};
 use crate::approval::{parse_approvals, ReviewRecord};
 use crate::error::{exit, UserError};
 use crate::git::notes::{read_note, COUNTERSIGN_NOTES};
@@ -24,6 +25,8 @@ pub const VERIFY_FORMAT_VERSION: u32 = 1;
 pub struct Options {
     pub rev: Option<String>,
     pub allowed_signers: Option<PathBuf>,
+    /// An SSH revocation list (KRL or public keys) on top of the trusted ref's.
+    pub revoked_signers: Option<PathBuf>,
     pub policy_ref: Option<String>,
     pub json: bool,
 }
@@ -67,18 +70,15 @@ pub fn run(opts: &Options) -> Result<i32> {
         commits.push(commit);
         Ok(true)
     })?;
-    let signers_file = allowed_signers(&repo, opts, trusted_ref.as_deref(), &policy)?;
-    let verifier = Verifier {
-        ssh: signers_file.as_ref().map(|f| SshVerifier {
-            program: "ssh-keygen".into(),
-            allowed_signers: f.path().to_path_buf(),
-        }),
-        gpg: gpg_home().map(|home| GpgVerifier {
-            program: "gpg".into(),
-            gnupghome: home,
-        }),
-    };
-    let guarded = [POLICY_FILE, policy.approval.allowed_signers.as_str()];
+    let verifier = verifier(&repo, opts, trusted_ref.as_deref(), &policy)?;
+    let a = &policy.approval;
+    let guarded = [
+        POLICY_FILE,
+        a.allowed_signers.as_str(),
+        a.revoked_signers.as_str(),
+        a.openpgp_signers.as_str(),
+        a.openpgp_keys.as_str(),
+    ];
     let mut reports = Vec::new();
     for commit in &commits {
         reports.push(verify_commit(
@@ -180,33 +180,51 @@ fn verify_commit(
     Ok(report)
 }
 
-/// The allowed-signers file: the one named on the command line, else the policy's file at the
-/// trusted ref, copied to a temp file for ssh-keygen.
-fn allowed_signers(
+/// The signature verifier: the signer lists from the trusted ref (the allowed-signers file
+/// and revocation list may also come from the command line), the policy's key requirements,
+/// and the ambient GNUPGHOME only as the keyring of last resort (the trusted OpenPGP signers
+/// list still decides who is accepted). A list that cannot be read or parsed is an error
+/// (exit 2), never a pass.
+fn verifier(
     repo: &git::Repo,
     opts: &Options,
     trusted_ref: Option<&str>,
     policy: &crate::policy::Policy,
-) -> Result<Option<tempfile::NamedTempFile>> {
-    let bytes = match (&opts.allowed_signers, trusted_ref) {
-        (Some(path), _) => {
-            let path = repo.user_path(path);
-            Some(std::fs::read(&path).map_err(|e| {
-                UserError::new(format!(
-                    "cannot read the allowed-signers file {}: {e}",
-                    path.display()
-                ))
-            })?)
-        }
-        (None, Some(r)) => trusted::read_at(&repo.git, r, &policy.approval.allowed_signers)?,
-        (None, None) => None,
+) -> Result<Verifier> {
+    let a = &policy.approval;
+    let at_ref = |path: &str| -> Result<Option<TrustedFile>> {
+        let Some(r) = trusted_ref else {
+            return Ok(None);
+        };
+        Ok(trusted::read_at(&repo.git, r, path)?
+            .map(|bytes| TrustedFile::new(format!("{r}:{path}"), bytes)))
     };
-    let Some(bytes) = bytes else {
-        return Ok(None);
+    let from_cli = |path: &PathBuf, what: &str| -> Result<TrustedFile> {
+        let path = repo.user_path(path);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            UserError::new(format!("cannot read the {what} {}: {e}", path.display()))
+        })?;
+        Ok(TrustedFile::new(path.display().to_string(), bytes))
     };
-    let mut file = tempfile::NamedTempFile::new().context("cannot write a temp file")?;
-    std::io::Write::write_all(&mut file, &bytes).context("cannot write a temp file")?;
-    Ok(Some(file))
+    let allowed_signers = match &opts.allowed_signers {
+        Some(path) => Some(from_cli(path, "allowed-signers file")?),
+        None => at_ref(&a.allowed_signers)?,
+    };
+    let mut revoked: Vec<TrustedFile> = at_ref(&a.revoked_signers)?.into_iter().collect();
+    if let Some(path) = &opts.revoked_signers {
+        revoked.push(from_cli(path, "revocation list")?);
+    }
+    let files = TrustedSigners {
+        allowed_signers,
+        revoked,
+        openpgp_signers: at_ref(&a.openpgp_signers)?,
+        openpgp_keys: at_ref(&a.openpgp_keys)?,
+    };
+    let options = VerifyOptions {
+        ambient_gnupghome: gpg_home(),
+        ..VerifyOptions::for_policy(a)
+    };
+    Verifier::from_trusted(files, options).context("cannot check signatures")
 }
 
 fn gpg_home() -> Option<PathBuf> {

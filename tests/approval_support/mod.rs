@@ -8,7 +8,8 @@ use std::process::Command;
 
 use countersign::approval::check::{check_commit, CommitCheck};
 use countersign::approval::sign::{Signer, SigningConfig};
-use countersign::approval::verify_sig::{SshVerifier, Verifier};
+use countersign::approval::signers::TrustedFile;
+use countersign::approval::verify_sig::{TrustedSigners, Verifier, VerifyOptions};
 use countersign::approval::{append_approval, parse_approvals, ApprovalSet, Payload, ReviewRecord};
 use countersign::model::{
     ChangeKind, Commit, Decision, FileChange, FileKind, Hunk, Line, LineKind, Person, Verdict,
@@ -258,14 +259,14 @@ pub fn assert_parsed_by_git(fx: &Fixture, message: &str) -> String {
     parsed
 }
 
+/// A verifier trusting the allowed-signers file at `allowed` (and nothing else).
 pub fn verifier(allowed: &Path) -> Verifier {
-    Verifier {
-        ssh: Some(SshVerifier {
-            program: "ssh-keygen".into(),
-            allowed_signers: allowed.to_path_buf(),
-        }),
-        gpg: None,
-    }
+    let bytes = std::fs::read(allowed).expect("allowed signers");
+    let files = TrustedSigners {
+        allowed_signers: Some(TrustedFile::new(allowed.display().to_string(), bytes)),
+        ..TrustedSigners::default()
+    };
+    Verifier::from_trusted(files, VerifyOptions::default()).expect("verifier")
 }
 
 /// Verifies `rev` of the fixture as CI would: the commit as it is now, its message's trailers.
