@@ -495,7 +495,7 @@ pub(crate) mod tests {
     }
 
     /// An `sk-ssh-ed25519` signature field with the given flags.
-    fn sk_sig(flags: u8, counter: u32) -> Vec<u8> {
+    pub fn sk_sig(flags: u8, counter: u32) -> Vec<u8> {
         let mut sig = Vec::new();
         ssh_string(&mut sig, b"sk-ssh-ed25519@openssh.com");
         ssh_string(&mut sig, &[3u8; 64]);
@@ -504,7 +504,7 @@ pub(crate) mod tests {
         sig
     }
 
-    fn sk_key() -> Vec<u8> {
+    pub fn sk_key() -> Vec<u8> {
         let mut key = Vec::new();
         ssh_string(&mut key, b"sk-ssh-ed25519@openssh.com");
         ssh_string(&mut key, &[8u8; 32]);

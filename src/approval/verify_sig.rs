@@ -810,6 +810,59 @@ mod tests {
         assert!(!VerifyOptions::for_policy(&Approval::default()).require_hardware_key);
     }
 
+    fn ssh_verifier(hardware: bool, verification: bool) -> SshVerifier {
+        SshVerifier {
+            program: "ssh-keygen".into(),
+            allowed: None,
+            revoked: Vec::new(),
+            require_hardware_key: hardware,
+            require_user_verification: verification,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// There is no FIDO authenticator here, so the flags are read from built signatures;
+    /// the real tools check the signature itself before this is asked.
+    #[test]
+    fn hardware_requirements_read_the_sk_flags() {
+        use crate::approval::signature::tests::{fake_sshsig, sk_key, sk_sig, sshsig_with};
+        let info = |blob: Vec<u8>| {
+            Signature {
+                scheme: Scheme::Ssh,
+                blob,
+            }
+            .ssh_info()
+            .unwrap()
+        };
+        let sk = |flags| info(sshsig_with(SSH_NAMESPACE, &sk_key(), &sk_sig(flags, 1)));
+        let plain = info(fake_sshsig(SSH_NAMESPACE));
+        let none = ssh_verifier(false, false);
+        assert_eq!(none.hardware_reason(&plain), None);
+        assert_eq!(none.hardware_reason(&sk(0x00)), None);
+
+        let touch = ssh_verifier(true, false);
+        let why = touch.hardware_reason(&plain).unwrap();
+        assert!(
+            why.contains("requires a hardware-backed (sk-) key") && why.contains("ssh-ed25519"),
+            "{why}"
+        );
+        let why = touch.hardware_reason(&sk(0x00)).unwrap();
+        assert!(
+            why.contains("without a touch (no user-presence flag)"),
+            "{why}"
+        );
+        assert_eq!(touch.hardware_reason(&sk(0x01)), None);
+
+        let pin = ssh_verifier(true, true);
+        let why = pin.hardware_reason(&sk(0x01)).unwrap();
+        assert!(why.contains("without user verification"), "{why}");
+        assert!(pin
+            .hardware_reason(&sk(0x04))
+            .unwrap()
+            .contains("without a touch"));
+        assert_eq!(pin.hardware_reason(&sk(0x05)), None);
+    }
+
     #[test]
     fn openpgp_algorithm_names() {
         assert_eq!(openpgp_algo("22"), "openpgp-eddsa");
