@@ -185,7 +185,12 @@ fn a_key_in_a_krl_is_refused() {
             ("bob@example.com", "", &bob),
         ],
     );
-    let verifier = with_revoked(&allowed, vec![file("ci/revoked.krl", krl(&keys, &[&jane]))]);
+    // An empty list (nothing revoked yet) next to the KRL must not get in the way.
+    let revoked = vec![
+        file("main:.countersign/revoked_signers", ""),
+        file("ci/revoked.krl", krl(&keys, &[&jane])),
+    ];
+    let verifier = with_revoked(&allowed, revoked);
     let why = refused(&check(
         &verifier,
         PAYLOAD,
@@ -781,4 +786,16 @@ fn verify_exits_2_on_an_unparsable_list_or_an_unreadable_revocation_list() {
     // (unsigned) commit: a violation, not "cannot check".
     let (code, stderr) = run(&["--allowed-signers", good.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{stderr}");
+}
+
+/// The policy example in docs/approval-format.md is a policy countersign reads, with the
+/// defaults it documents.
+#[test]
+fn the_documented_signer_policy_parses_with_its_defaults() {
+    let doc = include_str!("../docs/approval-format.md");
+    let section = &doc[doc.find("### Who may sign").expect("section in the doc")..];
+    let start = section.find("```toml\n").expect("toml example") + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let policy = countersign::policy::Policy::parse(example, "docs example").unwrap();
+    assert_eq!(policy.approval, Approval::default());
 }
