@@ -15,6 +15,12 @@ use crate::model::Severity;
 pub const POLICY_FILE: &str = ".countersign.toml";
 /// Where the allowed-signers file lives unless the policy says otherwise.
 pub const DEFAULT_ALLOWED_SIGNERS: &str = ".countersign/allowed_signers";
+/// The SSH revocation list (a KRL or public keys), used when present at the trusted ref.
+pub const DEFAULT_REVOKED_SIGNERS: &str = ".countersign/revoked_signers";
+/// `PRINCIPAL FINGERPRINT` lines naming who may sign with OpenPGP.
+pub const DEFAULT_OPENPGP_SIGNERS: &str = ".countersign/openpgp_signers";
+/// The OpenPGP public keys the signers list names, checked in a keyring of their own.
+pub const DEFAULT_OPENPGP_KEYS: &str = ".countersign/openpgp_keys.asc";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,6 +92,22 @@ pub struct Approval {
     /// Stricter requirements for some paths.
     #[serde(default)]
     pub paths: Vec<PathRule>,
+    /// The SSH revocation list (KRL or public keys), read from the trusted ref when present.
+    #[serde(default = "default_revoked_signers")]
+    pub revoked_signers: String,
+    /// Who may sign with OpenPGP (`PRINCIPAL FINGERPRINT`), read from the trusted ref.
+    #[serde(default = "default_openpgp_signers")]
+    pub openpgp_signers: String,
+    /// The OpenPGP public keys to verify with, read from the trusted ref.
+    #[serde(default = "default_openpgp_keys")]
+    pub openpgp_keys: String,
+    /// Only `sk-` (FIDO) SSH keys may sign, and the signature must show a touch.
+    #[serde(default)]
+    pub require_hardware_key: bool,
+    /// Also require the authenticator's user-verification flag (PIN or biometric); implies
+    /// `require_hardware_key`.
+    #[serde(default)]
+    pub require_user_verification: bool,
 }
 
 impl Default for Approval {
@@ -101,6 +123,11 @@ impl Default for Approval {
             allowed_signers: default_allowed_signers(),
             signers: 1,
             paths: Vec::new(),
+            revoked_signers: default_revoked_signers(),
+            openpgp_signers: default_openpgp_signers(),
+            openpgp_keys: default_openpgp_keys(),
+            require_hardware_key: false,
+            require_user_verification: false,
         }
     }
 }
@@ -140,6 +167,15 @@ fn one() -> usize {
 }
 fn default_allowed_signers() -> String {
     DEFAULT_ALLOWED_SIGNERS.to_string()
+}
+fn default_revoked_signers() -> String {
+    DEFAULT_REVOKED_SIGNERS.to_string()
+}
+fn default_openpgp_signers() -> String {
+    DEFAULT_OPENPGP_SIGNERS.to_string()
+}
+fn default_openpgp_keys() -> String {
+    DEFAULT_OPENPGP_KEYS.to_string()
 }
 
 impl Policy {
@@ -181,6 +217,10 @@ mod tests {
         assert!(p.approval.forbid_self_approval);
         assert_eq!(p.approval.signers, 1);
         assert_eq!(p.approval.allowed_signers, DEFAULT_ALLOWED_SIGNERS);
+        assert_eq!(p.approval.revoked_signers, DEFAULT_REVOKED_SIGNERS);
+        assert_eq!(p.approval.openpgp_signers, DEFAULT_OPENPGP_SIGNERS);
+        assert_eq!(p.approval.openpgp_keys, DEFAULT_OPENPGP_KEYS);
+        assert!(!p.approval.require_hardware_key && !p.approval.require_user_verification);
         assert_eq!(p.approval.require, Require::All);
         assert_eq!(p.approval.replay, Replay::UnchangedFiles);
         assert!(!p.approval.trust_attribution_notes);

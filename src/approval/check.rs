@@ -333,7 +333,10 @@ fn check_set(
         payload: payload.as_bytes(),
         signature: &set.signature,
         reviewer: &set.reviewer,
-        time: set.time,
+        claimed_time: set.time,
+        // Keys are judged now, never at the time the approval claims (a retired key would
+        // otherwise go on signing "in the past").
+        at: crate::timefmt::now(),
     });
     match &report.valid {
         Ok(()) => out.push(

@@ -17,6 +17,7 @@ pub mod payload;
 pub mod record;
 pub mod sign;
 pub mod signature;
+pub mod signers;
 pub(crate) mod tool;
 pub mod trailer;
 pub mod trailer_block;

@@ -53,11 +53,215 @@ impl fmt::Debug for Signature {
 /// What an SSH signature says about itself, before any cryptography.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshSigInfo {
-    /// The signing key's type (`ssh-ed25519`, `sk-ssh-ed25519@openssh.com`, `ssh-rsa`…).
+    /// The signing key's type as the signature carries it (`ssh-ed25519`,
+    /// `sk-ssh-ed25519@openssh.com`, `ssh-ed25519-cert-v01@openssh.com`…).
     pub key_type: String,
     pub namespace: String,
-    /// The key's fingerprint as ssh-keygen prints it (`SHA256:…`).
+    /// The fingerprint of the underlying public key as ssh-keygen prints it (`SHA256:…`): for
+    /// a certificate, of the key it certifies, so that two certificates for one private key
+    /// are one key.
     pub fingerprint: String,
+    /// The signing key as the signature carries it (a certificate stays a certificate).
+    pub key: SshPublicKey,
+    /// For `sk-` keys: what the authenticator said about the signing (presence, verification).
+    pub sk: Option<SkSignature>,
+}
+
+/// Flag bits of a FIDO (`sk-`) signature, from PROTOCOL.u2f.
+pub const SK_USER_PRESENCE: u8 = 0x01;
+pub const SK_USER_VERIFICATION: u8 = 0x04;
+
+/// What a FIDO authenticator adds to an `sk-` signature: its flags byte and its counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkSignature {
+    pub flags: u8,
+    pub counter: u32,
+}
+
+impl SkSignature {
+    /// Someone touched the authenticator for this signature.
+    pub fn user_present(self) -> bool {
+        self.flags & SK_USER_PRESENCE != 0
+    }
+
+    /// The authenticator also checked a PIN or biometric.
+    pub fn user_verified(self) -> bool {
+        self.flags & SK_USER_VERIFICATION != 0
+    }
+}
+
+/// An OpenSSH public key blob (wire format), plain or a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshPublicKey {
+    /// The type the blob names (a `*-cert-v01@openssh.com` type for a certificate).
+    pub key_type: String,
+    /// The whole blob as given.
+    pub blob: Vec<u8>,
+    /// The plain key type: the key type itself, or the type a certificate certifies.
+    pub plain_type: String,
+    /// The plain key, re-encoded as its plain type for a certificate: what fingerprints and
+    /// revocation lists name.
+    pub plain_blob: Vec<u8>,
+    pub certificate: Option<SshCertificate>,
+}
+
+/// The parts of an OpenSSH certificate that decide who it vouches for (PROTOCOL.certkeys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshCertificate {
+    pub serial: u64,
+    pub key_id: String,
+    pub principals: Vec<String>,
+    pub valid_after: u64,
+    pub valid_before: u64,
+    /// The CA's public key blob.
+    pub ca_key: Vec<u8>,
+}
+
+const CERT_SUFFIX: &str = "-cert-v01@openssh.com";
+
+/// How many wire strings (mpints count as strings) make up the public part of a plain key of
+/// this type, after its type string; `None` for a type this parser does not know.
+fn key_fields(plain_type: &str) -> Option<usize> {
+    Some(match plain_type {
+        "ssh-ed25519" => 1,
+        "ssh-rsa" | "ecdsa-sha2-nistp256" | "ecdsa-sha2-nistp384" | "ecdsa-sha2-nistp521" => 2,
+        "sk-ssh-ed25519@openssh.com" => 2,
+        "sk-ecdsa-sha2-nistp256@openssh.com" => 3,
+        "ssh-dss" => 4,
+        _ => return None,
+    })
+}
+
+/// The plain type a certificate type certifies: `ssh-ed25519-cert-v01@openssh.com` →
+/// `ssh-ed25519`, `sk-ssh-ed25519-cert-v01@openssh.com` → `sk-ssh-ed25519@openssh.com`.
+fn plain_type_of_cert(cert_type: &str) -> Option<String> {
+    let base = cert_type.strip_suffix(CERT_SUFFIX)?;
+    Some(if base.starts_with("sk-") {
+        format!("{base}@openssh.com")
+    } else {
+        base.to_string()
+    })
+}
+
+/// `SHA256:` and the unpadded base64 of the blob's SHA-256, as ssh-keygen prints it.
+pub fn ssh_fingerprint(plain_blob: &[u8]) -> String {
+    format!(
+        "SHA256:{}",
+        STANDARD_NO_PAD.encode(sha2::Sha256::digest(plain_blob))
+    )
+}
+
+fn ssh_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    out.extend_from_slice(s);
+}
+
+impl SshPublicKey {
+    /// Parses a public key blob; a certificate is taken apart so that its plain key, CA and
+    /// principals are known. A plain key of a type not known here is kept whole.
+    pub fn parse(blob: &[u8]) -> Result<SshPublicKey> {
+        let truncated = || anyhow!("truncated or malformed SSH public key");
+        let mut r = Reader(blob);
+        let key_type = r.string().ok_or_else(truncated)?;
+        let key_type = std::str::from_utf8(key_type)
+            .map_err(|_| anyhow!("SSH key type is not text"))?
+            .to_string();
+        if key_type.is_empty() {
+            bail!("SSH public key has an empty type");
+        }
+        let Some(plain_type) = plain_type_of_cert(&key_type) else {
+            if let Some(n) = key_fields(&key_type) {
+                for _ in 0..n {
+                    r.string().ok_or_else(truncated)?;
+                }
+                if !r.0.is_empty() {
+                    bail!("trailing bytes after the {key_type} public key");
+                }
+            }
+            return Ok(SshPublicKey {
+                plain_type: key_type.clone(),
+                key_type,
+                blob: blob.to_vec(),
+                plain_blob: blob.to_vec(),
+                certificate: None,
+            });
+        };
+        let n = key_fields(&plain_type)
+            .ok_or_else(|| anyhow!("unsupported SSH certificate type {key_type}"))?;
+        r.string().ok_or_else(truncated)?; // nonce
+        let mut plain_blob = Vec::new();
+        ssh_string(&mut plain_blob, plain_type.as_bytes());
+        for _ in 0..n {
+            ssh_string(&mut plain_blob, r.string().ok_or_else(truncated)?);
+        }
+        let serial = r.u64().ok_or_else(truncated)?;
+        r.u32().ok_or_else(truncated)?; // certificate type (user or host)
+        let key_id = String::from_utf8_lossy(r.string().ok_or_else(truncated)?).into_owned();
+        let mut packed = Reader(r.string().ok_or_else(truncated)?);
+        let mut principals = Vec::new();
+        while !packed.0.is_empty() {
+            let p = packed.string().ok_or_else(truncated)?;
+            principals.push(String::from_utf8_lossy(p).into_owned());
+        }
+        let valid_after = r.u64().ok_or_else(truncated)?;
+        let valid_before = r.u64().ok_or_else(truncated)?;
+        for _ in 0..3 {
+            // critical options, extensions, reserved
+            r.string().ok_or_else(truncated)?;
+        }
+        let ca_key = r.string().ok_or_else(truncated)?.to_vec();
+        r.string().ok_or_else(truncated)?; // the CA's signature
+        if !r.0.is_empty() {
+            bail!("trailing bytes after the {key_type} certificate");
+        }
+        Ok(SshPublicKey {
+            key_type,
+            blob: blob.to_vec(),
+            plain_type,
+            plain_blob,
+            certificate: Some(SshCertificate {
+                serial,
+                key_id,
+                principals,
+                valid_after,
+                valid_before,
+                ca_key,
+            }),
+        })
+    }
+
+    /// Parses the text form `<type> <base64> [comment]` (a `.pub` file's line).
+    pub fn parse_text(line: &str) -> Result<SshPublicKey> {
+        let mut parts = line.split_ascii_whitespace();
+        let (Some(word), Some(b64)) = (parts.next(), parts.next()) else {
+            bail!("expected '<key type> <base64 key>'");
+        };
+        let blob = STANDARD
+            .decode(b64.as_bytes())
+            .map_err(|_| anyhow!("the {word} key is not valid base64"))?;
+        let key = SshPublicKey::parse(&blob)?;
+        if key.key_type != word {
+            bail!(
+                "the key says it is {} but the line says {word}",
+                key.key_type
+            );
+        }
+        Ok(key)
+    }
+
+    /// The underlying key's fingerprint (for a certificate, of the key it certifies).
+    pub fn fingerprint(&self) -> String {
+        ssh_fingerprint(&self.plain_blob)
+    }
+
+    /// The plain key in the one-line text form ssh-keygen reads.
+    pub fn plain_text(&self) -> String {
+        format!("{} {}", self.plain_type, STANDARD.encode(&self.plain_blob))
+    }
+
+    pub fn is_hardware(&self) -> bool {
+        is_hardware_key_type(&self.plain_type)
+    }
 }
 
 impl Signature {
@@ -122,44 +326,62 @@ impl Signature {
         out
     }
 
-    /// Parses the SSHSIG envelope: magic, version, public key, namespace. Errors name what is
-    /// wrong, so a garbled or foreign signature is reported precisely.
+    /// Parses the SSHSIG envelope: magic, version, public key, namespace, and the signature
+    /// blob's own framing (for `sk-` keys, the authenticator's flags and counter). Errors name
+    /// what is wrong, so a garbled or foreign signature is reported precisely.
     pub fn ssh_info(&self) -> Result<SshSigInfo> {
+        let truncated = || anyhow!("truncated SSH signature");
         let mut r = Reader(&self.blob);
         if r.take(6) != Some(b"SSHSIG".as_slice()) {
             bail!("not an SSH signature (no SSHSIG magic)");
         }
-        let version = r.u32().ok_or_else(|| anyhow!("truncated SSH signature"))?;
+        let version = r.u32().ok_or_else(truncated)?;
         if version != 1 {
             bail!("unsupported SSH signature version {version}");
         }
-        let key = r
-            .string()
-            .ok_or_else(|| anyhow!("truncated SSH signature"))?;
-        let namespace = r
-            .string()
-            .ok_or_else(|| anyhow!("truncated SSH signature"))?;
-        let key_type = Reader(key)
-            .string()
-            .ok_or_else(|| anyhow!("malformed public key in SSH signature"))?;
-        for _ in 0..3 {
-            // reserved, hash algorithm, signature
-            r.string()
-                .ok_or_else(|| anyhow!("truncated SSH signature"))?;
-        }
+        let key = r.string().ok_or_else(truncated)?;
+        let namespace = r.string().ok_or_else(truncated)?;
+        r.string().ok_or_else(truncated)?; // reserved
+        r.string().ok_or_else(truncated)?; // hash algorithm
+        let sig = r.string().ok_or_else(truncated)?;
         if !r.0.is_empty() {
             bail!("trailing bytes after the SSH signature");
         }
-        let fingerprint = format!(
-            "SHA256:{}",
-            STANDARD_NO_PAD.encode(sha2::Sha256::digest(key))
-        );
+        let key = SshPublicKey::parse(key).context("the key in the SSH signature")?;
+        let sk = if key.is_hardware() {
+            Some(sk_signature(sig)?)
+        } else {
+            None
+        };
         Ok(SshSigInfo {
-            key_type: String::from_utf8_lossy(key_type).into_owned(),
+            key_type: key.key_type.clone(),
             namespace: String::from_utf8_lossy(namespace).into_owned(),
-            fingerprint,
+            fingerprint: key.fingerprint(),
+            key,
+            sk,
         })
     }
+}
+
+/// The flags and counter after an `sk-` signature: `string type, string signature, byte
+/// flags, uint32 counter` (PROTOCOL.u2f).
+fn sk_signature(sig: &[u8]) -> Result<SkSignature> {
+    let malformed = || anyhow!("malformed security-key (sk-) signature");
+    let mut r = Reader(sig);
+    let sig_type = r.string().ok_or_else(malformed)?;
+    if !sig_type.starts_with(b"sk-") {
+        bail!(
+            "a security-key (sk-) key made a {} signature",
+            String::from_utf8_lossy(sig_type)
+        );
+    }
+    r.string().ok_or_else(malformed)?;
+    let flags = r.take(1).ok_or_else(malformed)?[0];
+    let counter = r.u32().ok_or_else(malformed)?;
+    if !r.0.is_empty() {
+        bail!("trailing bytes after the security-key signature");
+    }
+    Ok(SkSignature { flags, counter })
 }
 
 /// Whether an SSH key type lives on a FIDO authenticator (and so needs a touch to sign).
@@ -206,6 +428,13 @@ impl<'a> Reader<'a> {
         Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    fn u64(&mut self) -> Option<u64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Some(u64::from_be_bytes(a))
+    }
+
     fn string(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()? as usize;
         self.take(n)
@@ -216,24 +445,155 @@ impl<'a> Reader<'a> {
 pub(crate) mod tests {
     use super::*;
 
-    fn ssh_string(out: &mut Vec<u8>, s: &[u8]) {
-        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
-        out.extend_from_slice(s);
+    /// A structurally valid SSHSIG blob around `key` and `sig` (the cryptography is junk).
+    pub fn sshsig_with(namespace: &str, key: &[u8], sig: &[u8]) -> Vec<u8> {
+        let mut out = b"SSHSIG".to_vec();
+        out.extend_from_slice(&1u32.to_be_bytes());
+        ssh_string(&mut out, key);
+        ssh_string(&mut out, namespace.as_bytes());
+        ssh_string(&mut out, b"");
+        ssh_string(&mut out, b"sha512");
+        ssh_string(&mut out, sig);
+        out
+    }
+
+    fn ed25519_key(byte: u8) -> Vec<u8> {
+        let mut key = Vec::new();
+        ssh_string(&mut key, b"ssh-ed25519");
+        ssh_string(&mut key, &[byte; 32]);
+        key
     }
 
     /// A structurally valid SSHSIG blob (the signature itself is junk).
     pub fn fake_sshsig(namespace: &str) -> Vec<u8> {
+        sshsig_with(namespace, &ed25519_key(7), &[9u8; 83])
+    }
+
+    /// An ed25519 user certificate for the key made of `byte`, in the PROTOCOL.certkeys
+    /// layout, signed (with junk) by a CA made of `ca`.
+    fn fake_cert(byte: u8, ca: u8, key_id: &str, principals: &[&str]) -> Vec<u8> {
+        let mut c = Vec::new();
+        ssh_string(&mut c, b"ssh-ed25519-cert-v01@openssh.com");
+        ssh_string(&mut c, b"nonce-nonce-nonce-nonce-nonce-32");
+        ssh_string(&mut c, &[byte; 32]);
+        c.extend_from_slice(&42u64.to_be_bytes());
+        c.extend_from_slice(&1u32.to_be_bytes());
+        ssh_string(&mut c, key_id.as_bytes());
+        let mut packed = Vec::new();
+        for p in principals {
+            ssh_string(&mut packed, p.as_bytes());
+        }
+        ssh_string(&mut c, &packed);
+        c.extend_from_slice(&0u64.to_be_bytes());
+        c.extend_from_slice(&u64::MAX.to_be_bytes());
+        ssh_string(&mut c, b"");
+        ssh_string(&mut c, b"");
+        ssh_string(&mut c, b"");
+        ssh_string(&mut c, &ed25519_key(ca));
+        ssh_string(&mut c, &[5u8; 83]);
+        c
+    }
+
+    /// An `sk-ssh-ed25519` signature field with the given flags.
+    pub fn sk_sig(flags: u8, counter: u32) -> Vec<u8> {
+        let mut sig = Vec::new();
+        ssh_string(&mut sig, b"sk-ssh-ed25519@openssh.com");
+        ssh_string(&mut sig, &[3u8; 64]);
+        sig.push(flags);
+        sig.extend_from_slice(&counter.to_be_bytes());
+        sig
+    }
+
+    pub fn sk_key() -> Vec<u8> {
         let mut key = Vec::new();
-        ssh_string(&mut key, b"ssh-ed25519");
-        ssh_string(&mut key, &[7u8; 32]);
-        let mut out = b"SSHSIG".to_vec();
-        out.extend_from_slice(&1u32.to_be_bytes());
-        ssh_string(&mut out, &key);
-        ssh_string(&mut out, namespace.as_bytes());
-        ssh_string(&mut out, b"");
-        ssh_string(&mut out, b"sha512");
-        ssh_string(&mut out, &[9u8; 83]);
-        out
+        ssh_string(&mut key, b"sk-ssh-ed25519@openssh.com");
+        ssh_string(&mut key, &[8u8; 32]);
+        ssh_string(&mut key, b"ssh:");
+        key
+    }
+
+    #[test]
+    fn a_certificate_is_fingerprinted_as_the_key_it_certifies() {
+        let plain = ed25519_key(1);
+        let one = fake_cert(1, 2, "laptop", &["jane@example.com"]);
+        let two = fake_cert(1, 2, "desktop", &["bob@example.com"]);
+        let info = |key: &[u8]| {
+            Signature {
+                scheme: Scheme::Ssh,
+                blob: sshsig_with("countersign", key, &[9u8; 83]),
+            }
+            .ssh_info()
+            .unwrap()
+        };
+        let (a, b, p) = (info(&one), info(&two), info(&plain));
+        // Two certificates, one private key: one fingerprint, the plain key's.
+        assert_eq!(a.fingerprint, p.fingerprint);
+        assert_eq!(b.fingerprint, p.fingerprint);
+        assert_eq!(a.key.plain_blob, plain);
+        assert_eq!(a.key_type, "ssh-ed25519-cert-v01@openssh.com");
+        assert_eq!(a.key.plain_type, "ssh-ed25519");
+        let cert = a.key.certificate.unwrap();
+        assert_eq!(cert.principals, vec!["jane@example.com"]);
+        assert_eq!(cert.key_id, "laptop");
+        assert_eq!(cert.serial, 42);
+        assert_eq!(cert.ca_key, ed25519_key(2));
+        assert!(p.key.certificate.is_none());
+    }
+
+    #[test]
+    fn a_cut_certificate_is_refused() {
+        let cert = fake_cert(1, 2, "laptop", &["jane@example.com"]);
+        let err = SshPublicKey::parse(&cert[..cert.len() - 10]).unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+        let mut odd = Vec::new();
+        ssh_string(&mut odd, b"ssh-xmss-cert-v01@openssh.com");
+        let err = SshPublicKey::parse(&odd).unwrap_err();
+        assert!(err.to_string().contains("unsupported"), "{err}");
+    }
+
+    #[test]
+    fn sk_flags_and_counter_are_read_from_the_signature() {
+        let sig = |flags| Signature {
+            scheme: Scheme::Ssh,
+            blob: sshsig_with("countersign", &sk_key(), &sk_sig(flags, 77)),
+        };
+        let touched = sig(0x01).ssh_info().unwrap().sk.unwrap();
+        assert!(touched.user_present() && !touched.user_verified());
+        assert_eq!(touched.counter, 77);
+        let verified = sig(0x05).ssh_info().unwrap().sk.unwrap();
+        assert!(verified.user_present() && verified.user_verified());
+        let untouched = sig(0x00).ssh_info().unwrap().sk.unwrap();
+        assert!(!untouched.user_present());
+        // A plain key has no flags to read.
+        let plain = Signature {
+            scheme: Scheme::Ssh,
+            blob: fake_sshsig("countersign"),
+        };
+        assert_eq!(plain.ssh_info().unwrap().sk, None);
+        // An sk key whose signature lacks the flags is malformed, not "no touch needed".
+        let mut short = sk_sig(0x01, 1);
+        short.truncate(short.len() - 5);
+        let cut = Signature {
+            scheme: Scheme::Ssh,
+            blob: sshsig_with("countersign", &sk_key(), &short),
+        };
+        assert!(cut
+            .ssh_info()
+            .unwrap_err()
+            .to_string()
+            .contains("malformed"));
+    }
+
+    #[test]
+    fn public_key_text_must_agree_with_its_blob() {
+        let text = format!("ssh-rsa {}", STANDARD.encode(ed25519_key(1)));
+        let err = SshPublicKey::parse_text(&text).unwrap_err();
+        assert!(err.to_string().contains("says it is ssh-ed25519"), "{err}");
+        let ok = format!("ssh-ed25519 {} comment", STANDARD.encode(ed25519_key(1)));
+        assert_eq!(
+            SshPublicKey::parse_text(&ok).unwrap().fingerprint(),
+            ssh_fingerprint(&ed25519_key(1))
+        );
     }
 
     #[test]

@@ -1,34 +1,55 @@
-//! Verifying one signature with the real tools: `ssh-keygen -Y` against an allowed-signers
-//! file, or `gpg --verify` against a keyring the caller trusts (its GNUPGHOME). Two answers
-//! come back separately, so a report can say which one failed: is the signature valid over
-//! this payload, and is its key allowed to sign for the claimed reviewer.
+//! Verifying one signature with the real tools, against signer lists read from a trusted ref:
+//! `ssh-keygen -Y` against the allowed-signers file (and revocation lists), or `gpg --verify`
+//! against the OpenPGP keys at the trusted ref, accepted only for a fingerprint the trusted
+//! OpenPGP signers list names for the claimed reviewer. Two answers come back separately, so a
+//! report can say which one failed: is the signature valid over this payload, and is its key
+//! allowed to sign for the claimed reviewer.
+//!
+//! Keys are judged at the time the caller gives (`SignatureCheck::at`: now, or a time the
+//! verifier trusts), never at the time the approval claims: a key retired with
+//! `valid-before` must not go on signing "in the past".
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 use super::payload::Identity;
-use super::signature::{Scheme, Signature, SSH_NAMESPACE};
+use super::signature::{Scheme, Signature, SshSigInfo, SSH_NAMESPACE};
+use super::signers::{AllowedLine, AllowedSigners, OpenPgpSigners, RevocationList, TrustedFile};
 use super::tool::{self, Input};
+use crate::policy::Approval;
 
-/// One signature to check: the payload rebuilt from the trailers, the signature, and who the
-/// trailers say signed (and when).
+/// How far an approval's claimed time may lie after the verification time (clocks differ a
+/// little; a signature from the future is a forged or fabricated claim).
+pub const MAX_FUTURE_SKEW_SECS: i64 = 300;
+
+/// One signature to check: the payload rebuilt from the trailers, the signature, who the
+/// trailers say signed and when, and the time to judge the key's validity at.
 #[derive(Debug, Clone, Copy)]
 pub struct SignatureCheck<'a> {
     pub payload: &'a [u8],
     pub signature: &'a Signature,
     pub reviewer: &'a Identity,
-    /// Seconds since the epoch: key validity (`valid-after`/`valid-before`) is judged then.
-    pub time: i64,
+    /// Seconds since the epoch: the time the approval claims (the signer's word).
+    pub claimed_time: i64,
+    /// Seconds since the epoch: when key validity (`valid-after`/`valid-before`, certificate
+    /// lifetimes) is judged. The caller sets it to now or to a time it trusts.
+    pub at: i64,
 }
 
-/// Who signed, as the allowed-signers file or keyring vouches.
+/// Who signed, as the trusted signer lists vouch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedSigner {
     /// The principal the key is allowed for: the reviewer's email.
     pub principal: String,
-    /// The key's fingerprint (`SHA256:…` for ssh, the OpenPGP fingerprint).
+    /// The key's fingerprint: `SHA256:…` of the plain SSH key (for a certificate, of the key
+    /// it certifies, so that two certificates for one key are one signer), or the OpenPGP
+    /// primary key's fingerprint.
     pub key: String,
+    /// `ssh-ed25519`, `sk-ssh-ed25519@openssh.com`… (the plain type), or `openpgp-<algo>`.
+    pub key_type: String,
+    /// A FIDO (`sk-`) key, whose signatures need a touch.
+    pub hardware: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,31 +67,131 @@ impl SignatureReport {
             signer: Err("not checked: the signature is not valid".into()),
         }
     }
+
+    fn refused(reason: String) -> SignatureReport {
+        SignatureReport {
+            valid: Ok(()),
+            signer: Err(reason),
+        }
+    }
 }
 
-#[derive(Debug, Clone)]
-pub struct SshVerifier {
-    /// `ssh-keygen`, or `gpg.ssh.program`.
-    pub program: String,
-    /// The allowed-signers file, taken from a trusted ref.
-    pub allowed_signers: PathBuf,
+/// The signer lists as read from the trusted ref (or given on the command line). A list that
+/// is `None` does not exist there: nobody may sign with that scheme.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedSigners {
+    pub allowed_signers: Option<TrustedFile>,
+    /// SSH revocation lists: KRLs or public-key lists, each passed to `ssh-keygen -r`.
+    pub revoked: Vec<TrustedFile>,
+    pub openpgp_signers: Option<TrustedFile>,
+    /// Armoured or binary OpenPGP public keys, imported into a keyring of their own.
+    pub openpgp_keys: Option<TrustedFile>,
 }
 
+/// How to verify: the programs, the fallback keyring, and the policy's key requirements.
 #[derive(Debug, Clone)]
-pub struct GpgVerifier {
-    pub program: String,
-    /// A GNUPGHOME holding exactly the keys allowed to countersign.
-    pub gnupghome: PathBuf,
+pub struct VerifyOptions {
+    pub ssh_program: String,
+    pub gpg_program: String,
+    /// The verifier's own GNUPGHOME, used for the cryptography only when the trusted ref has
+    /// no OpenPGP keys file; the signers list still decides who is accepted.
+    pub ambient_gnupghome: Option<PathBuf>,
+    pub require_hardware_key: bool,
+    pub require_user_verification: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            ssh_program: "ssh-keygen".into(),
+            gpg_program: "gpg".into(),
+            ambient_gnupghome: None,
+            require_hardware_key: false,
+            require_user_verification: false,
+        }
+    }
+}
+
+impl VerifyOptions {
+    /// The policy's requirements with the default programs and no ambient keyring.
+    pub fn for_policy(approval: &Approval) -> VerifyOptions {
+        VerifyOptions {
+            require_hardware_key: approval.require_hardware_key
+                || approval.require_user_verification,
+            require_user_verification: approval.require_user_verification,
+            ..VerifyOptions::default()
+        }
+    }
 }
 
 /// Verifies signatures of either scheme; a scheme with no verifier configured fails.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Verifier {
-    pub ssh: Option<SshVerifier>,
-    pub gpg: Option<GpgVerifier>,
+    ssh: Option<SshVerifier>,
+    gpg: Option<GpgVerifier>,
 }
 
 impl Verifier {
+    /// Parses and checks every list up front: a line that cannot be parsed, a revocation list
+    /// ssh-keygen cannot read, or keys gpg cannot import is an error (the caller's "cannot
+    /// check", exit 2), never a list quietly shorter than it was written.
+    pub fn from_trusted(files: TrustedSigners, opts: VerifyOptions) -> Result<Verifier> {
+        let dir = tempfile::Builder::new()
+            .prefix("countersign-signers-")
+            .tempdir()
+            .context("creating a temporary directory")?;
+        let allowed = files
+            .allowed_signers
+            .as_ref()
+            .map(AllowedSigners::parse)
+            .transpose()?;
+        let mut revoked = Vec::new();
+        for (i, file) in files.revoked.iter().enumerate() {
+            let list = RevocationList::parse(file)?;
+            let path = dir.path().join(format!("revoked-{i}"));
+            std::fs::write(&path, &file.bytes).context("writing a revocation list")?;
+            if let RevocationList::Krl { origin, .. } = &list {
+                let p = path.to_string_lossy().into_owned();
+                let out = tool::run(&opts.ssh_program, &["-Q", "-l", "-f", &p], &[], Input::Null)?;
+                if !out.status.success() {
+                    return Err(anyhow!(
+                        "cannot read the revocation list {origin}: {}",
+                        tool::last_line(&out.stderr)
+                    ));
+                }
+            }
+            revoked.push((list, path));
+        }
+        let openpgp = files
+            .openpgp_signers
+            .as_ref()
+            .map(OpenPgpSigners::parse)
+            .transpose()?;
+        let home = match &files.openpgp_keys {
+            Some(keys) => Some(GpgHome::Trusted {
+                dir: import_keys(&opts.gpg_program, keys)?,
+                origin: keys.origin.clone(),
+            }),
+            None => opts.ambient_gnupghome.clone().map(GpgHome::Ambient),
+        };
+        Ok(Verifier {
+            ssh: Some(SshVerifier {
+                program: opts.ssh_program.clone(),
+                allowed,
+                revoked,
+                require_hardware_key: opts.require_hardware_key,
+                require_user_verification: opts.require_user_verification,
+                _dir: dir,
+            }),
+            gpg: Some(GpgVerifier {
+                program: opts.gpg_program,
+                home,
+                signers: openpgp,
+                require_hardware_key: opts.require_hardware_key,
+            }),
+        })
+    }
+
     pub fn verify(&self, check: &SignatureCheck<'_>) -> SignatureReport {
         let result = match (check.signature.scheme, &self.ssh, &self.gpg) {
             (Scheme::Ssh, Some(ssh), _) => ssh.verify(check),
@@ -84,12 +205,36 @@ impl Verifier {
     }
 }
 
+/// Why an approval that claims a time after `at` (beyond the skew) is refused, if it does.
+fn from_the_future(check: &SignatureCheck<'_>) -> Option<String> {
+    (check.claimed_time > check.at + MAX_FUTURE_SKEW_SECS).then(|| {
+        format!(
+            "the approval claims to be made at {}, after the verification time {} (more than \
+             {MAX_FUTURE_SKEW_SECS} seconds ahead)",
+            crate::timefmt::rfc3339(check.claimed_time),
+            crate::timefmt::rfc3339(check.at)
+        )
+    })
+}
+
 /// `20261121210000Z`, the form ssh-keygen's `verify-time` option takes.
 fn ssh_time(secs: i64) -> String {
     crate::timefmt::rfc3339(secs)
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == 'Z')
         .collect()
+}
+
+#[derive(Debug)]
+struct SshVerifier {
+    program: String,
+    allowed: Option<AllowedSigners>,
+    /// Each list and the file ssh-keygen reads it from.
+    revoked: Vec<(RevocationList, PathBuf)>,
+    require_hardware_key: bool,
+    require_user_verification: bool,
+    /// Holds the revocation files for as long as the verifier lives.
+    _dir: tempfile::TempDir,
 }
 
 impl SshVerifier {
@@ -113,12 +258,9 @@ impl SshVerifier {
         std::fs::write(&sig_path, check.signature.to_ssh_armor())
             .context("writing the signature")?;
         let sig = sig_path.to_string_lossy().into_owned();
-        let allowed = self.allowed_signers.to_string_lossy().into_owned();
-        let ns = SSH_NAMESPACE;
-
         let out = tool::run(
             &self.program,
-            &["-Y", "check-novalidate", "-n", ns, "-s", &sig],
+            &["-Y", "check-novalidate", "-n", SSH_NAMESPACE, "-s", &sig],
             &[],
             Input::Bytes(check.payload),
         )?;
@@ -130,72 +272,355 @@ impl SshVerifier {
                 tool::last_line(&out.stderr)
             )));
         }
-
-        let email = &check.reviewer.email;
-        let time = format!("verify-time={}", ssh_time(check.time));
-        let out = tool::run(
-            &self.program,
-            &[
-                "-Y", "verify", "-f", &allowed, "-I", email, "-n", ns, "-s", &sig, "-O", &time,
-            ],
-            &[],
-            Input::Bytes(check.payload),
-        )?;
-        let signer = if out.status.success() {
-            Ok(VerifiedSigner {
-                principal: email.clone(),
-                key: info.fingerprint.clone(),
-            })
-        } else {
-            Err(self.why_not_allowed(&sig, &allowed, email, &info.fingerprint, &out.stderr)?)
-        };
+        let signer = self.signer(check, &info, &sig, dir.path())?;
         Ok(SignatureReport {
             valid: Ok(()),
             signer,
         })
     }
 
-    /// Tells "unknown key" from "key of someone else" from "key not valid for this use".
-    fn why_not_allowed(
+    /// Is the (cryptographically valid) signature's key allowed for the claimed reviewer, at
+    /// the verification time? Checks in the order that gives the most telling reason.
+    fn signer(
         &self,
+        check: &SignatureCheck<'_>,
+        info: &SshSigInfo,
         sig: &str,
-        allowed: &str,
-        email: &str,
-        fingerprint: &str,
-        verify_stderr: &[u8],
-    ) -> Result<String> {
-        let out = tool::run(
-            &self.program,
-            &["-Y", "find-principals", "-f", allowed, "-s", sig],
-            &[],
-            Input::Null,
-        )?;
-        let listed = String::from_utf8_lossy(&out.stdout);
-        let principals: Vec<&str> = listed
-            .lines()
-            .flat_map(|l| l.split(','))
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
+        dir: &Path,
+    ) -> Result<Result<VerifiedSigner, String>> {
+        if let Some(reason) = from_the_future(check) {
+            return Ok(Err(reason));
+        }
+        let Some(allowed) = &self.allowed else {
+            return Ok(Err(
+                "no allowed-signers file at the trusted ref: no SSH key may countersign".into(),
+            ));
+        };
+        if let Some(reason) = self.revoked_reason(info, dir)? {
+            return Ok(Err(reason));
+        }
+        if let Some(reason) = self.hardware_reason(info) {
+            return Ok(Err(reason));
+        }
+        let email = &check.reviewer.email;
+        let found = match allowed.lines_for(&info.key, email) {
+            Ok(found) => found,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        // ssh-keygen sees only the lines that name the reviewer literally (or the CA lines
+        // for a certificate), so a pattern line further down cannot stand in for a literal
+        // line that refuses (a retired key, another namespace).
+        let only: String = found
+            .lines
+            .iter()
+            .map(|l| format!("{}\n", l.text))
             .collect();
-        Ok(if principals.is_empty() {
-            format!("key {fingerprint} is not in the allowed signers file")
-        } else if principals.iter().any(|p| p.eq_ignore_ascii_case(email)) {
-            format!(
-                "key {fingerprint} is listed for {email} but not allowed for namespace \
-                 '{SSH_NAMESPACE}' at the approval's time ({})",
-                tool::last_line(verify_stderr)
-            )
-        } else {
-            format!(
-                "key {fingerprint} is allowed for {}, not for {email}",
-                principals.join(", ")
-            )
-        })
+        let only_path = dir.join("allowed_signers");
+        std::fs::write(&only_path, only).context("writing the allowed signers")?;
+        let only_path = only_path.to_string_lossy().into_owned();
+        let time = format!("verify-time={}", ssh_time(check.at));
+        let mut args = vec![
+            "-Y",
+            "verify",
+            "-f",
+            &only_path,
+            "-I",
+            &found.principal,
+            "-n",
+            SSH_NAMESPACE,
+            "-s",
+            sig,
+            "-O",
+            &time,
+        ];
+        let revoked: Vec<String> = self
+            .revoked
+            .iter()
+            .map(|(_, p)| p.to_string_lossy().into_owned())
+            .collect();
+        for r in &revoked {
+            args.extend(["-r", r.as_str()]);
+        }
+        let out = tool::run(&self.program, &args, &[], Input::Bytes(check.payload))?;
+        if out.status.success() {
+            return Ok(Ok(VerifiedSigner {
+                principal: email.clone(),
+                key: info.fingerprint.clone(),
+                key_type: info.key.plain_type.clone(),
+                hardware: info.key.is_hardware(),
+            }));
+        }
+        Ok(Err(refusal(
+            &allowed.origin,
+            &found.lines,
+            info,
+            check,
+            &out.stderr,
+        )))
     }
+
+    /// The first revocation list that revokes the key (or its certificate, or its CA).
+    fn revoked_reason(&self, info: &SshSigInfo, dir: &Path) -> Result<Option<String>> {
+        for (list, path) in &self.revoked {
+            if let Some(reason) = list.revokes(&info.key) {
+                return Ok(Some(reason));
+            }
+            if let RevocationList::Krl { origin, .. } = list {
+                // The key as signed (a certificate stays one, so serials and key ids count).
+                let key_path = dir.join("signing-key.pub");
+                let text = format!(
+                    "{} {}\n",
+                    info.key.key_type,
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        &info.key.blob
+                    )
+                );
+                std::fs::write(&key_path, text).context("writing the signing key")?;
+                let out = tool::run(
+                    &self.program,
+                    &[
+                        "-Q",
+                        "-f",
+                        &path.to_string_lossy(),
+                        &key_path.to_string_lossy(),
+                    ],
+                    &[],
+                    Input::Null,
+                )?;
+                let said = String::from_utf8_lossy(&out.stdout);
+                if said.contains("REVOKED") {
+                    return Ok(Some(format!(
+                        "key {} is revoked (the KRL {origin})",
+                        info.fingerprint
+                    )));
+                }
+                if !out.status.success() {
+                    return Ok(Some(format!(
+                        "cannot check the KRL {origin}: {}",
+                        tool::last_line(&out.stderr)
+                    )));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Why the policy's hardware-key requirement refuses this signature, if it does.
+    fn hardware_reason(&self, info: &SshSigInfo) -> Option<String> {
+        if !self.require_hardware_key && !self.require_user_verification {
+            return None;
+        }
+        let fp = &info.fingerprint;
+        let Some(sk) = info.sk.filter(|_| info.key.is_hardware()) else {
+            return Some(format!(
+                "the policy requires a hardware-backed (sk-) key; key {fp} is {}",
+                info.key.plain_type
+            ));
+        };
+        if !sk.user_present() {
+            return Some(format!(
+                "the signature by hardware key {fp} was made without a touch (no \
+                 user-presence flag); the policy requires one"
+            ));
+        }
+        if self.require_user_verification && !sk.user_verified() {
+            return Some(format!(
+                "the signature by hardware key {fp} was made without user verification (PIN \
+                 or biometric); the policy requires it"
+            ));
+        }
+        None
+    }
+}
+
+/// Why ssh-keygen refused a key the file lists for the reviewer: said from the lines' own
+/// options when one explains it, else ssh-keygen's words.
+fn refusal(
+    origin: &str,
+    lines: &[&AllowedLine],
+    info: &SshSigInfo,
+    check: &SignatureCheck<'_>,
+    stderr: &[u8],
+) -> String {
+    let fp = &info.fingerprint;
+    let email = &check.reviewer.email;
+    let at = crate::timefmt::rfc3339(check.at);
+    let claimed = crate::timefmt::rfc3339(check.claimed_time);
+    for l in lines {
+        if !l.allows_namespace(SSH_NAMESPACE) {
+            return format!(
+                "key {fp} is listed for {email} but not allowed for namespace \
+                 '{SSH_NAMESPACE}' ({origin} line {} has namespaces=\"{}\")",
+                l.number,
+                l.namespaces.as_deref().unwrap_or_default().join(",")
+            );
+        }
+        if let Some(t) = l.valid_before.as_ref().filter(|t| check.at >= t.secs) {
+            return format!(
+                "key {fp} was retired: {origin} line {} has valid-before=\"{}\", and keys are \
+                 judged at the verification time ({at}), not at the time the approval claims \
+                 ({claimed})",
+                l.number, t.text
+            );
+        }
+        if let Some(t) = l.valid_after.as_ref().filter(|t| check.at < t.secs) {
+            return format!(
+                "key {fp} is not valid yet: {origin} line {} has valid-after=\"{}\" (checked at \
+                 {at})",
+                l.number, t.text
+            );
+        }
+    }
+    if let Some(cert) = &info.key.certificate {
+        let at = u64::try_from(check.at).unwrap_or(0);
+        if at >= cert.valid_before || at < cert.valid_after {
+            return format!(
+                "certificate '{}' for key {fp} is not valid at the verification time ({})",
+                cert.key_id,
+                crate::timefmt::rfc3339(check.at)
+            );
+        }
+    }
+    format!(
+        "key {fp} is listed for {email} but ssh-keygen refused it at {at}: {}",
+        tool::last_line(stderr)
+    )
+}
+
+/// Where the OpenPGP cryptography happens.
+#[derive(Debug)]
+enum GpgHome {
+    /// A fresh keyring holding exactly the keys file from the trusted ref.
+    Trusted {
+        dir: tempfile::TempDir,
+        origin: String,
+    },
+    /// The verifier's own GNUPGHOME (no keys file at the trusted ref).
+    Ambient(PathBuf),
+}
+
+impl GpgHome {
+    fn path(&self) -> &Path {
+        match self {
+            GpgHome::Trusted { dir, .. } => dir.path(),
+            GpgHome::Ambient(p) => p,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            GpgHome::Trusted { origin, .. } => format!("the keys in {origin}"),
+            GpgHome::Ambient(p) => format!("the verifier's keyring {}", p.display()),
+        }
+    }
+}
+
+impl Drop for GpgHome {
+    fn drop(&mut self) {
+        if let GpgHome::Trusted { dir, .. } = self {
+            // gpg may have started an agent for this home; it would outlive the directory.
+            let _ = std::process::Command::new("gpgconf")
+                .arg("--homedir")
+                .arg(dir.path())
+                .args(["--kill", "all"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// Imports the trusted keys file into a fresh GNUPGHOME; any key gpg refuses is an error.
+fn import_keys(program: &str, keys: &TrustedFile) -> Result<tempfile::TempDir> {
+    // Short path: gpg's sockets live in the home and must fit a sockaddr_un.
+    let home = tempfile::Builder::new()
+        .prefix("cs-gpg")
+        .tempdir_in(std::env::temp_dir())
+        .context("creating a temporary keyring")?;
+    let file = home.path().join("trusted-keys");
+    std::fs::write(&file, &keys.bytes).context("writing the trusted keys")?;
+    let env = [("GNUPGHOME", home.path())];
+    let out = tool::run(
+        program,
+        &[
+            "--batch",
+            "--no-tty",
+            "--status-fd",
+            "1",
+            "--import",
+            &file.to_string_lossy(),
+        ],
+        &env,
+        Input::Null,
+    )?;
+    let status = String::from_utf8_lossy(&out.stdout);
+    let imported = status.lines().any(|l| l.starts_with("[GNUPG:] IMPORT_OK "));
+    if !out.status.success() || !imported {
+        return Err(anyhow!(
+            "cannot import the OpenPGP keys {}: {}",
+            keys.origin,
+            tool::last_line(&out.stderr)
+        ));
+    }
+    Ok(home)
+}
+
+/// The `[GNUPG:] WORD args…` status lines of a gpg run.
+struct GpgStatus(Vec<(String, Vec<String>)>);
+
+impl GpgStatus {
+    fn parse(stdout: &[u8]) -> GpgStatus {
+        GpgStatus(
+            String::from_utf8_lossy(stdout)
+                .lines()
+                .filter_map(|l| {
+                    let mut parts = l.strip_prefix("[GNUPG:] ")?.split(' ');
+                    let word = parts.next()?.to_string();
+                    Some((word, parts.map(str::to_string).collect()))
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, word: &str) -> Option<&[String]> {
+        self.0
+            .iter()
+            .find(|(w, _)| w == word)
+            .map(|(_, a)| a.as_slice())
+    }
+}
+
+/// The OpenPGP public-key algorithm ids of RFC 4880/9580.
+fn openpgp_algo(id: &str) -> String {
+    let name = match id {
+        "1" | "2" | "3" => "rsa",
+        "17" => "dsa",
+        "18" => "ecdh",
+        "19" => "ecdsa",
+        "22" => "eddsa",
+        "27" => "ed25519",
+        "28" => "ed448",
+        other => return format!("openpgp-algo-{other}"),
+    };
+    format!("openpgp-{name}")
+}
+
+#[derive(Debug)]
+struct GpgVerifier {
+    program: String,
+    home: Option<GpgHome>,
+    signers: Option<OpenPgpSigners>,
+    require_hardware_key: bool,
 }
 
 impl GpgVerifier {
     fn verify(&self, check: &SignatureCheck<'_>) -> Result<SignatureReport> {
+        let Some(home) = &self.home else {
+            return Ok(SignatureReport::invalid(
+                "no OpenPGP keys at the trusted ref and no keyring to verify with".into(),
+            ));
+        };
         let dir = tempfile::Builder::new()
             .prefix("countersign-verify-")
             .tempdir()
@@ -204,41 +629,36 @@ impl GpgVerifier {
         let data_path = dir.path().join("payload");
         std::fs::write(&sig_path, &check.signature.blob).context("writing the signature")?;
         std::fs::write(&data_path, check.payload).context("writing the payload")?;
-        let sig = sig_path.to_string_lossy().into_owned();
-        let data = data_path.to_string_lossy().into_owned();
-        let env = [("GNUPGHOME", self.gnupghome.as_path())];
+        let env = [("GNUPGHOME", home.path())];
         let out = tool::run(
             &self.program,
             &[
                 "--batch",
                 "--no-tty",
+                "--no-auto-key-retrieve",
                 "--status-fd",
                 "1",
                 "--verify",
-                &sig,
-                &data,
+                &sig_path.to_string_lossy(),
+                &data_path.to_string_lossy(),
             ],
             &env,
             Input::Null,
         )?;
-        let status = String::from_utf8_lossy(&out.stdout);
-        let word = |w: &str| -> Option<Vec<String>> {
-            status.lines().find_map(|l| {
-                let rest = l.strip_prefix("[GNUPG:] ")?;
-                let mut parts = rest.split(' ');
-                (parts.next() == Some(w)).then(|| parts.map(str::to_string).collect())
-            })
-        };
-        if let Some(args) = word("BADSIG") {
+        let status = GpgStatus::parse(&out.stdout);
+        if let Some(args) = status.get("BADSIG") {
             let key = args.first().cloned().unwrap_or_default();
             return Ok(SignatureReport::invalid(format!(
                 "BAD OpenPGP signature by key {key}: it does not match the approval"
             )));
         }
-        if let Some(args) = word("ERRSIG") {
+        if let Some(args) = status.get("ERRSIG") {
             let key = args.first().cloned().unwrap_or_default();
             let reason = match args.get(5).map(String::as_str) {
-                Some("9") => format!("key {key} is not in the allowed keyring"),
+                Some("9") => format!(
+                    "key {key} is not in the allowed keyring ({})",
+                    home.describe()
+                ),
                 Some(rc) => format!("gpg could not check the signature by key {key} (code {rc})"),
                 None => format!("gpg could not check the signature by key {key}"),
             };
@@ -247,63 +667,84 @@ impl GpgVerifier {
                 signer: Err(reason),
             });
         }
-        let (Some(_), Some(valid)) = (word("GOODSIG"), word("VALIDSIG")) else {
+        // VALIDSIG comes with exactly one of these; all but GOODSIG are a valid signature
+        // whose key or signature is no longer good now.
+        let verdict = ["GOODSIG", "EXPKEYSIG", "REVKEYSIG", "EXPSIG"]
+            .into_iter()
+            .find_map(|w| status.get(w).map(|a| (w, a)));
+        let (Some(valid), Some((verdict, good_args))) = (status.get("VALIDSIG"), verdict) else {
             return Ok(SignatureReport::invalid(format!(
                 "gpg did not report a good signature ({})",
                 tool::last_line(&out.stderr)
             )));
         };
-        let fpr = valid.first().cloned().unwrap_or_default();
-        for (w, what) in [
-            ("EXPKEYSIG", "has expired"),
-            ("REVKEYSIG", "is revoked"),
-            ("EXPSIG", "signature has expired"),
-        ] {
-            if word(w).is_some() {
-                return Ok(SignatureReport {
-                    valid: Ok(()),
-                    signer: Err(format!("key {fpr} {what}")),
-                });
-            }
+        let signing = valid.first().cloned().unwrap_or_default();
+        let primary = valid.get(9).cloned().unwrap_or_else(|| signing.clone());
+        let uid = good_args.get(1..).map(|a| a.join(" ")).unwrap_or_default();
+        let refuse = |reason: String| Ok(SignatureReport::refused(reason));
+        if let Some(reason) = from_the_future(check) {
+            return refuse(reason);
         }
-        let emails = self.key_emails(&fpr)?;
-        let email = &check.reviewer.email;
-        let signer = if emails.iter().any(|e| e.eq_ignore_ascii_case(email)) {
-            Ok(VerifiedSigner {
-                principal: email.clone(),
-                key: fpr,
-            })
-        } else {
-            Err(format!(
-                "key {fpr} belongs to {}, not to {email}",
-                emails.join(", ")
-            ))
+        match verdict {
+            "EXPKEYSIG" => {
+                return refuse(format!("key {primary} has expired (as gpg judges it now)"))
+            }
+            "REVKEYSIG" => {
+                return refuse(format!(
+                    "key {primary} is revoked (its revocation is in {})",
+                    home.describe()
+                ))
+            }
+            "EXPSIG" => return refuse(format!("the signature by key {primary} has expired")),
+            _ => {}
+        }
+        if self.require_hardware_key {
+            return refuse(format!(
+                "the policy requires a hardware-backed (sk-) SSH key; OpenPGP key {primary} \
+                 cannot show one"
+            ));
+        }
+        let Some(signers) = &self.signers else {
+            return refuse(format!(
+                "no OpenPGP signers list at the trusted ref: key {primary} ('{uid}') is not \
+                 trusted by its user id alone"
+            ));
         };
-        Ok(SignatureReport {
-            valid: Ok(()),
-            signer,
-        })
-    }
-
-    /// The emails of a key's user ids, from `--with-colons` (field 10 of `uid` lines).
-    fn key_emails(&self, fpr: &str) -> Result<Vec<String>> {
-        let env = [("GNUPGHOME", self.gnupghome.as_path())];
-        let out = tool::run(
-            &self.program,
-            &["--batch", "--no-tty", "--with-colons", "--list-keys", fpr],
-            &env,
-            Input::Null,
-        )?;
-        Ok(String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.starts_with("uid:"))
-            .filter_map(|l| l.split(':').nth(9))
-            .filter_map(|uid| {
-                let start = uid.rfind('<')?;
-                let end = uid.rfind('>')?;
-                (start < end).then(|| uid[start + 1..end].to_string())
-            })
-            .collect())
+        if let Some(line) = signers.revocation(&[&primary, &signing]) {
+            return refuse(format!(
+                "key {primary} is revoked ({} line {line})",
+                signers.origin
+            ));
+        }
+        let email = &check.reviewer.email;
+        let listed = signers.principals_of(&primary);
+        if listed
+            .iter()
+            .any(|s| s.principal.eq_ignore_ascii_case(email))
+        {
+            return Ok(SignatureReport {
+                valid: Ok(()),
+                signer: Ok(VerifiedSigner {
+                    principal: email.clone(),
+                    key: primary,
+                    key_type: openpgp_algo(valid.get(6).map(String::as_str).unwrap_or("")),
+                    hardware: false,
+                }),
+            });
+        }
+        if listed.is_empty() {
+            return refuse(format!(
+                "key {primary} is not listed in {} (its user id says '{uid}', but only the \
+                 trusted signers list decides)",
+                signers.origin
+            ));
+        }
+        let names: Vec<&str> = listed.iter().map(|s| s.principal.as_str()).collect();
+        refuse(format!(
+            "key {primary} is allowed for {}, not for {email} ({})",
+            names.join(", "),
+            signers.origin
+        ))
     }
 }
 
@@ -327,8 +768,105 @@ mod tests {
             payload: b"x",
             signature: &sig,
             reviewer: &who,
-            time: 0,
+            claimed_time: 0,
+            at: 0,
         });
         assert!(report.valid.is_err() && report.signer.is_err());
+    }
+
+    #[test]
+    fn a_claim_from_the_future_beyond_the_skew_is_refused() {
+        let sig = Signature {
+            scheme: Scheme::Ssh,
+            blob: vec![],
+        };
+        let who = Identity::parse("J <j@x>").unwrap();
+        let at = 1_795_294_800;
+        let check = |claimed_time| SignatureCheck {
+            payload: b"x",
+            signature: &sig,
+            reviewer: &who,
+            claimed_time,
+            at,
+        };
+        assert_eq!(from_the_future(&check(at + MAX_FUTURE_SKEW_SECS)), None);
+        assert_eq!(from_the_future(&check(at - 86_400)), None);
+        let reason = from_the_future(&check(at + MAX_FUTURE_SKEW_SECS + 1)).unwrap();
+        assert!(
+            reason
+                .contains("2026-11-21T21:05:01Z, after the verification time 2026-11-21T21:00:00Z"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn user_verification_implies_a_hardware_key() {
+        let policy = Approval {
+            require_user_verification: true,
+            ..Approval::default()
+        };
+        let opts = VerifyOptions::for_policy(&policy);
+        assert!(opts.require_hardware_key && opts.require_user_verification);
+        assert!(!VerifyOptions::for_policy(&Approval::default()).require_hardware_key);
+    }
+
+    fn ssh_verifier(hardware: bool, verification: bool) -> SshVerifier {
+        SshVerifier {
+            program: "ssh-keygen".into(),
+            allowed: None,
+            revoked: Vec::new(),
+            require_hardware_key: hardware,
+            require_user_verification: verification,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// There is no FIDO authenticator here, so the flags are read from built signatures;
+    /// the real tools check the signature itself before this is asked.
+    #[test]
+    fn hardware_requirements_read_the_sk_flags() {
+        use crate::approval::signature::tests::{fake_sshsig, sk_key, sk_sig, sshsig_with};
+        let info = |blob: Vec<u8>| {
+            Signature {
+                scheme: Scheme::Ssh,
+                blob,
+            }
+            .ssh_info()
+            .unwrap()
+        };
+        let sk = |flags| info(sshsig_with(SSH_NAMESPACE, &sk_key(), &sk_sig(flags, 1)));
+        let plain = info(fake_sshsig(SSH_NAMESPACE));
+        let none = ssh_verifier(false, false);
+        assert_eq!(none.hardware_reason(&plain), None);
+        assert_eq!(none.hardware_reason(&sk(0x00)), None);
+
+        let touch = ssh_verifier(true, false);
+        let why = touch.hardware_reason(&plain).unwrap();
+        assert!(
+            why.contains("requires a hardware-backed (sk-) key") && why.contains("ssh-ed25519"),
+            "{why}"
+        );
+        let why = touch.hardware_reason(&sk(0x00)).unwrap();
+        assert!(
+            why.contains("without a touch (no user-presence flag)"),
+            "{why}"
+        );
+        assert_eq!(touch.hardware_reason(&sk(0x01)), None);
+
+        let pin = ssh_verifier(true, true);
+        let why = pin.hardware_reason(&sk(0x01)).unwrap();
+        assert!(why.contains("without user verification"), "{why}");
+        assert!(pin
+            .hardware_reason(&sk(0x04))
+            .unwrap()
+            .contains("without a touch"));
+        assert_eq!(pin.hardware_reason(&sk(0x05)), None);
+    }
+
+    #[test]
+    fn openpgp_algorithm_names() {
+        assert_eq!(openpgp_algo("22"), "openpgp-eddsa");
+        assert_eq!(openpgp_algo("1"), "openpgp-rsa");
+        assert_eq!(openpgp_algo("99"), "openpgp-algo-99");
     }
 }

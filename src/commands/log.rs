@@ -52,11 +52,11 @@ pub fn run(args: &LogArgs) -> Result<i32> {
             }
         }
     };
-    let report = LogReport::from(super::verify::judge_range(
-        &repo,
-        &target,
-        args.allowed_signers.as_deref(),
-    )?);
+    let given = super::verify::Given {
+        allowed_signers: args.allowed_signers.as_deref(),
+        revoked_signers: None,
+    };
+    let report = LogReport::from(super::verify::judge_range(&repo, &target, &given)?);
     if matches!(args.format, super::Format::Json) {
         println!("{}", report.to_json());
     } else {

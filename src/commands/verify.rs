@@ -11,7 +11,8 @@ use crate::approval::check::Landing;
 use crate::approval::content_digest;
 use crate::approval::judge::{self, Approvals, CommitInput};
 use crate::approval::payload::{empty_tree, ObjectFormat};
-use crate::approval::verify_sig::{GpgVerifier, SshVerifier, Verifier};
+use crate::approval::signers::TrustedFile;
+use crate::approval::verify_sig::{TrustedSigners, Verifier, VerifyOptions};
 use crate::error::{exit, UserError};
 use crate::git::landing::{self, GitOracle, Target};
 use crate::git::{self, chain, trusted};
@@ -28,6 +29,9 @@ pub struct VerifyArgs {
     /// The allowed-signers file (default: the policy's, read from the trusted ref).
     #[arg(long, value_name = "FILE")]
     pub allowed_signers: Option<PathBuf>,
+    /// An SSH revocation list (KRL or public keys), on top of the policy's at the trusted ref.
+    #[arg(long, value_name = "FILE")]
+    pub revoked_signers: Option<PathBuf>,
     /// The trusted commit to read the policy and signer lists from: a commit id or a full
     /// refname (refs/remotes/origin/main). Default: BASE of the range, else the upstream.
     #[arg(long, value_name = "OID|REFNAME")]
@@ -39,7 +43,11 @@ pub struct VerifyArgs {
 pub fn run(args: &VerifyArgs) -> Result<i32> {
     let repo = git::open()?;
     let target = landing::target(&repo, args.rev.as_deref(), args.policy_ref.as_deref())?;
-    let report = judge_range(&repo, &target, args.allowed_signers.as_deref())?;
+    let given = Given {
+        allowed_signers: args.allowed_signers.as_deref(),
+        revoked_signers: args.revoked_signers.as_deref(),
+    };
+    let report = judge_range(&repo, &target, &given)?;
     if matches!(args.format, super::Format::Json) {
         println!("{}", report.to_json());
     } else {
@@ -52,13 +60,17 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     })
 }
 
-/// Judges what `target` lands, under the policy of its trusted commit; `signers` overrides
-/// the allowed-signers file read from there.
-pub fn judge_range(
-    repo: &git::Repo,
-    target: &Target,
-    signers: Option<&Path>,
-) -> Result<VerifyReport> {
+/// Signer files named on the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Given<'a> {
+    /// Instead of the policy's allowed-signers file at the trusted ref.
+    pub allowed_signers: Option<&'a Path>,
+    /// On top of the policy's revocation list at the trusted ref.
+    pub revoked_signers: Option<&'a Path>,
+}
+
+/// Judges what `target` lands, under the policy of its trusted commit.
+pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Result<VerifyReport> {
     let policy = trusted::policy(&repo.git, target.trusted.as_ref())?;
     let oids = match chain::first_parent_chain(&repo.git, target.base, target.tip)? {
         chain::Chain::Commits(oids) => oids,
@@ -122,21 +134,18 @@ pub fn judge_range(
         };
         Ok(Some((landing, found)))
     };
-    let signers_file = allowed_signers(repo, signers, target.trusted.as_ref(), &policy)?;
     let mut oracle = GitOracle {
         repo,
-        verifier: Verifier {
-            ssh: signers_file.as_ref().map(|f| SshVerifier {
-                program: "ssh-keygen".into(),
-                allowed_signers: f.path().to_path_buf(),
-            }),
-            gpg: gpg_home().map(|home| GpgVerifier {
-                program: "gpg".into(),
-                gnupghome: home,
-            }),
-        },
+        verifier: verifier(repo, given, target.trusted.as_ref(), &policy)?,
     };
-    let guarded = [POLICY_FILE, policy.approval.allowed_signers.as_str()];
+    let a = &policy.approval;
+    let guarded = [
+        POLICY_FILE,
+        a.allowed_signers.as_str(),
+        a.revoked_signers.as_str(),
+        a.openpgp_signers.as_str(),
+        a.openpgp_keys.as_str(),
+    ];
     let verdict = judge::judge(&policy.approval, &guarded, inputs, branch, &mut oracle)?;
     Ok(VerifyReport::new(
         &target.spec,
@@ -147,33 +156,49 @@ pub fn judge_range(
     ))
 }
 
-/// The allowed-signers file: the one named on the command line, else the policy's file at the
-/// trusted ref, copied to a temp file for ssh-keygen.
-fn allowed_signers(
+/// The signer lists: the allowed-signers file named on the command line or the policy's at
+/// the trusted ref, revocation lists from both, and the OpenPGP signers and keys at the
+/// trusted ref. A list that cannot be read or parsed stops the check (exit 2).
+fn verifier(
     repo: &git::Repo,
-    given: Option<&Path>,
+    given: &Given<'_>,
     trusted: Option<&trusted::Trusted>,
     policy: &Policy,
-) -> Result<Option<tempfile::NamedTempFile>> {
-    let bytes = match (given, trusted) {
-        (Some(path), _) => {
-            let path = repo.user_path(path);
-            Some(std::fs::read(&path).map_err(|e| {
-                UserError::new(format!(
-                    "cannot read the allowed-signers file {}: {e}",
-                    path.display()
-                ))
-            })?)
-        }
-        (None, Some(t)) => trusted::read_at(&repo.git, t, &policy.approval.allowed_signers)?,
-        (None, None) => None,
+) -> Result<Verifier> {
+    let a = &policy.approval;
+    let at_ref = |path: &str| -> Result<Option<TrustedFile>> {
+        let Some(t) = trusted else {
+            return Ok(None);
+        };
+        Ok(trusted::read_at(&repo.git, t, path)?
+            .map(|bytes| TrustedFile::new(format!("{}:{path}", t.name), bytes)))
     };
-    let Some(bytes) = bytes else {
-        return Ok(None);
+    let from_cli = |path: &Path, what: &str| -> Result<TrustedFile> {
+        let path = repo.user_path(path);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            UserError::new(format!("cannot read the {what} {}: {e}", path.display()))
+        })?;
+        Ok(TrustedFile::new(path.display().to_string(), bytes))
     };
-    let mut file = tempfile::NamedTempFile::new().context("cannot write a temp file")?;
-    std::io::Write::write_all(&mut file, &bytes).context("cannot write a temp file")?;
-    Ok(Some(file))
+    let allowed_signers = match given.allowed_signers {
+        Some(path) => Some(from_cli(path, "allowed-signers file")?),
+        None => at_ref(&a.allowed_signers)?,
+    };
+    let mut revoked: Vec<TrustedFile> = at_ref(&a.revoked_signers)?.into_iter().collect();
+    if let Some(path) = given.revoked_signers {
+        revoked.push(from_cli(path, "revocation list")?);
+    }
+    let files = TrustedSigners {
+        allowed_signers,
+        revoked,
+        openpgp_signers: at_ref(&a.openpgp_signers)?,
+        openpgp_keys: at_ref(&a.openpgp_keys)?,
+    };
+    let options = VerifyOptions {
+        ambient_gnupghome: gpg_home(),
+        ..VerifyOptions::for_policy(a)
+    };
+    Verifier::from_trusted(files, options).context("cannot check signatures")
 }
 
 fn gpg_home() -> Option<PathBuf> {

@@ -3,7 +3,8 @@
 
 use countersign::approval::check::CheckName;
 use countersign::approval::sign::Signer;
-use countersign::approval::verify_sig::{GpgVerifier, Verifier};
+use countersign::approval::signers::TrustedFile;
+use countersign::approval::verify_sig::{TrustedSigners, Verifier, VerifyOptions};
 use countersign::policy::Approval;
 
 use crate::common::Fixture;
@@ -160,13 +161,31 @@ fn openpgp_sign_and_verify_with_a_throwaway_keyring() {
         ..Default::default()
     };
     approve_head(&fx, JANE, &config);
-    let trusted = Verifier {
-        ssh: None,
-        gpg: Some(GpgVerifier {
-            program: "gpg".into(),
-            gnupghome: home.path().to_path_buf(),
-        }),
+    // The key is trusted by its fingerprint in the signers list; its keyring only does the
+    // cryptography.
+    let listing = gpg(&["--with-colons", "--list-keys", "jane@example.com"]).unwrap();
+    let fpr = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fpr:")
+                .map(|f| f.trim_matches(':').to_string())
+        })
+        .unwrap();
+    let with_keyring = |home: &std::path::Path| {
+        let files = TrustedSigners {
+            openpgp_signers: Some(TrustedFile::new(
+                "openpgp_signers",
+                format!("jane@example.com {fpr}\n"),
+            )),
+            ..TrustedSigners::default()
+        };
+        let opts = VerifyOptions {
+            ambient_gnupghome: Some(home.to_path_buf()),
+            ..VerifyOptions::default()
+        };
+        Verifier::from_trusted(files, opts).unwrap()
     };
+    let trusted = with_keyring(home.path());
     let r = verify(&fx, "HEAD", &Approval::default(), &trusted);
     assert!(r.passed(), "{:?}", r.checks);
 
@@ -175,13 +194,7 @@ fn openpgp_sign_and_verify_with_a_throwaway_keyring() {
         .prefix("cs-gpg")
         .tempdir_in("/tmp")
         .unwrap();
-    let untrusted = Verifier {
-        ssh: None,
-        gpg: Some(GpgVerifier {
-            program: "gpg".into(),
-            gnupghome: empty.path().to_path_buf(),
-        }),
-    };
+    let untrusted = with_keyring(empty.path());
     let r = verify(&fx, "HEAD", &Approval::default(), &untrusted);
     assert!(
         reason_of(&r, CheckName::SignerAllowed.as_str()).contains("not in the allowed keyring"),

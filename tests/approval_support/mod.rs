@@ -11,7 +11,10 @@ use countersign::approval::check::{
 };
 use countersign::approval::payload::Reviewed;
 use countersign::approval::sign::{Signer, SigningConfig};
-use countersign::approval::verify_sig::{SignatureCheck, SignatureReport, SshVerifier, Verifier};
+use countersign::approval::signers::TrustedFile;
+use countersign::approval::verify_sig::{
+    SignatureCheck, SignatureReport, TrustedSigners, Verifier, VerifyOptions,
+};
 use countersign::approval::{
     append_approval, content_digest, parse_approvals, ApprovalSet, Payload, ReviewRecord, Scope,
 };
@@ -203,14 +206,14 @@ pub fn assert_parsed_by_git(fx: &Fixture, message: &str) -> String {
     parsed
 }
 
+/// A verifier trusting the allowed-signers file at `allowed` (and nothing else).
 pub fn verifier(allowed: &Path) -> Verifier {
-    Verifier {
-        ssh: Some(SshVerifier {
-            program: "ssh-keygen".into(),
-            allowed_signers: allowed.to_path_buf(),
-        }),
-        gpg: None,
-    }
+    let bytes = std::fs::read(allowed).expect("allowed signers");
+    let files = TrustedSigners {
+        allowed_signers: Some(TrustedFile::new(allowed.display().to_string(), bytes)),
+        ..TrustedSigners::default()
+    };
+    Verifier::from_trusted(files, VerifyOptions::default()).expect("verifier")
 }
 
 /// Signatures by the real tools; no replays (the default policy needs none).
