@@ -80,7 +80,8 @@ fn analyse(fx: &Fixture, rev: &str, markers: &Markers, all: bool) -> Commit {
     let oid = git2::Oid::from_str(&commit.id).unwrap();
     let note = read_note(&repo, "refs/notes/ai", oid).unwrap();
     let log = note.map(|n| gitai::parse(&n).unwrap());
-    detect::attribute(&mut commit, log.as_ref(), all);
+    // These tests are about what the notes say; the policy decides whether to believe them.
+    detect::attribute(&mut commit, log.as_ref(), all, true);
     commit
 }
 
@@ -399,4 +400,77 @@ fn a_garbage_note_is_a_clear_error() {
         .unwrap();
     let err = format!("{:#}", gitai::parse(&note).unwrap_err());
     assert!(err.contains("not a git-ai authorship log"), "{err}");
+}
+
+#[test]
+fn under_the_default_policy_a_note_cannot_excuse_a_hunk_from_review() {
+    let (fx, id) = note_fixture();
+    let repo = git2::Repository::open(fx.path()).unwrap();
+    let oid = git2::Oid::from_str(&id).unwrap();
+    let trusting = |trust: bool| {
+        let mut policy = countersign::policy::Policy::default();
+        policy.approval.trust_attribution_notes = trust;
+        let analysis = countersign::load::Analysis::new(&policy, false).unwrap();
+        countersign::load::full_commit(&repo, &analysis, oid).unwrap()
+    };
+    let human = |c: &Commit| {
+        origins(c)
+            .iter()
+            .filter(|(_, o)| *o == Origin::Human)
+            .count()
+    };
+    assert!(
+        human(&trusting(true)) > 0,
+        "the note marks some hunks human"
+    );
+    assert_eq!(
+        human(&trusting(false)),
+        0,
+        "{:?}",
+        origins(&trusting(false))
+    );
+}
+
+/// The one trailer parser reads what git reads: the same keys and values as
+/// `git interpret-trailers --parse`, for messages where a hand-written parser would differ.
+#[test]
+fn trailers_are_what_git_reads() {
+    let fx = Fixture::new();
+    let messages = [
+        "S\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n",
+        "S\n\n🤖 Generated with [Claude Code](https://claude.ai/code)\nCo-Authored-By: Claude <noreply@anthropic.com>\n",
+        "S\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n\n# a comment paragraph\n",
+        "S\n\nCo-Authored-By: Claude <x>\n\nmore prose after\n",
+        "S\n\nSigned-off-by: A <a@x>\nsome prose\nCo-authored-by: Copilot <c@x>\n",
+        "S\n\nAssisted-by: Claude:claude-3-opus\n  coccinelle\nFixes: 123\n",
+        "Co-authored-by: Claude <noreply@anthropic.com>\n",
+        "S\n\nGenerated-by : Gemini\n",
+    ];
+    for msg in messages {
+        let mut child = fx
+            .command("git")
+            .args(["interpret-trailers", "--parse"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(msg.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let git: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let ours: Vec<String> = countersign::detect::trailers::parse(msg)
+            .trailers
+            .iter()
+            .map(|t| t.line())
+            .collect();
+        assert_eq!(ours, git, "{msg:?}");
+    }
 }

@@ -137,7 +137,11 @@ fn sample_review() -> Review {
 }
 
 fn app_for(review: Review) -> App {
-    App::new(review, Session::default(), Keymap::builtin(), "tip".into())
+    let mut app = App::new(review, Session::default(), Keymap::builtin(), "tip".into());
+    // The screens here open at the start of the tests' fixed clock: decisions they make are of
+    // this sitting.
+    app.opened_at = 0;
+    app
 }
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
@@ -370,7 +374,18 @@ fn sign_confirmation_names_the_identity_and_the_key() {
     let screen = render(&mut app, 100, 30);
     assert!(screen.contains("<jane@example.com>"), "{screen}");
     assert!(screen.contains("id_ed25519.pub"), "{screen}");
+    assert!(!screen.contains("earlier sitting"), "{screen}");
     insta::assert_snapshot!(screen);
+
+    // Reopened later, the same decisions were made in an earlier sitting: the confirmation
+    // says how many, and when the last was.
+    app.opened_at = 10_000;
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        screen.contains("3 of these decisions") && screen.contains("earlier sitting"),
+        "{screen}"
+    );
+    assert!(screen.contains("1970-01-01T00:01:40Z"), "{screen}");
 }
 
 #[test]
@@ -467,4 +482,26 @@ fn a_hunk_cannot_be_decided_before_its_file_is_scanned() {
         .text
         .contains("still analysing"));
     assert_eq!(app.progress().decided, 0);
+}
+
+/// A repository-local `user.name` is the agent's to write: it reaches the screen only through
+/// the escaping renderer.
+#[test]
+fn the_signing_identity_cannot_drive_the_terminal() {
+    let mut app = app_for(sample_review());
+    app.signing_as =
+        Some("Jane\u{1b}[2J\u{1b}]0;owned\u{7} <jane@example.com> with SSH key k".into());
+    for _ in 0..app.nav.len() {
+        key(&mut app, 'a');
+        if matches!(app.overlay, Some(countersign::ui::app::Overlay::Confirm(_))) {
+            key(&mut app, 'y');
+        }
+    }
+    key(&mut app, 'S');
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+        "{screen:?}"
+    );
+    assert!(screen.contains("␛[2J"), "{screen}");
 }

@@ -22,7 +22,10 @@ use crate::model::{Commit, Evidence, EvidenceSource, Hunk, LineKind, Origin};
 ///
 /// With a log, the commit also gets one Notes evidence per AI session the log attests (first, as
 /// the strongest); calling this again replaces them rather than adding duplicates.
-pub fn attribute(commit: &mut Commit, log: Option<&AuthorshipLog>, all: bool) {
+/// `trust_notes`: a hunk the notes call human-written needs no review. Off by default (the
+/// policy's `trust_attribution_notes`): anyone who can push can write `refs/notes/ai`, so a
+/// note is advice and such hunks stay of unknown origin, to be reviewed.
+pub fn attribute(commit: &mut Commit, log: Option<&AuthorshipLog>, all: bool, trust_notes: bool) {
     let all = all
         || commit
             .evidence
@@ -50,7 +53,10 @@ pub fn attribute(commit: &mut Commit, log: Option<&AuthorshipLog>, all: bool) {
             .map(|f| (f, LineIndex::new(f)));
         for hunk in &mut file.hunks {
             let (origin, evidence) = match log {
-                Some(log) => judge(hunk, log, attested.as_ref(), commit_is_ai),
+                Some(log) => match judge(hunk, log, attested.as_ref(), commit_is_ai) {
+                    (Origin::Human, evidence) if !trust_notes => (Origin::Unknown, evidence),
+                    judged => judged,
+                },
                 None if commit_is_ai => (Origin::Ai, Vec::new()),
                 None => (Origin::Human, Vec::new()),
             };

@@ -68,7 +68,7 @@ fn origins(c: &Commit) -> Vec<Origin> {
 #[test]
 fn without_a_log_the_commit_decides() {
     let mut ai = commit(vec![("a", vec![hunk("a", 1, 1..3)])], trailer_evidence());
-    attribute(&mut ai, None, false);
+    attribute(&mut ai, None, false, true);
     assert_eq!(origins(&ai), [Origin::Ai]);
     assert!(!ai.has_line_attribution);
 
@@ -76,10 +76,10 @@ fn without_a_log_the_commit_decides() {
         vec![("a", vec![hunk("a", 1, 1..3), hunk("a", 3, 9..10)])],
         vec![],
     );
-    attribute(&mut human, None, false);
+    attribute(&mut human, None, false, true);
     assert_eq!(origins(&human), [Origin::Human, Origin::Human]);
 
-    attribute(&mut human, None, true);
+    attribute(&mut human, None, true, true);
     assert_eq!(origins(&human), [Origin::Ai, Origin::Ai]);
 }
 
@@ -100,10 +100,14 @@ fn with_a_log_each_hunk_is_judged_by_its_added_lines() {
         )],
         vec![],
     );
-    attribute(&mut c, Some(&log), false);
+    attribute(&mut c, Some(&log), false, true);
     assert!(c.has_line_attribution);
     use Origin::*;
     assert_eq!(origins(&c), [Ai, Human, Ai, Unknown, Unknown, Ai]);
+    // Untrusted (the default policy), a note that says "human" is advice: still reviewed.
+    let mut untrusted = c.clone();
+    attribute(&mut untrusted, Some(&log), false, false);
+    assert_eq!(origins(&untrusted), [Ai, Unknown, Ai, Unknown, Unknown, Ai]);
 
     let hunks = &c.files[0].hunks;
     let e = &hunks[0].evidence[0];
@@ -123,7 +127,7 @@ fn with_a_log_each_hunk_is_judged_by_its_added_lines() {
     assert_eq!(hunks[5].evidence[0].agent.as_deref(), Some("cursor"));
 
     // The commit gains one Notes evidence per session, first, and only once however often called.
-    attribute(&mut c, Some(&log), false);
+    attribute(&mut c, Some(&log), false, true);
     let notes: Vec<&Evidence> = c
         .evidence
         .iter()
@@ -144,9 +148,9 @@ fn a_file_the_log_does_not_mention_is_unknown() {
         vec![("other.rs", vec![hunk("other.rs", 0, 10..12)])],
         vec![],
     );
-    attribute(&mut c, Some(&log), false);
+    attribute(&mut c, Some(&log), false, true);
     assert_eq!(origins(&c), [Origin::Unknown]);
-    attribute(&mut c, Some(&log), true);
+    attribute(&mut c, Some(&log), true, true);
     assert_eq!(origins(&c), [Origin::Ai], "--all wins");
 
     // The policy's markers.all reaches attribute as All evidence on the commit.
@@ -160,7 +164,7 @@ fn a_file_the_log_does_not_mention_is_unknown() {
         vec![("other.rs", vec![hunk("other.rs", 0, 10..12)])],
         vec![all],
     );
-    attribute(&mut c, Some(&log), false);
+    attribute(&mut c, Some(&log), false, true);
     assert_eq!(origins(&c), [Origin::Ai]);
 }
 
@@ -169,17 +173,17 @@ fn a_pure_deletion_follows_the_commit_evidence() {
     let deletion = || hunk("src/a.rs", 3, 5..5); // 3 removed, nothing added
     let empty = gitai::parse("---\n{\"schema_version\":\"authorship/3.0.0\"}").unwrap();
     let mut plain = commit(vec![("src/a.rs", vec![deletion()])], vec![]);
-    attribute(&mut plain, Some(&empty), false);
+    attribute(&mut plain, Some(&empty), false, true);
     assert_eq!(origins(&plain), [Origin::Unknown]);
 
     let mut marked = commit(vec![("src/a.rs", vec![deletion()])], trailer_evidence());
-    attribute(&mut marked, Some(&empty), false);
+    attribute(&mut marked, Some(&empty), false, true);
     assert_eq!(origins(&marked), [Origin::Ai]);
 
     // A log with AI sessions is itself AI evidence for the commit.
     let log = gitai::parse(LOG).unwrap();
     let mut noted = commit(vec![("src/a.rs", vec![deletion()])], vec![]);
-    attribute(&mut noted, Some(&log), false);
+    attribute(&mut noted, Some(&log), false, true);
     assert_eq!(origins(&noted), [Origin::Ai]);
     assert!(noted.is_ai_assisted());
 }

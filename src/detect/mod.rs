@@ -12,7 +12,7 @@
 mod attribute;
 pub mod gitai;
 pub mod markers;
-mod trailers;
+pub mod trailers;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,4 @@
-//! Commit-message trailers, parsed the way `git interpret-trailers --parse` reads them, with one
-//! deliberate tolerance (see [`parse`]).
+//! Commit-message trailers, exactly as `git interpret-trailers --parse` reads them.
 //!
 //! Markers are matched against parsed trailers rather than against the whole message, so that a
 //! body sentence quoting `Co-Authored-By: Claude …` or a subject that mentions Claude is not
@@ -30,42 +29,30 @@ pub struct Parsed<'a> {
     pub trailers: Vec<Trailer>,
 }
 
-/// Keys that make a mixed last paragraph count as a trailer block.
-///
-/// git accepts a last paragraph that is entirely trailers, or one that is at least 25% trailers
-/// and holds a git-generated (`Signed-off-by`, `(cherry picked from commit …)`) or user-configured
-/// trailer. We additionally treat the common attribution keys as "configured", because agents
-/// often put their trailer in the same paragraph as a "Generated with …" line, and missing that
-/// evidence would be the costly mistake here.
-const RECOGNISED: &[&str] = &[
-    "signed-off-by",
-    "co-authored-by",
-    "assisted-by",
-    "generated-by",
-];
-
-/// Splits `message` into subject, body and the trailers of its last paragraph.
+/// Splits `message` into subject, body and the trailers git reads in it. The trailers come
+/// from the one trailer-block parser of the program (`approval::trailer_block`, which follows
+/// git's trailer.c), so that what marks a commit is exactly what `git interpret-trailers
+/// --parse` shows, and what verify reads.
 pub fn parse(message: &str) -> Parsed<'_> {
     let lines: Vec<&str> = message.lines().map(|l| l.trim_end_matches('\r')).collect();
     let paragraphs = paragraphs(&lines);
     let Some(&(first_start, first_end)) = paragraphs.first() else {
         return Parsed::default();
     };
-    let mut parsed = Parsed {
+    Parsed {
         subject: lines[first_start..first_end].to_vec(),
         body: lines
             .get(first_end..)
             .map(<[_]>::to_vec)
             .unwrap_or_default(),
-        trailers: Vec::new(),
-    };
-    // The title paragraph can never be trailers, as in git's trailer.c.
-    if paragraphs.len() > 1 {
-        if let Some(&(start, end)) = paragraphs.last() {
-            parsed.trailers = trailer_block(&lines[start..end]).unwrap_or_default();
-        }
+        trailers: crate::approval::trailer_block::parse(message)
+            .into_iter()
+            .map(|t| Trailer {
+                key: t.key,
+                value: t.value.trim_end_matches('\r').to_string(),
+            })
+            .collect(),
     }
-    parsed
 }
 
 /// (start, end) line index ranges of the non-blank paragraphs.
@@ -86,65 +73,6 @@ fn paragraphs(lines: &[&str]) -> Vec<(usize, usize)> {
         out.push((s, lines.len()));
     }
     out
-}
-
-/// The trailers of a paragraph, or None when git would not read it as a trailer block.
-fn trailer_block(lines: &[&str]) -> Option<Vec<Trailer>> {
-    let mut trailers: Vec<Trailer> = Vec::new();
-    let (mut trailer_lines, mut other_lines) = (0usize, 0usize);
-    let mut recognised = false;
-    // Whether the previous line was a trailer (or its continuation), so a folded line belongs.
-    let mut in_trailer = false;
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
-            if let (true, Some(last)) = (in_trailer, trailers.last_mut()) {
-                let more = line.trim();
-                if !more.is_empty() {
-                    last.value = if last.value.is_empty() {
-                        more.to_string()
-                    } else {
-                        format!("{} {more}", last.value)
-                    };
-                }
-                continue;
-            }
-            other_lines += 1;
-            in_trailer = false;
-        } else if line.starts_with("(cherry picked from commit ") {
-            trailer_lines += 1;
-            recognised = true;
-            in_trailer = false;
-        } else if let Some(trailer) = split_trailer(line) {
-            trailer_lines += 1;
-            recognised |= RECOGNISED
-                .iter()
-                .any(|k| trailer.key.eq_ignore_ascii_case(k));
-            trailers.push(trailer);
-            in_trailer = true;
-        } else {
-            other_lines += 1;
-            in_trailer = false;
-        }
-    }
-    let all = trailer_lines > 0 && other_lines == 0;
-    let enough = trailer_lines * 4 >= (trailer_lines + other_lines) && recognised;
-    (all || enough).then_some(trailers)
-}
-
-/// `Key: value` with git's token rules: letters, digits and dashes, no space inside the key.
-fn split_trailer(line: &str) -> Option<Trailer> {
-    let (key, value) = line.split_once(':')?;
-    // git allows whitespace between the token and the separator, never inside the token.
-    let key = key.trim_end();
-    let valid = !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !key.starts_with('-');
-    // `https://…` on its own line is a link, not a trailer keyed "https".
-    let url = value.starts_with("//");
-    (valid && !url).then(|| Trailer {
-        key: key.to_string(),
-        value: value.trim().to_string(),
-    })
 }
 
 #[cfg(test)]
@@ -186,17 +114,20 @@ mod tests {
     }
 
     #[test]
-    fn mixed_paragraph_needs_a_recognised_trailer() {
-        let with = "S\n\n🤖 Generated with [Claude Code](https://claude.ai/code)\nCo-Authored-By: Claude <noreply@anthropic.com>";
-        assert_eq!(keys(with).len(), 1);
+    fn a_mixed_paragraph_is_trailers_only_as_git_says() {
+        // git (2.47) reads no trailers here: one of two lines is prose and no git-generated
+        // trailer is among them. The "Generated with" line is evidence of its own.
+        let mixed = "S\n\n🤖 Generated with [Claude Code](https://claude.ai/code)\nCo-Authored-By: Claude <noreply@anthropic.com>";
+        assert!(keys(mixed).is_empty());
         let without = "S\n\nThis paragraph is prose\nNote: it has a colon";
         assert!(keys(without).is_empty());
+        let signed = "S\n\nSigned-off-by: A <a@x>\nsome prose\nCo-Authored-By: Claude <noreply@anthropic.com>";
+        assert_eq!(keys(signed).len(), 2);
     }
 
     #[test]
     fn prose_with_colons_is_not_a_trailer() {
         assert!(keys("S\n\nSee the docs: they explain it").is_empty());
-        assert!(keys("S\n\nhttps://example.com/a:b").is_empty());
     }
 
     #[test]

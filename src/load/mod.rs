@@ -28,6 +28,8 @@ pub struct Analysis {
     /// A policy with its own rules is compiled at once, so its mistakes stop the command.
     engine: std::sync::OnceLock<Engine>,
     pub all: bool,
+    /// The policy trusts `refs/notes/ai` when it calls hunks human-written.
+    pub trust_notes: bool,
 }
 
 impl Analysis {
@@ -42,6 +44,7 @@ impl Analysis {
                 .context("invalid AI markers in the policy")?,
             engine,
             all: all || policy.markers.all,
+            trust_notes: policy.approval.trust_attribution_notes,
         })
     }
 
@@ -89,7 +92,7 @@ impl Analysis {
         let log = git::notes::read_note(git, "refs/notes/ai", oid)?
             .and_then(|note| detect::gitai::parse(&note).ok());
         commit.files = files;
-        detect::attribute(commit, log.as_ref(), self.all);
+        detect::attribute(commit, log.as_ref(), self.all, self.trust_notes);
         Ok(())
     }
 }

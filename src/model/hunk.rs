@@ -162,3 +162,36 @@ impl Hunk {
         self.lines.iter().find(|l| l.is_change())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hunk(header: &str, before: &[u8], at: u32) -> Hunk {
+        let lines = vec![
+            Line::new(LineKind::Context, Some(at), Some(at), before),
+            Line::new(
+                LineKind::Removed,
+                Some(at + 1),
+                None,
+                b"    check_auth(user)",
+            ),
+        ];
+        Hunk::new("app.py", (at, 2), (at, 1), header, lines)
+    }
+
+    /// A decision carries over only to the same change in the same place: the line numbers
+    /// may move (a rebase above it), the function and the surrounding lines may not.
+    #[test]
+    fn identity_is_the_change_in_its_place() {
+        let approved = hunk("def test_helper(user):", b"def test_helper(user):", 1);
+        assert_eq!(
+            approved.id,
+            hunk("def test_helper(user):", b"def test_helper(user):", 40).id
+        );
+        let other_function = hunk("def delete_account(user):", b"def delete_account(user):", 6);
+        assert_ne!(approved.id, other_function.id);
+        let other_context = hunk("def test_helper(user):", b"    # audited", 1);
+        assert_ne!(approved.id, other_context.id);
+    }
+}

@@ -100,6 +100,9 @@ pub struct App {
     /// Who signs and with which key, as the reviewer's git setup says (`Jane <jane@…> with SSH
     /// key …`), shown in the confirmation so nobody signs with a key they did not mean to.
     pub signing_as: Option<String>,
+    /// When this screen opened (seconds since the epoch): decisions older than this were made
+    /// in an earlier sitting, which the sign confirmation says.
+    pub opened_at: i64,
 }
 
 impl App {
@@ -126,11 +129,27 @@ impl App {
             signed: false,
             expanded: std::collections::HashSet::new(),
             signing_as: None,
+            opened_at: crate::timefmt::now(),
         };
         app.rebuild();
         app.carried_over = app.session.carried_over(&app.review);
         app.place_at_start();
         app
+    }
+
+    /// The reviewable hunks decided before this screen opened, and when the last of them was.
+    pub fn earlier_decisions(&self) -> (usize, Option<i64>) {
+        let mut count = 0;
+        let mut last = None;
+        for (_, h) in self.review.reviewable() {
+            if let Some(d) = self.session.decision(&h.id) {
+                if d.verdict.is_some() && d.at < self.opened_at {
+                    count += 1;
+                    last = last.max(Some(d.at));
+                }
+            }
+        }
+        (count, last)
     }
 
     pub fn current(&self) -> Option<HunkRef> {

@@ -77,19 +77,28 @@ fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
             "This hunk has a critical finding. Approve it anyway? y approves, any other key cancels."
                 .to_string(),
         ),
-        Confirm::Sign => (
-            " sign the approval? ",
-            format!(
-                "All {} AI-touched hunks are approved. Sign as {} and write the trailer into {} commit(s)? y signs, any other key cancels.",
-                p.total,
-                crate::text::printable(
-                    app.signing_as
-                        .as_deref()
-                        .unwrap_or("your git signing key")
+        Confirm::Sign => {
+            let earlier = match app.earlier_decisions() {
+                (0, _) => String::new(),
+                (n, last) => format!(
+                    " {n} of these decisions were made in an earlier sitting (the last at {}).",
+                    last.map(crate::timefmt::rfc3339).unwrap_or_default()
                 ),
-                app.review.commits.len()
-            ),
-        ),
+            };
+            (
+                " sign the approval? ",
+                format!(
+                    "All {} AI-touched hunks are approved.{earlier} Sign as {} and write the trailer into {} commit(s)? y signs, any other key cancels.",
+                    p.total,
+                    crate::text::printable(
+                        app.signing_as
+                            .as_deref()
+                            .unwrap_or("your git signing key")
+                    ),
+                    app.review.commits.len()
+                ),
+            )
+        }
         Confirm::Export => (
             " not approved ",
             format!(
