@@ -150,6 +150,14 @@ impl Engine {
         &self.infos
     }
 
+    /// Scans every file of one change (a commit's files), then weighs each file's findings
+    /// against the rest of the change: see `context.rs`.
+    pub fn scan_change(&self, files: &mut [FileChange]) {
+        for file in files.iter_mut() {
+            self.scan_file(file);
+        }
+    }
+
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe
     /// first, capped at [`MAX_FINDINGS_PER_HUNK`] with the rest counted in `findings_omitted`).
     ///
