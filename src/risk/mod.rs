@@ -9,12 +9,14 @@
 //! documented in `docs/rules.md`.
 
 mod compile;
+mod context;
 mod hidden;
 mod hits;
 mod lines;
 mod logic;
 mod prefilter;
 mod spec;
+pub mod terraform;
 
 use std::collections::BTreeMap;
 
@@ -58,6 +60,7 @@ pub struct Engine {
     logic_base: usize,
     logic_enabled: Vec<bool>,
     prose: Scope,
+    tests: Scope,
 }
 
 impl Engine {
@@ -136,6 +139,7 @@ impl Engine {
             logic_base,
             logic_enabled,
             prose: named("prose")?,
+            tests: named("tests")?,
         })
     }
 
@@ -156,6 +160,7 @@ impl Engine {
         for file in files.iter_mut() {
             self.scan_file(file);
         }
+        context::refine(files);
     }
 
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe
@@ -177,6 +182,8 @@ impl Engine {
             lang: Lang::of(&path),
             is_prose: matches(&self.prose),
             is_deleted: file.change == ChangeKind::Deleted,
+            is_test_data: matches(&self.tests),
+            not_text: hidden::not_really_text(&file.hunks),
         };
         let mut sink = Sink {
             base: self.logic_base,
