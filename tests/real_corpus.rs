@@ -136,7 +136,10 @@ fn score(engine: &Engine, cases: &[&Case]) -> Score {
                     s.report.push(format!("FALSE+  {}: {ids}", case.id));
                 }
             }
-            other => panic!("{}: label must be dangerous or benign, not {other}", case.id),
+            other => panic!(
+                "{}: label must be dangerous or benign, not {other}",
+                case.id
+            ),
         }
     }
     s
@@ -147,13 +150,21 @@ fn real_corpus_is_large_enough_and_labelled() {
     let cases = load();
     let benign = cases.iter().filter(|c| c.label == "benign").count();
     assert!(cases.len() >= 200, "{} cases", cases.len());
-    assert!(benign * 10 >= cases.len() * 4, "{benign} benign of {}", cases.len());
+    assert!(
+        benign * 10 >= cases.len() * 4,
+        "{benign} benign of {}",
+        cases.len()
+    );
     let mut ids: Vec<_> = cases.iter().map(|c| c.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), cases.len(), "case ids must be unique");
     for c in &cases {
-        assert!(!c.repo.is_empty() && c.commit.len() >= 7, "{}: no source", c.id);
+        assert!(
+            !c.repo.is_empty() && c.commit.len() >= 7,
+            "{}: no source",
+            c.id
+        );
         assert!(!files(c).is_empty(), "{}: the patch has no file", c.id);
     }
     let held = cases.iter().filter(|c| held_out(&c.id)).count();

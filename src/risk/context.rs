@@ -19,6 +19,21 @@ const MOVED_TENTHS: usize = 8;
 /// Lines too short to tell one test from another (`}`, `assert!(x);`) do not count.
 const MIN_LINE: usize = 8;
 
+/// The function names a line declares (`fn name(`, `def name(`, `func name(`), by which a test
+/// rewritten on its way to another file is still recognised.
+fn declared(bytes: &[u8]) -> Option<&[u8]> {
+    let t = bytes.trim_ascii_start();
+    let t = t.strip_prefix(b"pub ").unwrap_or(t);
+    let t = t.strip_prefix(b"async ").unwrap_or(t);
+    let rest = [&b"fn "[..], b"def ", b"func "]
+        .iter()
+        .find_map(|k| t.strip_prefix(*k))?;
+    let end = rest
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))?;
+    (end > 0 && rest.get(end) == Some(&b'(')).then(|| &rest[..end])
+}
+
 fn key(bytes: &[u8]) -> Option<&[u8]> {
     let t = bytes.trim_ascii();
     (t.len() >= MIN_LINE).then_some(t)
@@ -38,13 +53,28 @@ pub(super) fn refine(files: &mut [FileChange]) {
             .collect();
         added.push(set);
     }
+    let mut names: Vec<HashSet<&[u8]>> = Vec::with_capacity(files.len());
+    for f in files.iter() {
+        let set = f
+            .hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .filter(|l| l.kind == LineKind::Added)
+            .filter_map(|l| declared(&l.bytes))
+            .collect();
+        names.push(set);
+    }
     let mut moved: Vec<Vec<bool>> = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
         let flags = f
             .hunks
             .iter()
             .map(|h| {
-                if !h.findings.iter().any(|x| MOVABLE.contains(&x.rule.as_str())) {
+                if !h
+                    .findings
+                    .iter()
+                    .any(|x| MOVABLE.contains(&x.rule.as_str()))
+                {
                     return false;
                 }
                 let removed: Vec<&[u8]> = h
@@ -62,7 +92,21 @@ pub(super) fn refine(files: &mut [FileChange]) {
                             .any(|(j, set)| j != i && set.contains(*r))
                     })
                     .count();
-                !removed.is_empty() && elsewhere * 10 >= removed.len() * MOVED_TENTHS
+                let gone: Vec<&[u8]> = h
+                    .lines
+                    .iter()
+                    .filter(|l| l.kind == LineKind::Removed)
+                    .filter_map(|l| declared(&l.bytes))
+                    .collect();
+                let renamed_elsewhere = !gone.is_empty()
+                    && gone.iter().all(|n| {
+                        names
+                            .iter()
+                            .enumerate()
+                            .any(|(j, set)| j != i && set.contains(*n))
+                    });
+                renamed_elsewhere
+                    || (!removed.is_empty() && elsewhere * 10 >= removed.len() * MOVED_TENTHS)
             })
             .collect();
         moved.push(flags);
@@ -113,20 +157,49 @@ mod tests {
     #[test]
     fn a_test_moved_to_another_file_is_not_removed() {
         let mut files = vec![
-            file("tests/old.rs", ChangeKind::Modified, &format!(" use x;\n{}", with('-'))),
+            file(
+                "tests/old.rs",
+                ChangeKind::Modified,
+                &format!(" use x;\n{}", with('-')),
+            ),
             file("tests/new.rs", ChangeKind::Added, &with('+')),
         ];
         Engine::builtin().scan_change(&mut files);
-        assert!(!rules(&files[0]).iter().any(|r| r == "safety-net.test-removed"));
+        assert!(!rules(&files[0])
+            .iter()
+            .any(|r| r == "safety-net.test-removed"));
+    }
+
+    #[test]
+    fn a_test_rewritten_in_another_file_keeps_its_name() {
+        let rewritten = "+#[test]\n+fn parses_the_empty_input() {\n+    let p = Parser::new();\n+    assert!(p.parse(\"\").is_none());\n+}\n";
+        let mut files = vec![
+            file(
+                "src/old.rs",
+                ChangeKind::Modified,
+                &format!(" use x;\n{}", with('-')),
+            ),
+            file("crates/p/src/lib.rs", ChangeKind::Modified, rewritten),
+        ];
+        Engine::builtin().scan_change(&mut files);
+        assert!(!rules(&files[0])
+            .iter()
+            .any(|r| r == "safety-net.test-removed"));
     }
 
     #[test]
     fn a_test_deleted_outright_still_is() {
         let mut files = vec![
-            file("tests/old.rs", ChangeKind::Modified, &format!(" use x;\n{}", with('-'))),
+            file(
+                "tests/old.rs",
+                ChangeKind::Modified,
+                &format!(" use x;\n{}", with('-')),
+            ),
             file("src/lib.rs", ChangeKind::Modified, "+pub fn other() {}\n"),
         ];
         Engine::builtin().scan_change(&mut files);
-        assert!(rules(&files[0]).iter().any(|r| r == "safety-net.test-removed"));
+        assert!(rules(&files[0])
+            .iter()
+            .any(|r| r == "safety-net.test-removed"));
     }
 }

@@ -403,7 +403,10 @@ mod tests {
     #[test]
     fn test_data_keeps_only_the_characters_that_hide_code() {
         use crate::risk::logic::testutil::{hits, hunk};
-        let h = hunk("tests/color.rs", "+let want = \"\x1b[0m1\x1b[0m:\";\n+let s = \"\\nПривет\";\n");
+        let h = hunk(
+            "tests/color.rs",
+            "+let want = \"\x1b[0m1\x1b[0m:\";\n+let s = \"\\nПривет\";\n",
+        );
         assert!(!hits(|sink| scan(&h, false, sink)).is_empty());
         assert!(hits(|sink| scan(&h, true, sink)).is_empty());
         let bidi = hunk("tests/a.rs", "+let a\u{202E} = 1;\n");
@@ -414,9 +417,21 @@ mod tests {
     fn compressed_content_shown_as_text_is_not_text() {
         use crate::model::{Hunk, Line, LineKind};
         let line = |b: &[u8]| Line::new(LineKind::Added, None, Some(1), b);
-        let h = Hunk::new("d.br", (0, 0), (1, 2), "", vec![line(b"\x8b\xff\x01n"), line(b"\xc3\x28ab")]);
+        let h = Hunk::new(
+            "d.br",
+            (0, 0),
+            (1, 2),
+            "",
+            vec![line(b"\x8b\xff\x01n"), line(b"\xc3\x28ab")],
+        );
         assert!(not_really_text(std::slice::from_ref(&h)));
-        let t = Hunk::new("a.txt", (0, 0), (1, 2), "", vec![line("héllo".as_bytes()), line(b"plain")]);
+        let t = Hunk::new(
+            "a.txt",
+            (0, 0),
+            (1, 2),
+            "",
+            vec![line("héllo".as_bytes()), line(b"plain")],
+        );
         assert!(!not_really_text(std::slice::from_ref(&t)));
     }
 }

@@ -75,9 +75,7 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
         match line.kind {
             LineKind::Removed => removed.push((block.clone(), attr, value)),
             LineKind::Added => {
-                let before = removed
-                    .iter()
-                    .find(|(b, a, _)| *b == block && *a == attr);
+                let before = removed.iter().find(|(b, a, _)| *b == block && *a == attr);
                 if let Some((_, _, old)) = before {
                     if *old != value {
                         hits.push((i, block.clone(), attr));
