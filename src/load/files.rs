@@ -112,7 +112,9 @@ fn deliver_in_order(
             .enumerate()
             .map(|(i, f)| f.with_context(|| format!("file #{i} of change #{c} was not read")))
             .collect::<Result<Vec<_>>>()?;
-        if !deliver(c, pair_renames(git, analysis, files)?)? {
+        let mut files = pair_renames(git, analysis, files)?;
+        crate::risk::Engine::weigh_change(&mut files);
+        if !deliver(c, files)? {
             return Ok(());
         }
     }

@@ -8,7 +8,10 @@ use crate::model::{Hunk, LineKind};
 use super::logic::{Id, Sink};
 
 /// Scans the added lines of `hunk`.
-pub(crate) fn scan(hunk: &Hunk, sink: &mut Sink) {
+/// `test_data`: the file is a test, fixture or snapshot, where control characters and other
+/// scripts are the data under test (ESC sequences for a colour test, Cyrillic for Unicode
+/// search); there only the characters that hide code (bidi, invisible) are reported.
+pub(crate) fn scan(hunk: &Hunk, test_data: bool, sink: &mut Sink) {
     for (i, line) in hunk.lines.iter().enumerate() {
         if line.kind != LineKind::Added || !worth_a_look(&line.bytes) {
             continue;
@@ -16,9 +19,26 @@ pub(crate) fn scan(hunk: &Hunk, sink: &mut Sink) {
         let text = line.text();
         let first_line = line.new_no == Some(1);
         scan_text(&text, first_line, |id, column, message| {
-            sink.push(id, Some(i), Some(column), Some(message))
+            if !(test_data && matches!(id, Id::Control | Id::MixedScript)) {
+                sink.push(id, Some(i), Some(column), Some(message))
+            }
         });
     }
+}
+
+/// Content git showed as text that is not: most of its added lines are not valid UTF-8
+/// (compressed or encrypted data without a NUL byte in its first block).
+pub(crate) fn not_really_text(hunks: &[Hunk]) -> bool {
+    let (mut lines, mut invalid) = (0usize, 0usize);
+    for line in hunks.iter().flat_map(|h| &h.lines) {
+        if line.kind == LineKind::Added && !line.bytes.is_ascii() {
+            lines += 1;
+            invalid += usize::from(std::str::from_utf8(&line.bytes).is_err());
+        } else if line.kind == LineKind::Added {
+            lines += 1;
+        }
+    }
+    lines > 0 && invalid * 2 > lines
 }
 
 /// Whether a line can hold anything this module looks for, from its bytes alone: a control
@@ -377,6 +397,41 @@ mod tests {
     fn only_added_lines_are_scanned() {
         use crate::risk::logic::testutil::{hits, hunk};
         let h = hunk("a.rs", "-let a\u{202E} = 1;\n x\u{202E}\n+let b = 2;\n");
-        assert!(hits(|sink| scan(&h, sink)).is_empty());
+        assert!(hits(|sink| scan(&h, false, sink)).is_empty());
+    }
+
+    #[test]
+    fn test_data_keeps_only_the_characters_that_hide_code() {
+        use crate::risk::logic::testutil::{hits, hunk};
+        let h = hunk(
+            "tests/color.rs",
+            "+let want = \"\x1b[0m1\x1b[0m:\";\n+let s = \"\\nПривет\";\n",
+        );
+        assert!(!hits(|sink| scan(&h, false, sink)).is_empty());
+        assert!(hits(|sink| scan(&h, true, sink)).is_empty());
+        let bidi = hunk("tests/a.rs", "+let a\u{202E} = 1;\n");
+        assert_eq!(hits(|sink| scan(&bidi, true, sink)).len(), 1);
+    }
+
+    #[test]
+    fn compressed_content_shown_as_text_is_not_text() {
+        use crate::model::{Hunk, Line, LineKind};
+        let line = |b: &[u8]| Line::new(LineKind::Added, None, Some(1), b);
+        let h = Hunk::new(
+            "d.br",
+            (0, 0),
+            (1, 2),
+            "",
+            vec![line(b"\x8b\xff\x01n"), line(b"\xc3\x28ab")],
+        );
+        assert!(not_really_text(std::slice::from_ref(&h)));
+        let t = Hunk::new(
+            "a.txt",
+            (0, 0),
+            (1, 2),
+            "",
+            vec![line("héllo".as_bytes()), line(b"plain")],
+        );
+        assert!(!not_really_text(std::slice::from_ref(&t)));
     }
 }

@@ -9,12 +9,14 @@
 //! documented in `docs/rules.md`.
 
 mod compile;
+mod context;
 mod hidden;
 mod hits;
 mod lines;
 mod logic;
 mod prefilter;
 mod spec;
+pub mod terraform;
 
 use std::collections::BTreeMap;
 
@@ -58,6 +60,7 @@ pub struct Engine {
     logic_base: usize,
     logic_enabled: Vec<bool>,
     prose: Scope,
+    tests: Scope,
 }
 
 impl Engine {
@@ -136,6 +139,7 @@ impl Engine {
             logic_base,
             logic_enabled,
             prose: named("prose")?,
+            tests: named("tests")?,
         })
     }
 
@@ -148,6 +152,22 @@ impl Engine {
     /// Every rule the engine knows, with its effective severity (None when turned off).
     pub fn rules(&self) -> &[RuleInfo] {
         &self.infos
+    }
+
+    /// Scans every file of one change (a commit's files), then weighs each file's findings
+    /// against the rest of the change: see `context.rs`.
+    pub fn scan_change(&self, files: &mut [FileChange]) {
+        for file in files.iter_mut() {
+            self.scan_file(file);
+        }
+        context::refine(files);
+    }
+
+    /// The second half of [`scan_change`](Engine::scan_change), for files already scanned one
+    /// by one (as the loader's workers do): weighs each file's findings against the rest of
+    /// the change (a test moved to another file is not a deleted test).
+    pub fn weigh_change(files: &mut [FileChange]) {
+        context::refine(files);
     }
 
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe
@@ -169,6 +189,8 @@ impl Engine {
             lang: Lang::of(&path),
             is_prose: matches(&self.prose),
             is_deleted: file.change == ChangeKind::Deleted,
+            is_test_data: matches(&self.tests),
+            not_text: hidden::not_really_text(&file.hunks),
         };
         let mut sink = Sink {
             base: self.logic_base,

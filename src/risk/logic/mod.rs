@@ -3,6 +3,7 @@
 //! cannot name. Each has a stable id, severity and category like any rule in `rules/*.toml`, so
 //! the policy can re-rate or turn it off the same way.
 
+mod force_new;
 mod iac;
 mod safety;
 mod shell;
@@ -34,6 +35,9 @@ pub(crate) enum Id {
     LargeHunk,
     Minified,
     SymlinkEscape,
+    TfForceNew,
+    TfStatefulForceNew,
+    TfInstanceKeys,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -60,7 +64,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 18] = [
+pub(crate) const RULES: [Meta; 21] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -79,6 +83,9 @@ pub(crate) const RULES: [Meta; 18] = [
     m("size.large-hunk", Medium, "size", "This hunk is too large to review well in one sitting; ask for it to be split."),
     m("size.minified", Medium, "size", "Very long lines (minified or generated content) cannot be reviewed line by line."),
     m("security.symlink-escape", High, "security", "A symbolic link points outside the repository (an absolute path or `..`)."),
+    m("destructive.tf-force-new", High, "destructive", "An argument Terraform cannot change in place changes, so the next apply destroys and recreates the resource."),
+    m("destructive.tf-stateful-force-new", Critical, "destructive", "An argument Terraform cannot change in place changes on a resource that holds data, so the next apply destroys and recreates it with its data."),
+    m("destructive.tf-instance-keys", High, "destructive", "`count` or `for_each` changes, so every instance whose key or index changes is destroyed and recreated by the next apply."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.
@@ -86,6 +93,10 @@ pub(crate) struct FileFacts {
     pub lang: Lang,
     pub is_prose: bool,
     pub is_deleted: bool,
+    /// A test, fixture or snapshot: strange characters there are usually the data under test.
+    pub is_test_data: bool,
+    /// Git showed it as text, but it is not (see `hidden::not_really_text`).
+    pub not_text: bool,
 }
 
 /// The language a file is written in, as far as the checks care.
@@ -189,12 +200,17 @@ impl Sink<'_> {
 
 /// Runs every logic check on one hunk.
 pub(crate) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
-    super::hidden::scan(hunk, sink);
+    if !file.not_text {
+        super::hidden::scan(hunk, file.is_test_data, sink);
+    }
     if file.lang.may_hold_sql() && !file.is_prose {
         sql::scan(file, hunk, sink);
     }
     if matches!(file.lang, Lang::Terraform | Lang::Yaml | Lang::Json) {
         iac::scan(file, hunk, sink);
+    }
+    if file.lang == Lang::Terraform {
+        force_new::scan(hunk, sink);
     }
     if file.lang.may_hold_shell() && !file.is_prose {
         shell::scan(hunk, sink);
@@ -222,6 +238,8 @@ pub(crate) mod testutil {
             lang: Lang::of(path),
             is_prose: false,
             is_deleted: false,
+            is_test_data: false,
+            not_text: false,
         }
     }
 

@@ -1,0 +1,213 @@
+//! Terraform changes that destroy without saying so: a force-new argument of a resource
+//! changes value (from `terraform/force_new.toml`), or the `count`/`for_each` that keys its
+//! instances changes. Only top-level arguments count (two spaces in, as `terraform fmt`
+//! writes them), so a `name` inside a nested block is not taken for the resource's own.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use crate::model::{Hunk, LineKind};
+use crate::risk::terraform;
+
+use super::{Id, Sink};
+
+fn re(p: &str) -> Regex {
+    // Constant patterns, covered by the tests below.
+    regex::bytes::RegexBuilder::new(p)
+        .unicode(false)
+        .build()
+        .expect("valid built-in regex")
+}
+
+static RESOURCE: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"^\s*(resource|module)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{"#));
+static ARG: LazyLock<Regex> = LazyLock::new(|| re(r"^  ([a-z_][a-z0-9_]*)\s*=\s*(.*)$"));
+
+/// The block a line is in: ("aws_db_instance", "main") or ("module", "db").
+type Block = (String, String);
+
+fn block_of(bytes: &[u8]) -> Option<Block> {
+    let caps = RESOURCE.captures(bytes)?;
+    let s = |i: usize| {
+        caps.get(i)
+            .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+    };
+    match caps.get(1)?.as_bytes() {
+        b"module" => Some(("module".to_string(), s(2)?)),
+        _ => Some((s(2)?, s(3).unwrap_or_default())),
+    }
+}
+
+/// An argument's value without whitespace, so re-aligning it is not a change.
+fn norm(v: &[u8]) -> Vec<u8> {
+    v.iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect()
+}
+
+pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
+    if !(sink.on(Id::TfForceNew) || sink.on(Id::TfStatefulForceNew) || sink.on(Id::TfInstanceKeys))
+    {
+        return;
+    }
+    let mut block = block_of(hunk.header.as_bytes());
+    let mut removed: Vec<(Option<Block>, String, Vec<u8>)> = Vec::new();
+    let mut hits = Vec::new();
+    for (i, line) in hunk.lines.iter().enumerate() {
+        if let Some(b) = block_of(&line.bytes) {
+            block = Some(b);
+            continue;
+        }
+        if line.bytes.first() == Some(&b'}') {
+            block = None;
+            continue;
+        }
+        let Some(caps) = ARG.captures(&line.bytes) else {
+            continue;
+        };
+        let (Some(attr), Some(value)) = (caps.get(1), caps.get(2)) else {
+            continue;
+        };
+        let attr = String::from_utf8_lossy(attr.as_bytes()).into_owned();
+        let value = norm(value.as_bytes());
+        match line.kind {
+            LineKind::Removed => removed.push((block.clone(), attr, value)),
+            LineKind::Added => {
+                let before = removed.iter().find(|(b, a, _)| *b == block && *a == attr);
+                if let Some((_, _, old)) = before {
+                    if *old != value {
+                        hits.push((i, block.clone(), attr));
+                    }
+                }
+            }
+            LineKind::Context => {}
+        }
+    }
+    for (i, block, attr) in hits {
+        let Some((kind, name)) = block else {
+            continue;
+        };
+        if attr == "count" || attr == "for_each" {
+            let address = if kind == "module" {
+                format!("module.{name}")
+            } else {
+                format!("{kind}.{name}")
+            };
+            sink.push(
+                Id::TfInstanceKeys,
+                Some(i),
+                None,
+                Some(format!(
+                    "`{attr}` of {address} changes: every instance whose key or index changes is destroyed and recreated by the next apply."
+                )),
+            );
+            continue;
+        }
+        let Some(entry) = terraform::forces_replacement(&kind, &attr) else {
+            continue;
+        };
+        let (id, data) = if entry.stateful {
+            (Id::TfStatefulForceNew, " with the data it holds")
+        } else {
+            (Id::TfForceNew, "")
+        };
+        sink.push(
+            id,
+            Some(i),
+            None,
+            Some(format!(
+                "`{attr}` of {kind}.{name} cannot change in place: the next apply destroys and recreates it{data}."
+            )),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::logic::testutil::{hits, hunk};
+    use crate::risk::logic::RULES;
+
+    fn ids(text: &str) -> Vec<&'static str> {
+        let h = hunk("infra/main.tf", text);
+        hits(|s| scan(&h, s))
+            .iter()
+            .map(|h| RULES[h.rule].id)
+            .collect()
+    }
+
+    #[test]
+    fn a_changed_database_identifier_is_a_stateful_replacement() {
+        let found = ids(concat!(
+            " resource \"aws_db_instance\" \"main\" {\n",
+            "-  identifier = \"prod-main\"\n",
+            "+  identifier = \"prod-primary\"\n",
+            "   engine     = \"postgres\"\n",
+            " }\n",
+        ));
+        assert_eq!(found, ["destructive.tf-stateful-force-new"]);
+    }
+
+    #[test]
+    fn a_changed_instance_subnet_is_a_replacement() {
+        let found = ids(concat!(
+            " resource \"aws_instance\" \"web\" {\n",
+            "-  subnet_id = aws_subnet.a.id\n",
+            "+  subnet_id = aws_subnet.b.id\n",
+            " }\n",
+        ));
+        assert_eq!(found, ["destructive.tf-force-new"]);
+    }
+
+    #[test]
+    fn realignment_in_place_updates_and_nested_names_do_not_fire() {
+        assert!(ids(concat!(
+            " resource \"aws_db_instance\" \"main\" {\n",
+            "-  identifier = \"prod-main\"\n",
+            "-  instance_class = \"db.r6g.large\"\n",
+            "+  identifier     = \"prod-main\"\n",
+            "+  instance_class = \"db.r6g.xlarge\"\n",
+            "   parameter {\n",
+            "-    name = \"a\"\n",
+            "+    name = \"b\"\n",
+            "   }\n",
+            " }\n",
+        ))
+        .is_empty());
+        // A resource type the table does not know.
+        assert!(ids(concat!(
+            " resource \"aws_iam_policy_attachment\" \"x\" {\n",
+            "-  name = \"a\"\n",
+            "+  name = \"b\"\n",
+            " }\n",
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn a_changed_for_each_rekeys_instances() {
+        let found = ids(concat!(
+            " resource \"aws_s3_bucket\" \"logs\" {\n",
+            "-  for_each = toset(var.names)\n",
+            "+  for_each = { for n in var.names : n => n }\n",
+            " }\n",
+        ));
+        assert_eq!(found, ["destructive.tf-instance-keys"]);
+    }
+
+    #[test]
+    fn the_hunk_header_names_the_block_when_its_line_is_out_of_view() {
+        let mut h = hunk(
+            "main.tf",
+            "   storage_type = \"gp3\"\n-  bucket = \"a\"\n+  bucket = \"b\"\n",
+        );
+        h.header = "resource \"aws_s3_bucket\" \"this\" {".into();
+        let found: Vec<_> = hits(|s| scan(&h, s))
+            .iter()
+            .map(|h| RULES[h.rule].id)
+            .collect();
+        assert_eq!(found, ["destructive.tf-stateful-force-new"]);
+    }
+}

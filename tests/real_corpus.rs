@@ -1,0 +1,223 @@
+//! The real-world corpus (`tests/real_corpus/`): hunks cut from public repositories' commits,
+//! labelled dangerous or benign by hand, each with its source. See docs/real-corpus.md.
+//!
+//! The cases are split by a hash of their id into a development half, which the rules may be
+//! tuned on, and a held-out half, which is only scored. A case counts as flagged when any of
+//! its hunks gets a finding of medium severity or more; a case labelled critical must get a
+//! critical finding. Failures of the held-out half are printed only with
+//! `REAL_CORPUS_SHOW_HELD_OUT=1`, so that tuning does not look at them.
+
+use std::path::Path;
+
+use countersign::git::diff;
+use countersign::model::{FileChange, Severity};
+use countersign::risk::Engine;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cases {
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the source fields are read by scripts/real_corpus/cut.py
+struct Case {
+    id: String,
+    repo: String,
+    commit: String,
+    paths: Vec<String>,
+    hunks: Option<Vec<usize>>,
+    #[serde(default)]
+    reverse: bool,
+    #[serde(default)]
+    text: bool,
+    label: String,
+    category: String,
+    #[serde(default)]
+    critical: bool,
+    why: String,
+}
+
+/// Which half a case belongs to: FNV-1a of its id, so the split is fixed by the name alone.
+fn held_out(id: &str) -> bool {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h % 2 == 1
+}
+
+fn dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real_corpus")
+}
+
+fn load() -> Vec<Case> {
+    let text = std::fs::read_to_string(dir().join("cases.toml")).unwrap();
+    let cases: Cases = toml::from_str(&text).unwrap();
+    cases.case
+}
+
+/// The case's files as the loader builds them from git: parsed from the cut patch.
+fn files(case: &Case) -> Vec<FileChange> {
+    let patch = std::fs::read(dir().join("patches").join(format!("{}.diff", case.id)))
+        .unwrap_or_else(|e| panic!("{}: {e}", case.id));
+    let diff = git2::Diff::from_buffer(&patch).unwrap_or_else(|e| panic!("{}: {e}", case.id));
+    diff::load_files(&diff).unwrap_or_else(|e| panic!("{}: {e}", case.id))
+}
+
+#[derive(Default)]
+struct Score {
+    dangerous: usize,
+    caught: usize,
+    benign: usize,
+    false_alarms: usize,
+    critical: usize,
+    critical_caught: usize,
+    report: Vec<String>,
+}
+
+impl Score {
+    fn line(&self, name: &str) -> String {
+        let pct = |a: usize, b: usize| a as f64 * 100.0 / b.max(1) as f64;
+        format!(
+            "{name}: recall {:.1}% ({}/{}), false alarms {:.1}% ({}/{}), critical {}/{}",
+            pct(self.caught, self.dangerous),
+            self.caught,
+            self.dangerous,
+            pct(self.false_alarms, self.benign),
+            self.false_alarms,
+            self.benign,
+            self.critical_caught,
+            self.critical,
+        )
+    }
+}
+
+fn score(engine: &Engine, cases: &[&Case]) -> Score {
+    let mut s = Score::default();
+    for case in cases {
+        let mut files = files(case);
+        engine.scan_change(&mut files);
+        let findings: Vec<_> = files
+            .iter()
+            .flat_map(|f| f.hunks.iter().flat_map(|h| &h.findings))
+            .collect();
+        let worst = findings.iter().map(|f| f.severity).max();
+        let flagged = worst.is_some_and(|w| w >= Severity::Medium);
+        let ids = findings
+            .iter()
+            .map(|f| format!("{}({})", f.rule, f.severity))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match case.label.as_str() {
+            "dangerous" => {
+                s.dangerous += 1;
+                s.caught += usize::from(flagged);
+                if !flagged {
+                    s.report
+                        .push(format!("MISSED  [{}] {}: {ids}", case.category, case.id));
+                }
+                if case.critical {
+                    s.critical += 1;
+                    if worst == Some(Severity::Critical) {
+                        s.critical_caught += 1;
+                    } else {
+                        s.report.push(format!("NOT CRITICAL {}: {ids}", case.id));
+                    }
+                }
+            }
+            "benign" => {
+                s.benign += 1;
+                s.false_alarms += usize::from(flagged);
+                if flagged {
+                    s.report.push(format!("FALSE+  {}: {ids}", case.id));
+                }
+            }
+            other => panic!(
+                "{}: label must be dangerous or benign, not {other}",
+                case.id
+            ),
+        }
+    }
+    s
+}
+
+#[test]
+fn real_corpus_is_large_enough_and_labelled() {
+    let cases = load();
+    let benign = cases.iter().filter(|c| c.label == "benign").count();
+    assert!(cases.len() >= 200, "{} cases", cases.len());
+    assert!(
+        benign * 10 >= cases.len() * 4,
+        "{benign} benign of {}",
+        cases.len()
+    );
+    let mut ids: Vec<_> = cases.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), cases.len(), "case ids must be unique");
+    for c in &cases {
+        assert!(
+            !c.repo.is_empty() && c.commit.len() >= 7,
+            "{}: no source",
+            c.id
+        );
+        assert!(!files(c).is_empty(), "{}: the patch has no file", c.id);
+    }
+    let held = cases.iter().filter(|c| held_out(&c.id)).count();
+    assert!(
+        held * 3 >= cases.len() && held * 3 <= cases.len() * 2,
+        "split {held} of {}",
+        cases.len()
+    );
+}
+
+#[test]
+fn real_corpus_scores() {
+    let engine = Engine::builtin();
+    let cases = load();
+    let (held, dev): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| held_out(&c.id));
+    let d = score(&engine, &dev);
+    let h = score(&engine, &held);
+    for line in &d.report {
+        println!("dev {line}");
+    }
+    println!("{}", d.line("development half"));
+    if std::env::var_os("REAL_CORPUS_SHOW_HELD_OUT").is_some() {
+        for line in &h.report {
+            println!("held-out {line}");
+        }
+        println!("{}", h.line("held-out half"));
+    }
+    // Floors at the figures measured when this corpus was introduced (docs/real-corpus.md),
+    // so that a rule change that loses ground on real code fails here.
+    assert!(
+        d.caught * 1000 >= d.dangerous * 782,
+        "{}",
+        d.line("development half")
+    );
+    assert!(
+        d.false_alarms * 1000 <= d.benign * 212,
+        "{}",
+        d.line("development half")
+    );
+    assert_eq!(
+        d.critical_caught,
+        d.critical,
+        "{}",
+        d.line("development half")
+    );
+    assert!(
+        h.caught * 1000 >= h.dangerous * 769,
+        "{}",
+        h.line("held-out half")
+    );
+    assert!(
+        h.false_alarms * 1000 <= h.benign * 359,
+        "{}",
+        h.line("held-out half")
+    );
+}
