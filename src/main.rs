@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use countersign::commands;
 use countersign::error::{exit, one_line};
@@ -18,108 +18,27 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
-    review: ReviewArgs,
+    review: commands::review::ReviewArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Review AI-touched hunks interactively (the default command).
-    Review(ReviewArgs),
+    Review(commands::review::ReviewArgs),
     /// Scan for AI evidence and risky changes, without a terminal UI (for CI).
-    Scan(ScanArgs),
+    Scan(commands::scan::ScanArgs),
     /// Check that what a range lands is countersigned by allowed signers (for CI and hooks).
     Verify(commands::verify::VerifyArgs),
     /// Who approved what landed on the protected branch, commit by commit.
     Log(commands::log::LogArgs),
     /// Make a throw-away repository with an AI-assisted commit and review it.
-    Demo(DemoArgs),
+    Demo(commands::demo::DemoArgs),
     /// Print the approval record of a commit: its approval trailers and review records.
-    Show(ShowArgs),
+    Show(commands::show::ShowArgs),
     /// Export the review's rejections, requests for work and comments for the author or agent.
-    Export(ExportArgs),
+    Export(commands::export::ExportArgs),
     /// Write a policy and allowed-signers template, set the git alias, print CI snippets.
-    Init(InitArgs),
-}
-
-#[derive(Args, Default)]
-struct ReviewArgs {
-    /// A commit or a range (A..B); default: the branch's AI-assisted commits not in its upstream.
-    rev: Option<String>,
-    /// Treat every commit and hunk as AI-touched.
-    #[arg(long)]
-    all: bool,
-    /// Colour theme: dark, light, colorblind, or a theme file's name in the config directory.
-    #[arg(long)]
-    theme: Option<String>,
-}
-
-#[derive(Args)]
-struct ScanArgs {
-    /// A commit or a range (A..B); default as for review.
-    rev: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Exit 1 when a finding of this severity or worse is in an AI-touched hunk.
-    #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<String>,
-    /// Treat every commit and hunk as AI-touched.
-    #[arg(long)]
-    all: bool,
-}
-
-#[derive(Args)]
-struct DemoArgs {
-    /// Create the demo repository here (an empty or new directory) instead of a temp folder.
-    #[arg(long)]
-    dir: Option<std::path::PathBuf>,
-    /// Create the repository and print where it is, without opening the review.
-    #[arg(long)]
-    no_review: bool,
-}
-
-#[derive(Args)]
-struct ShowArgs {
-    /// The commit.
-    #[arg(default_value = "HEAD")]
-    rev: String,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-}
-
-#[derive(Args)]
-struct ExportArgs {
-    /// A commit or a range (A..B); default as for review.
-    rev: Option<String>,
-    #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
-    format: ExportFormat,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<std::path::PathBuf>,
-    /// Count every hunk as AI-touched, as a review with --all did.
-    #[arg(long)]
-    all: bool,
-}
-
-#[derive(Args)]
-struct InitArgs {
-    /// Set the git alias without asking.
-    #[arg(long)]
-    yes: bool,
-    /// Leave the git alias alone.
-    #[arg(long)]
-    no_alias: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ExportFormat {
-    Markdown,
-    Json,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Json,
+    Init(commands::init::InitArgs),
 }
 
 fn main() -> ExitCode {
@@ -143,31 +62,15 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => review(cli.review),
-        Some(Command::Review(args)) => review(args),
-        Some(Command::Scan(a)) => commands::scan::run(&commands::scan::Options {
-            rev: a.rev,
-            json: matches!(a.format, Format::Json),
-            fail_on: a.fail_on,
-            all: a.all,
-        }),
+        None => commands::review::run(&cli.review),
+        Some(Command::Review(a)) => commands::review::run(&a),
+        Some(Command::Scan(a)) => commands::scan::run(&a),
         Some(Command::Verify(a)) => commands::verify::run(&a),
         Some(Command::Log(a)) => commands::log::run(&a),
-        Some(Command::Demo(a)) => commands::demo::run(a.dir, !a.no_review),
-        Some(Command::Show(a)) => commands::show::run(&commands::show::Options {
-            rev: a.rev,
-            json: matches!(a.format, Format::Json),
-        }),
-        Some(Command::Export(a)) => commands::export::run(&commands::export::Options {
-            rev: a.rev,
-            json: matches!(a.format, ExportFormat::Json),
-            output: a.output,
-            all: a.all,
-        }),
-        Some(Command::Init(a)) => commands::init::run(&commands::init::Options {
-            yes: a.yes,
-            no_alias: a.no_alias,
-        }),
+        Some(Command::Demo(a)) => commands::demo::run(&a),
+        Some(Command::Show(a)) => commands::show::run(&a),
+        Some(Command::Export(a)) => commands::export::run(&a),
+        Some(Command::Init(a)) => commands::init::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -176,12 +79,4 @@ fn main() -> ExitCode {
             ExitCode::from(exit::USAGE as u8)
         }
     }
-}
-
-fn review(args: ReviewArgs) -> anyhow::Result<i32> {
-    commands::review::run(&commands::review::Options {
-        rev: args.rev,
-        all: args.all,
-        theme: args.theme,
-    })
 }

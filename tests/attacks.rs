@@ -88,6 +88,12 @@ fn a_removal_moved_to_another_function_does_not_verify() {
         &signers,
         "approves another change",
     );
+    assert_fails(
+        &fx,
+        &[&format!("{base}..{evil}")],
+        &signers,
+        "it differs in app.py",
+    );
 }
 
 #[test]
@@ -204,6 +210,12 @@ fn a_cherry_pick_onto_a_base_where_the_file_changed_does_not_verify() {
         &[&format!("{main}..HEAD")],
         &signers,
         "approves another change",
+    );
+    assert_fails(
+        &fx,
+        &[&format!("{main}..HEAD")],
+        &signers,
+        "it differs in deploy.sh",
     );
 }
 
@@ -450,5 +462,77 @@ fn legit_merge_commit_and_second_reviewer_pass() {
     assert!(
         out.contains("jane@example.com") && out.contains("bob@example.com"),
         "{out}"
+    );
+}
+
+/// After an approved commit is changed, the review says where it moved away from the approval,
+/// and the hunks it left alone keep their decisions.
+#[test]
+fn a_changed_approved_commit_shows_where_it_changed() {
+    let (fx, jane, _) = setup();
+    fx.write("a.py", "A = 1\n")
+        .write("b.py", "B = 1\n")
+        .commit("base");
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write("a.py", "A = 2\n").write("b.py", "B = 2\n");
+    fx.commit_ai("Tune A and B");
+    approve_and_sign(&fx, "HEAD", &jane);
+    fx.write("b.py", "B = 3\n");
+    fx.git(&["commit", "-q", "-a", "--amend", "--no-edit"]);
+    let repo = countersign::git::repo::open_at(&fx.path()).unwrap();
+    let range = countersign::git::range::resolve(&repo, Some("HEAD")).unwrap();
+    let policy = countersign::policy::Policy::default();
+    let analysis = countersign::load::Analysis::new(&policy, false).unwrap();
+    let reviewing = countersign::load::Reviewing::of(&repo.git, &policy);
+    let commits =
+        countersign::load::select_commits(&repo.git, &range, &analysis, &reviewing).unwrap();
+    let stale = commits[0]
+        .stale_approval
+        .as_ref()
+        .expect("a stale approval");
+    assert_eq!(stale.paths, ["b.py"]);
+    assert_eq!(stale.reviewer, "Jane Reviewer <jane@example.com>");
+}
+
+/// A policy may loosen the replay to any clean one (Gerrit's trivial rebase): then the same
+/// cherry-pick passes, said as a clean replay, and a commit that is not the replay still fails.
+#[test]
+fn a_clean_replay_policy_accepts_the_cherry_pick_and_says_so() {
+    let (fx, jane, signers) = setup();
+    let script = "#!/bin/sh\nTARGET=/srv/app\n\n\n\n\n\necho deploying\n";
+    fx.write(".countersign.toml", "[approval]\nreplay = \"clean\"\n")
+        .write("deploy.sh", script)
+        .commit("base");
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write("deploy.sh", format!("{script}rm -rf \"$TARGET\"/*\n"));
+    fx.commit_ai("Clean the target before deploying");
+    approve_and_sign(&fx, "HEAD", &jane);
+    let approved = fx.head();
+    fx.git(&["checkout", "-q", "main"]);
+    fx.write(
+        "deploy.sh",
+        script.replace("TARGET=/srv/app", "TARGET=/srv/app2"),
+    )
+    .commit("Move the target");
+    let main = fx.head();
+    fx.git(&["checkout", "-q", "-b", "picked"]);
+    fx.git(&["cherry-pick", &approved]);
+    let (code, out) = verify(&fx, &[&format!("{main}..HEAD")], &signers);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("clean replay"), "{out}");
+    // Amended on top of the replay: not the approved change any more.
+    fx.write(
+        "deploy.sh",
+        format!(
+            "{}rm -rf /\n",
+            script.replace("TARGET=/srv/app", "TARGET=/srv/app2")
+        ),
+    );
+    fx.git(&["commit", "-q", "-a", "--amend", "--no-edit"]);
+    assert_fails(
+        &fx,
+        &[&format!("{main}..HEAD")],
+        &signers,
+        "approves another change",
     );
 }

@@ -505,3 +505,22 @@ fn the_signing_identity_cannot_drive_the_terminal() {
     );
     assert!(screen.contains("␛[2J"), "{screen}");
 }
+
+#[test]
+fn the_header_says_what_changed_since_an_approval() {
+    let mut review = sample_review();
+    review.commits[0].stale_approval = Some(countersign::model::StaleApproval {
+        reviewer: "Jane Doe <jane@example.com>".into(),
+        time: 1_795_294_800,
+        paths: vec!["db/migrate.sql".into()],
+    });
+    let mut app = app_for(review);
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        screen.contains(
+            "changed since the approval by Jane Doe <jane@example.com> (2026-11-21T21:00:00Z): db/migrate.sql"
+        ),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}

@@ -204,6 +204,11 @@ pub trait Oracle {
     /// Whether the change from `set.base_tree` to `set.tree` applies cleanly onto `base` and
     /// gives exactly `tree`; `Err` when that can't be told (approved trees not fetched).
     fn replays(&mut self, set: &ApprovalSet, base: &str, tree: &str) -> Result<bool, String>;
+    /// The paths where the approved change and the landed one differ (touched by one only, or
+    /// with other contents before or after), when the approved trees are here.
+    fn differing(&mut self, _set: &ApprovalSet, _base: &str, _tree: &str) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// Checks the approvals found for `landing`. `problems` are the countersign trailers of the
@@ -303,12 +308,28 @@ fn check_set(
     let Some(route) = route else {
         // Approvals of other changes (a squash message quoting its commits' trailers, an
         // approval copied from elsewhere) cover nothing here; they are said, not counted.
+        let which = match oracle.differing(set, landing.base_tree, landing.tree) {
+            Some(paths) if !paths.is_empty() => {
+                let shown: Vec<&str> = paths.iter().take(5).map(String::as_str).collect();
+                let more = paths.len().saturating_sub(shown.len());
+                format!(
+                    ": it differs in {}{}",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            _ => String::new(),
+        };
         out.push(
             CheckName::Change,
             who,
             Status::Skipped,
             format!(
-                "approves another change ({} {}), not this one ({})",
+                "approves another change ({} {}), not this one ({}){which}",
                 set.scope.as_str(),
                 set.content,
                 landing.digest

@@ -116,14 +116,6 @@ impl Scope {
     }
 }
 
-/// The tree id of the empty tree, the base of a root commit.
-pub fn empty_tree(format: ObjectFormat) -> &'static str {
-    match format {
-        ObjectFormat::Sha1 => "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-        ObjectFormat::Sha256 => "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
-    }
-}
-
 /// Everything one signature covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {
@@ -216,18 +208,12 @@ impl Payload {
 
     /// The payload of a commit approval: the commit's change against its first parent.
     pub fn for_commit(commit: &Commit, record: &ReviewRecord) -> Result<Payload> {
-        let format = ObjectFormat::of_id(&commit.tree_id)
-            .ok_or_else(|| anyhow!("'{}' is not a tree id", commit.tree_id))?;
-        let base = commit
-            .parent_tree_ids
-            .first()
-            .map_or(empty_tree(format), String::as_str);
         let commits = [commit];
         Payload::for_change(
             &Reviewed {
                 scope: Scope::Commit,
                 files: &commit.files,
-                base_tree: base,
+                base_tree: commit.base_tree(),
                 tree: &commit.tree_id,
                 commits: &commits,
             },

@@ -6,7 +6,18 @@ use anyhow::{Context, Result};
 
 use crate::git::demo_repo;
 
-pub fn run(dir: Option<PathBuf>, review: bool) -> Result<i32> {
+#[derive(clap::Args, Debug, Default)]
+pub struct DemoArgs {
+    /// Create the demo repository here (an empty or new directory) instead of a temp folder.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Create the repository and print where it is, without opening the review.
+    #[arg(long)]
+    pub no_review: bool,
+}
+
+pub fn run(args: &DemoArgs) -> Result<i32> {
+    let (dir, review) = (args.dir.clone(), !args.no_review);
     let dir = match dir {
         Some(d) => {
             std::fs::create_dir_all(&d)
@@ -32,7 +43,7 @@ pub fn run(dir: Option<PathBuf>, review: bool) -> Result<i32> {
         return Ok(crate::error::exit::OK);
     }
     std::env::set_current_dir(&dir).with_context(|| format!("cannot enter {}", dir.display()))?;
-    let code = super::review::run(&super::review::Options {
+    let code = super::review::run(&super::review::ReviewArgs {
         rev: None,
         all: false,
         theme: None,

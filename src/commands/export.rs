@@ -13,15 +13,27 @@ use crate::session::Store;
 use crate::show::NoteRecords;
 use crate::text::printable;
 
-pub struct Options {
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// A commit or a range (A..B); default as for review.
     pub rev: Option<String>,
-    pub json: bool,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+    pub format: ExportFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Count every hunk as AI-touched (a review made with `--all`).
+    /// Count every hunk as AI-touched, as a review with --all did.
+    #[arg(long)]
     pub all: bool,
 }
 
-pub fn run(opts: &Options) -> Result<i32> {
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+pub fn run(opts: &ExportArgs) -> Result<i32> {
     let cx = super::context::Context::open(opts.rev.as_deref(), opts.all)?;
     let (repo, range, analysis) = (&cx.repo, &cx.range, &cx.analysis);
     // Opened lazily: a range whose commits all have records needs no session.
@@ -60,7 +72,7 @@ pub fn run(opts: &Options) -> Result<i32> {
         commits.push(exported);
     }
     let report = Export::new(&range.spec, commits);
-    let mut text = if opts.json {
+    let mut text = if matches!(opts.format, ExportFormat::Json) {
         report.to_json()
     } else {
         report.to_markdown()

@@ -42,13 +42,17 @@ pub const SNIPPETS: [(&str, &str); 4] = [
 /// What the alias runs: `git review` → `countersign`, with git's own arguments passed on.
 pub const ALIAS_VALUE: &str = "!countersign";
 
-pub struct Options {
-    /// Answer yes to "set the git alias?".
+#[derive(clap::Args, Debug, Default)]
+pub struct InitArgs {
+    /// Set the git alias without asking.
+    #[arg(long)]
     pub yes: bool,
+    /// Leave the git alias alone.
+    #[arg(long)]
     pub no_alias: bool,
 }
 
-pub fn run(opts: &Options) -> Result<i32> {
+pub fn run(opts: &InitArgs) -> Result<i32> {
     let repo = git::open()?;
     let root = repo
         .workdir()

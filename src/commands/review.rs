@@ -10,13 +10,19 @@ use crate::model::Review;
 use crate::session::{Session, Store};
 use crate::ui::{self, app::App, keymap::Keymap, theme::Theme};
 
-pub struct Options {
+#[derive(clap::Args, Debug, Default)]
+pub struct ReviewArgs {
+    /// A commit or a range (A..B); default: the branch's AI-assisted commits not in its upstream.
     pub rev: Option<String>,
+    /// Treat every commit and hunk as AI-touched.
+    #[arg(long)]
     pub all: bool,
+    /// Colour theme: dark, light, colorblind, or a theme file's name in the config directory.
+    #[arg(long)]
     pub theme: Option<String>,
 }
 
-pub fn run(opts: &Options) -> Result<i32> {
+pub fn run(opts: &ReviewArgs) -> Result<i32> {
     let config = Config::load()?;
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let theme_name = opts

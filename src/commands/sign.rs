@@ -3,10 +3,10 @@
 //! whole (what a squash merge lands); the trailers appended to the messages, the commits
 //! rewritten (same trees), and the records and approvals written before the branch moves.
 
+use crate::git::{Oid, Repository};
 use anyhow::{Context, Result};
-use git2::{Oid, Repository};
 
-use crate::approval::payload::{empty_tree, ObjectFormat, Reviewed};
+use crate::approval::payload::Reviewed;
 use crate::approval::sign::Signer;
 use crate::approval::{append_approval, content_digest, ApprovalSet, Payload, ReviewRecord, Scope};
 use crate::error::UserError;
@@ -51,15 +51,6 @@ pub fn signing_as(repo: &Repository) -> Option<String> {
     Some(format!("{who} with {key}"))
 }
 
-/// The tree a commit's change applies to: its first parent's, or the empty tree.
-fn base_tree(commit: &Commit) -> &str {
-    let format = ObjectFormat::of_id(&commit.tree_id).unwrap_or(ObjectFormat::Sha1);
-    commit
-        .parent_tree_ids
-        .first()
-        .map_or(empty_tree(format), String::as_str)
-}
-
 /// Whether the review's commits are one first-parent chain, oldest first: only then is their
 /// combined change a branch one reviewer saw whole.
 fn is_chain(commits: &[Commit]) -> bool {
@@ -98,7 +89,7 @@ pub fn sign_review(
         let change = Reviewed {
             scope: Scope::Commit,
             files: &commit.files,
-            base_tree: base_tree(commit),
+            base_tree: commit.base_tree(),
             tree: &commit.tree_id,
             commits: &commits,
         };
@@ -115,7 +106,7 @@ pub fn sign_review(
             &review.commits[0],
             &review.commits[review.commits.len() - 1],
         );
-        let old = Oid::from_str(base_tree(first)).context("bad tree id")?;
+        let old = Oid::from_str(first.base_tree()).context("bad tree id")?;
         let new = Oid::from_str(&last.tree_id).context("bad tree id")?;
         let analysis = Analysis::new(policy, false)?;
         let files = load::tree_change(repo, &analysis, Some(old), new)?;
@@ -124,7 +115,7 @@ pub fn sign_review(
         let change = Reviewed {
             scope: Scope::Branch,
             files: &files,
-            base_tree: base_tree(first),
+            base_tree: first.base_tree(),
             tree: &last.tree_id,
             commits: &commits,
         };

@@ -10,7 +10,6 @@ use clap::Args;
 use crate::approval::check::Landing;
 use crate::approval::content_digest;
 use crate::approval::judge::{self, Approvals, CommitInput};
-use crate::approval::payload::{empty_tree, ObjectFormat};
 use crate::approval::signers::TrustedFile;
 use crate::approval::verify_sig::{TrustedSigners, Verifier, VerifyOptions};
 use crate::error::{exit, UserError};
@@ -95,7 +94,6 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
         commits.push(c);
         Ok(true)
     })?;
-    let format = ObjectFormat::of_id(&target.tip.to_string()).unwrap_or(ObjectFormat::Sha1);
     let digests = commits
         .iter()
         .map(|c| content_digest(&c.files))
@@ -104,10 +102,7 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
     for (commit, digest) in commits.iter().zip(&digests) {
         let landing = Landing {
             digest: *digest,
-            base_tree: commit
-                .parent_tree_ids
-                .first()
-                .map_or(empty_tree(format), String::as_str),
+            base_tree: commit.base_tree(),
             tree: &commit.tree_id,
             paths: commit.files.iter().flat_map(FileChange::paths).collect(),
         };

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use git2::{Delta, Diff, DiffOptions, Oid, Patch, Repository};
+pub use git2::Diff;
+use git2::{Delta, DiffOptions, Oid, Patch, Repository};
 
 use crate::model::{ChangeKind, Commit, FileChange, FileKind, Hunk, Line, LineKind, Person};
 

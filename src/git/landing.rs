@@ -178,4 +178,52 @@ impl Oracle for GitOracle<'_> {
         replay::replays(&self.repo.git, &set.base_tree, &set.tree, base, tree)
             .map_err(|e| format!("{e:#}"))
     }
+
+    fn differing(&mut self, set: &ApprovalSet, base: &str, tree: &str) -> Option<Vec<String>> {
+        differing_paths(&self.repo.git, (&set.base_tree, &set.tree), (base, tree)).ok()
+    }
+}
+
+/// The paths where two changes differ: touched by only one of them, or with other contents
+/// before or after. Tree-to-tree, without rename detection (a rename is its two paths).
+pub fn differing_paths(
+    git: &git2::Repository,
+    (old_base, old_tree): (&str, &str),
+    (new_base, new_tree): (&str, &str),
+) -> Result<Vec<String>> {
+    use std::collections::BTreeMap;
+    let tree = |id: &str| -> Result<git2::Tree<'_>> {
+        let oid = Oid::from_str(id).with_context(|| format!("'{id}' is not a tree id"))?;
+        git.find_tree(oid)
+            .with_context(|| format!("tree {id} is not here (fetch refs/countersign/*)"))
+    };
+    type Delta = (Oid, u32, Oid, u32);
+    let deltas = |base: &str, result: &str| -> Result<BTreeMap<Vec<u8>, Delta>> {
+        let (b, r) = (tree(base)?, tree(result)?);
+        let diff = git.diff_tree_to_tree(Some(&b), Some(&r), None)?;
+        let mut out = BTreeMap::new();
+        for d in diff.deltas() {
+            let (o, n) = (d.old_file(), d.new_file());
+            let path = n
+                .path_bytes()
+                .or(o.path_bytes())
+                .unwrap_or_default()
+                .to_vec();
+            out.insert(
+                path,
+                (o.id(), u32::from(o.mode()), n.id(), u32::from(n.mode())),
+            );
+        }
+        Ok(out)
+    };
+    let (approved, landed) = (deltas(old_base, old_tree)?, deltas(new_base, new_tree)?);
+    let mut paths: Vec<String> = approved
+        .keys()
+        .chain(landed.keys())
+        .filter(|p| approved.get(*p) != landed.get(*p))
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
 }

@@ -16,6 +16,7 @@ pub mod signing_config;
 pub mod store;
 pub mod trusted;
 
-/// Commit and tree ids, for the layers above that hold them without touching git2.
-pub use git2::Oid;
+/// The handles and ids the layers above hold and pass back, without calling git2 themselves:
+/// every git2 call stays in this module.
+pub use git2::{Oid, Repository};
 pub use repo::{open, Repo};

@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Mutex, OnceLock};
 
+use crate::git::diff::Diff;
+use crate::git::{Oid, Repository};
 use anyhow::{Context, Result};
-use git2::{Diff, Oid, Repository};
 
 use super::Analysis;
 use crate::git::{self, diff, renames};

@@ -11,8 +11,8 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::git::{Oid, Repository};
 use anyhow::{Context, Result};
-use git2::{Oid, Repository};
 
 use crate::detect::{self, Detector};
 use crate::git::{self, diff};
@@ -284,12 +284,33 @@ pub fn select_commits(
 ) -> Result<Vec<Commit>> {
     let mut out = Vec::new();
     for oid in &range.commits {
-        let commit = analysis.commit(git, *oid)?;
+        let mut commit = analysis.commit(git, *oid)?;
         if range.explicit || (commit.is_ai_assisted() && still_needs(git, &commit, reviewing)?) {
+            commit.stale_approval = stale_approval(git, &commit);
             out.push(commit);
         }
     }
     Ok(out)
+}
+
+/// The newest approval in the commit's message whose change the commit no longer makes, and
+/// the files where they differ (tree to tree: cheap, no blob is read). None when every
+/// approval still covers it, or the approved trees are not here to compare.
+fn stale_approval(git: &Repository, commit: &Commit) -> Option<crate::model::StaleApproval> {
+    let sets = crate::approval::trailer::parse_approvals(&commit.message).sets;
+    let base = commit.base_tree();
+    let set = sets
+        .iter()
+        .rev()
+        .find(|s| s.scope == crate::approval::Scope::Commit)?;
+    let paths =
+        git::landing::differing_paths(git, (&set.base_tree, &set.tree), (base, &commit.tree_id))
+            .ok()?;
+    (!paths.is_empty()).then(|| crate::model::StaleApproval {
+        reviewer: set.reviewer.to_string(),
+        time: set.time,
+        paths,
+    })
 }
 
 /// A commit still needs this reviewer unless they approved it already, or its approvals come

@@ -1,5 +1,10 @@
 use super::{Evidence, FileChange};
 
+/// The empty tree's id, in each object format.
+pub const EMPTY_TREE_SHA1: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+pub const EMPTY_TREE_SHA256: &str =
+    "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321";
+
 /// An author or committer signature.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Person {
@@ -33,6 +38,19 @@ pub struct Commit {
     pub files: Vec<FileChange>,
     /// Every file's hunks are loaded and analysed.
     pub complete: bool,
+    /// An approval in the message that no longer covers the commit, and where they differ:
+    /// what to look at again before re-signing.
+    pub stale_approval: Option<StaleApproval>,
+}
+
+/// An earlier approval of a commit that the commit has since moved away from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaleApproval {
+    pub reviewer: String,
+    /// Seconds since the epoch, as the approval claims.
+    pub time: i64,
+    /// The files whose change differs from the approved one.
+    pub paths: Vec<String>,
 }
 
 impl Commit {
@@ -46,5 +64,15 @@ impl Commit {
 
     pub fn is_merge(&self) -> bool {
         self.parent_ids.len() > 1
+    }
+
+    /// The tree the commit's change applies to: its first parent's, or for a root commit the
+    /// empty tree (of the object format its ids have).
+    pub fn base_tree(&self) -> &str {
+        match self.parent_tree_ids.first() {
+            Some(tree) => tree,
+            None if self.tree_id.len() == 64 => EMPTY_TREE_SHA256,
+            None => EMPTY_TREE_SHA1,
+        }
     }
 }

@@ -12,7 +12,7 @@ mod hunk;
 mod line;
 mod review;
 
-pub use commit::{Commit, Person};
+pub use commit::{Commit, Person, StaleApproval};
 pub use decision::{Decision, Verdict};
 pub use evidence::{Evidence, EvidenceSource, Origin};
 pub use file::{ChangeKind, FileChange, FileKind};

@@ -9,14 +9,13 @@ use countersign::approval::check::{
     check_change, check_paths, signers_needed, status, Candidate, CheckName, Coverage, Found,
     Landing, Oracle,
 };
-use countersign::approval::payload::Reviewed;
 use countersign::approval::sign::{Signer, SigningConfig};
 use countersign::approval::signers::TrustedFile;
 use countersign::approval::verify_sig::{
     SignatureCheck, SignatureReport, TrustedSigners, Verifier, VerifyOptions,
 };
 use countersign::approval::{
-    append_approval, content_digest, parse_approvals, ApprovalSet, Payload, ReviewRecord, Scope,
+    append_approval, content_digest, parse_approvals, ApprovalSet, Payload, ReviewRecord,
 };
 use countersign::load::{self, Analysis};
 use countersign::model::{Commit, Decision, FileChange, Verdict};
@@ -103,15 +102,6 @@ pub fn load(fx: &Fixture, rev: &str) -> Commit {
     load::full_commit(&repo, &analysis, oid).unwrap()
 }
 
-/// The tree a commit's change applies to.
-pub fn base_tree(commit: &Commit) -> String {
-    commit
-        .parent_tree_ids
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into())
-}
-
 /// The payload a review of `commit` by `reviewer` (every hunk approved) signs.
 pub fn payload_for(commit: &Commit, reviewer: &str) -> Payload {
     let record = ReviewRecord::from_commit(commit, reviewer, EPOCH, |_| {
@@ -121,16 +111,7 @@ pub fn payload_for(commit: &Commit, reviewer: &str) -> Payload {
         })
     })
     .unwrap();
-    let base = base_tree(commit);
-    let commits = [commit];
-    let change = Reviewed {
-        scope: Scope::Commit,
-        files: &commit.files,
-        base_tree: &base,
-        tree: &commit.tree_id,
-        commits: &commits,
-    };
-    Payload::for_change(&change, &record).unwrap()
+    Payload::for_commit(commit, &record).unwrap()
 }
 
 /// Signs a review of `commit` with `config`, returns the set.
@@ -232,10 +213,9 @@ impl Oracle for TestOracle<'_> {
 pub fn verify(fx: &Fixture, rev: &str, policy: &Approval, verifier: &Verifier) -> Coverage {
     let commit = load(fx, rev);
     let parsed = parse_approvals(&commit.message);
-    let base = base_tree(&commit);
     let landing = Landing {
         digest: content_digest(&commit.files).unwrap(),
-        base_tree: &base,
+        base_tree: commit.base_tree(),
         tree: &commit.tree_id,
         paths: commit.files.iter().flat_map(FileChange::paths).collect(),
     };

@@ -62,11 +62,27 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             t.get("header.dim"),
         ));
     }
+    let mut lines = vec![Line::from(first), Line::from(second)];
+    if let Some(stale) = &commit.stale_approval {
+        let shown: Vec<&str> = stale.paths.iter().take(4).map(String::as_str).collect();
+        let more = stale.paths.len().saturating_sub(shown.len());
+        lines.push(Line::from(Span::styled(
+            format!(
+                " changed since the approval by {} ({}): {}{}",
+                printable(&stale.reviewer),
+                crate::timefmt::rfc3339(stale.time),
+                printable(&shown.join(", ")),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
+            t.get("finding.high"),
+        )));
+    }
     let style = t.get("header");
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(first), Line::from(second)]).style(style),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines).style(style), area);
 }
 
 fn source_name(s: crate::model::EvidenceSource) -> &'static str {

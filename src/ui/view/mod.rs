@@ -40,10 +40,15 @@ pub struct Areas {
 }
 
 pub fn areas(area: Rect, app: &App) -> Areas {
+    // A third header line says what changed since an approval that no longer covers the commit.
+    let stale = app
+        .current()
+        .and_then(|r| app.review.commits.get(r.commit))
+        .is_some_and(|c| c.stale_approval.is_some());
     let [header, body, status] = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
-            Constraint::Length(2),
+            Constraint::Length(2 + u16::from(stale)),
             Constraint::Min(1),
             Constraint::Length(1),
         ])
