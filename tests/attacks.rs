@@ -536,3 +536,124 @@ fn a_clean_replay_policy_accepts_the_cherry_pick_and_says_so() {
         "approves another change",
     );
 }
+
+/// `log`: who approved each commit that landed on main, and by which route; what is missing.
+#[test]
+fn log_lists_who_approved_what_landed_and_what_is_missing() {
+    let (fx, jane, signers) = setup();
+    fx.write("svc.py", "A = 1\n\n\n\n\n\n\n\nB = 2\n")
+        .commit("base");
+    let base = fx.head();
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write("svc.py", "A = 10\n\n\n\n\n\n\n\nB = 2\n");
+    fx.commit_ai("Tune A");
+    fx.write("svc.py", "A = 10\n\n\n\n\n\n\n\nB = 20\n");
+    fx.commit_ai("Tune B");
+    approve_and_sign(&fx, "main..HEAD", &jane);
+    fx.git(&["checkout", "-q", "main"]);
+    fx.git(&["merge", "-q", "--squash", "agent"]);
+    fx.commit_staged("Tune the service (#7)");
+    fx.write("README", "x\n").commit("Unreviewed docs");
+    let run = |args: &[&str]| {
+        let out = fx
+            .command(common::bin().to_str().unwrap())
+            .arg("log")
+            .args(args)
+            .arg("--allowed-signers")
+            .arg(&signers)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run(&[&format!("{base}..main")]);
+    let squash = text.find("Tune the service (#7)").expect(&text);
+    let docs = text.find("Unreviewed docs").expect(&text);
+    assert!(docs < squash, "newest first:\n{text}");
+    assert!(
+        text[squash..].contains("approved by jane@example.com (squash approval"),
+        "{text}"
+    );
+    assert!(
+        text[docs..squash].contains("MISSING signers: 0 of 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 without the approvals the policy asks for"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&[&format!("{base}..main"), "--format", "json"])).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["commits"][1]["approvals"][0]["route"], "squash");
+    assert_eq!(json["commits"][1]["approvals"][0]["found"], "store");
+    // Without a range: the protected branch's recent first-parent history.
+    let recent = run(&["--count", "2"]);
+    assert!(
+        recent.contains("Tune the service (#7)") && !recent.contains(" base\n"),
+        "{recent}"
+    );
+}
+
+#[test]
+fn a_missing_trusted_ref_cannot_be_checked() {
+    let (fx, _jane, signers) = setup();
+    fx.write("svc.py", "A = 1\n").commit("base");
+    fx.write("svc.py", "A = 2\n").commit("change");
+    let (code, out) = verify(
+        &fx,
+        &["HEAD~1..HEAD", "--policy-ref", "refs/heads/nope"],
+        &signers,
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no such ref"), "{out}");
+}
+
+/// Signing writes the records and the store before the branch moves: when a write fails, the
+/// branch is at the old tip and no review note sits on a commit of it.
+#[test]
+fn a_failed_approval_write_leaves_the_old_tip() {
+    let (fx, jane, _) = setup();
+    fx.write("svc.py", "A = 1\n").commit("base");
+    fx.write("svc.py", "A = 2\n");
+    fx.commit_ai("Tune A");
+    let before = fx.head();
+    // Something else holds the store's ref directory as a file: the store write fails.
+    std::fs::create_dir_all(fx.path().join(".git/refs")).unwrap();
+    std::fs::write(fx.path().join(".git/refs/countersign"), "in the way\n").unwrap();
+    become_reviewer(&fx, &jane);
+    let repo = countersign::git::repo::open_at(&fx.path()).unwrap();
+    let r = countersign::git::range::resolve(&repo, Some("HEAD")).unwrap();
+    let analysis = countersign::load::Analysis::new(&Default::default(), false).unwrap();
+    let commit = countersign::load::full_commit(&repo.git, &analysis, r.commits[0]).unwrap();
+    let review = countersign::model::Review {
+        range: "HEAD".into(),
+        commits: vec![commit],
+    };
+    let mut session = countersign::session::Session::default();
+    for (_, h) in review.reviewable() {
+        session.set_verdict(h.id, Some(countersign::model::Verdict::Approved), "", 1);
+    }
+    let plan = countersign::git::rewrite::Plan::at_head(&repo.git).unwrap();
+    let result = countersign::commands::sign::sign_review(
+        &repo.git,
+        &review,
+        &session,
+        plan,
+        &Default::default(),
+        common::EPOCH + 3600,
+    );
+    let err = format!("{:#}", result.expect_err("the store write fails"));
+    assert!(err.contains("refs/countersign/approvals/"), "{err}");
+    assert_eq!(fx.head(), before, "the branch did not move");
+    let notes = fx.git_output(&["notes", "--ref", "countersign", "list"]);
+    assert!(
+        String::from_utf8_lossy(&notes.stdout).trim().is_empty(),
+        "no review note left"
+    );
+}
