@@ -13,6 +13,11 @@ struct Signed {
 }
 
 fn setup() -> Signed {
+    setup_with("")
+}
+
+/// The fixture with a reviewer key protected by `passphrase` (none when empty).
+fn setup_with(passphrase: &str) -> Signed {
     let fx = Fixture::new();
     fx.write("svc.py", "TIMEOUT = 5\n\n\n\n\n\n\n\nRETRIES = 2\n");
     fx.commit("base");
@@ -21,7 +26,7 @@ fn setup() -> Signed {
     fx.commit_ai("Raise timeouts");
     let key = fx.home().join("id_ed25519");
     let out = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "jane", "-f"])
+        .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", "jane", "-f"])
         .arg(&key)
         .output()
         .unwrap();
@@ -81,9 +86,21 @@ fn approve_sign_verify_then_tamper() {
     pty.key_then("a", "1/2 decided");
     pty.key_then("a", "2/2 decided");
     pty.key_then("S", "sign the approval?");
-    pty.key_then("y", "signed 1 commit as Jane Reviewer");
+    // Signing leaves the screen (the signer may ask for a passphrase), then the result comes
+    // back in a window; any key closes it, and it is printed again after the screen closes.
+    let shown = pty.key_then("y", "signed 1 commit as Jane Reviewer");
+    assert!(
+        shown.contains("(undo: git") && shown.contains("update-ref -m"),
+        "{shown}"
+    );
+    pty.key_then("\u{1b}", "2/2 decided");
     pty.keys("q");
     assert_eq!(pty.wait_exit(), 0);
+    let after = pty.screen();
+    assert!(
+        after.contains("countersign: signed 1 commit as Jane Reviewer"),
+        "{after}"
+    );
 
     let msg = s.fx.git(&["log", "-1", "--format=%B"]);
     let parsed =
@@ -148,6 +165,7 @@ fn a_rejection_offers_the_export_instead_of_signing() {
     pty.key_then("r", "2/2 decided");
     pty.key_then("S", "not approved");
     pty.key_then("y", "review for the author written to");
+    pty.keys("\u{1b}");
     pty.keys("q");
     assert_eq!(pty.wait_exit(), 0);
     let dir = s.fx.path().join(".git/countersign");
@@ -174,4 +192,35 @@ fn a_rejection_offers_the_export_instead_of_signing() {
     );
     let msg = s.fx.git(&["log", "-1", "--format=%B"]);
     assert!(!msg.contains("Countersign"), "nothing was signed");
+}
+
+/// A passphrase-protected key: signing hands the terminal to ssh-keygen, whose prompt shows on
+/// the real screen and reads what is typed there; the review comes back afterwards.
+#[test]
+fn a_passphrase_is_typed_at_the_real_prompt() {
+    let s = setup_with("correct horse");
+    let mut pty = Session::spawn(common::bin(), &[], &s.fx.path(), &s.fx.env(), (100, 30));
+    pty.wait_ready("0/2 decided");
+    pty.key_then("a", "1/2 decided");
+    pty.key_then("a", "2/2 decided");
+    pty.key_then("S", "sign the approval?");
+    let prompt = pty.key_then("y", "Enter passphrase");
+    assert!(
+        prompt.contains("countersign: signing 1 commit(s)"),
+        "{prompt}"
+    );
+    // The prompt is on the normal screen, not drawn over the review.
+    assert!(!prompt.contains("decided"), "{prompt}");
+    pty.keys("correct horse\r");
+    pty.wait_for("signed 1 commit as Jane Reviewer");
+    pty.keys("\u{1b}");
+    pty.keys("q");
+    assert_eq!(pty.wait_exit(), 0);
+    assert!(
+        pty.screen().contains("countersign: signed 1 commit"),
+        "{}",
+        pty.screen()
+    );
+    let (code, out) = verify(&s);
+    assert_eq!(code, 0, "{out}");
 }

@@ -12,6 +12,9 @@ use anyhow::{anyhow, Context, Result};
 pub enum Input<'a> {
     Null,
     Bytes(&'a [u8]),
+    /// The caller's own stdin (the terminal): for a signer that asks for a passphrase there,
+    /// once the review screen has handed the terminal over.
+    Terminal,
 }
 
 /// Runs `program args…` with `env` added, stdin as given, stdout and stderr captured.
@@ -35,6 +38,7 @@ pub fn run_command(mut cmd: Command, program: &str, input: Input<'_>) -> Result<
         .stdin(match input {
             Input::Null => Stdio::null(),
             Input::Bytes(_) => Stdio::piped(),
+            Input::Terminal => Stdio::inherit(),
         });
     let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {

@@ -77,11 +77,33 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
         },
         &mut host,
     )?;
+    // What signing and exporting said, again, now that the screen is gone: the new tip and the
+    // undo command must outlive a dismissed window.
+    for result in &app.results {
+        println!("countersign: {}", crate::text::printable(result));
+    }
     let p = app.progress();
-    eprintln!(
-        "countersign: {}/{} decided ({} approved, {} rejected, {} need work); saved.",
+    let counts = format!(
+        "{}/{} decided ({} approved, {} rejected, {} need work)",
         p.decided, p.total, p.approved, p.rejected, p.needs_work
     );
+    if let Some(why) = &app.save_error {
+        // Never "saved" when it was not: the decisions would be lost with this process, so
+        // they are printed where the reviewer can keep them.
+        eprintln!(
+            "countersign: {counts}; NOT SAVED ({why}); the decisions follow on stdout as the \
+             review export"
+        );
+        let text = crate::export::markdown(
+            &app.review.range,
+            &app.review.commits,
+            &crate::export::Source::session(reviewer_identity(&repo.git)),
+            |h| app.session.decision(&h.id).cloned(),
+        );
+        println!("{text}");
+        return Ok(crate::error::exit::USAGE);
+    }
+    eprintln!("countersign: {counts}; saved.");
     Ok(crate::error::exit::OK)
 }
 
@@ -108,9 +130,7 @@ impl ui::Host for ReviewHost {
 
     fn export(&mut self, review: &Review, session: &Session) -> Result<String> {
         let repo = git::repo::open_at(&self.git_dir)?;
-        let reviewer = crate::git::signing_config::read(&repo.git)
-            .ok()
-            .and_then(|c| Some(format!("{} <{}>", c.user_name?, c.user_email?)));
+        let reviewer = reviewer_identity(&repo.git);
         let text = crate::export::markdown(
             &review.range,
             &review.commits,
@@ -134,4 +154,10 @@ impl ui::Host for ReviewHost {
             review.range
         ))
     }
+}
+
+/// `Name <email>` as git's config names the reviewer, when it does.
+fn reviewer_identity(repo: &crate::git::Repository) -> Option<String> {
+    let c = crate::git::signing_config::read(repo).ok()?;
+    Some(format!("{} <{}>", c.user_name?, c.user_email?))
 }

@@ -35,6 +35,18 @@ pub enum Overlay {
     Comment(TextBox),
     Search(String),
     Confirm(Confirm),
+    /// A result to read (what signing did, why it was refused): wrapped to the window,
+    /// scrolled with j/k, closed with any other key.
+    Message(Message),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub title: String,
+    pub text: String,
+    pub error: bool,
+    /// First wrapped line shown.
+    pub scroll: usize,
 }
 
 /// One row of the file/hunk list.
@@ -103,6 +115,12 @@ pub struct App {
     /// When this screen opened (seconds since the epoch): decisions older than this were made
     /// in an earlier sitting, which the sign confirmation says.
     pub opened_at: i64,
+    /// What signing and exporting said, printed again on stdout once the screen is closed (a
+    /// window can be dismissed; the new tip and the undo command must not be lost).
+    pub results: Vec<String>,
+    /// The last save failed with this (cleared by the next save that works): quitting must
+    /// not say "saved".
+    pub save_error: Option<String>,
 }
 
 impl App {
@@ -130,6 +148,8 @@ impl App {
             expanded: std::collections::HashSet::new(),
             signing_as: None,
             opened_at: crate::timefmt::now(),
+            results: Vec::new(),
+            save_error: None,
         };
         app.rebuild();
         app.carried_over = app.session.carried_over(&app.review);

@@ -40,6 +40,12 @@ pub struct Highlighter {
 impl Highlighter {
     /// Starts the worker with the named syntect theme; `None` (NO_COLOR) highlights nothing.
     pub fn start(theme: Option<&str>) -> Highlighter {
+        Highlighter::start_waking(theme, || {})
+    }
+
+    /// As [`start`](Highlighter::start), calling `wake` after each result is ready, so that
+    /// an event loop asleep on its inbox takes it in at once rather than at its next look.
+    pub fn start_waking(theme: Option<&str>, wake: impl Fn() + Send + 'static) -> Highlighter {
         let Some(theme) = theme.map(str::to_string) else {
             return Highlighter::off();
         };
@@ -47,7 +53,7 @@ impl Highlighter {
         let (res_tx, res_rx) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("countersign-highlight".into())
-            .spawn(move || worker(&theme, req_rx, res_tx));
+            .spawn(move || worker(&theme, req_rx, res_tx, &wake));
         match spawned {
             Ok(_) => Highlighter {
                 tx: Some(req_tx),
@@ -157,7 +163,7 @@ pub fn syntax_for<'s>(
         .unwrap_or_else(|| syntaxes.find_syntax_plain_text())
 }
 
-fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>) {
+fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>, wake: &dyn Fn()) {
     let syntaxes = SyntaxSet::load_defaults_newlines();
     let themes = ThemeSet::load_defaults();
     let Some(theme) = themes
@@ -194,5 +200,6 @@ fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>) {
         if tx.send((req.id, sides)).is_err() {
             return;
         }
+        wake();
     }
 }

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod app;
 pub mod highlight;
+pub mod inbox;
 pub mod keymap;
 pub mod render_line;
 pub mod run;

@@ -1,16 +1,18 @@
-//! The event loop: input first (drained before drawing, so held keys never pile up behind
-//! frames), then whatever the loader and the highlighter finished, then one draw.
+//! The event loop: it sleeps on one inbox (`inbox.rs`) until something arrives (a key, a
+//! loaded commit, a highlighted hunk, a finished save), takes in everything already there, and
+//! draws once. Saving runs off this thread; signing and `$EDITOR` get the real terminal.
 
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::event::{Event as CEvent, KeyEventKind};
 use ratatui::layout::Rect;
 
-use super::app::{App, Notice, Overlay};
+use super::app::{App, Message, Notice, Overlay};
 use super::highlight::Highlighter;
+use super::inbox::{Event, Inbox, Input};
 use super::terminal;
 use super::theme::Theme;
 use super::update::{handle_key, Effect};
@@ -41,45 +43,26 @@ pub struct RunOptions {
 /// Runs the review screen until the reviewer quits; returns the final state.
 pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<App> {
     let stop = terminal::termination_flag()?;
+    let inbox = Inbox::new();
+    // Keys are read from now on, before the first frame: none typed early is lost.
+    let input = Input::start(inbox.tx.clone(), Arc::clone(&stop));
+    if let Some(loader) = opts.loader.take() {
+        inbox.forward_loader(loader);
+    }
     let (mut term, _guard) = terminal::enter()?;
-    let mut hl = Highlighter::start(opts.theme.syntax.as_deref());
+    let wake = inbox.tx.clone();
+    let mut hl = Highlighter::start_waking(opts.theme.syntax.as_deref(), move || {
+        let _ = wake.send(Event::Highlighted);
+    });
+    let saver = Saver::start(opts.store, inbox.tx.clone());
     let mut dirty = true;
     let mut timings = crate::timings::Timings::from_env();
     // When the oldest key not yet drawn arrived, for key-to-frame timings.
     let mut key_at: Option<std::time::Instant> = None;
-    // Decisions made since the last frame: saved right after the frame is drawn, once for a
-    // whole burst of keys, so the disk's latency never delays what the reviewer sees.
+    // Decisions made since the last frame: saved once the frame is drawn, once for a whole
+    // burst of keys, off this thread, so the disk's latency never delays what is seen.
     let mut pending_save = false;
     'main: loop {
-        if terminal::terminated(&stop) {
-            save(&mut app, &opts.store);
-            break;
-        }
-        if let Some(rx) = &opts.loader {
-            let mut finished = false;
-            loop {
-                match rx.try_recv() {
-                    Ok(ev) => {
-                        if matches!(ev, LoadEvent::Done { .. }) {
-                            timings.analysis_complete = Some(crate::timings::since_start());
-                        }
-                        app.apply_load(ev);
-                        dirty = true;
-                    }
-                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                        finished = true;
-                        break;
-                    }
-                }
-            }
-            if finished {
-                opts.loader = None;
-            }
-        }
-        if hl.receive() {
-            dirty = true;
-        }
         if dirty {
             let size = term.size().context("cannot read the terminal size")?;
             let area = Rect::new(0, 0, size.width, size.height);
@@ -100,119 +83,221 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                     timings.frames.push(at.elapsed());
                 }
             }
-            if std::mem::take(&mut pending_save) && !save(&mut app, &opts.store) {
-                dirty = true;
+            if std::mem::take(&mut pending_save) {
+                saver.save(&app);
             }
         }
-        // Background work reports through channels that cannot wake the keyboard poll, so the
-        // poll wakes up to look: often while commits are loading (the reviewer waits for each),
-        // less often while highlights are computed, rarely when idle.
-        let wait = Duration::from_millis(if opts.loader.is_some() {
-            2
-        } else if hl.is_busy() {
-            15
-        } else {
-            250
-        });
-        if !event::poll(wait).context("cannot read the keyboard")? {
-            continue;
-        }
-        key_at.get_or_insert_with(std::time::Instant::now);
-        // Take every key already typed before drawing again.
-        loop {
-            let effects = match event::read().context("cannot read the keyboard")? {
-                Event::Key(k) if k.kind != KeyEventKind::Release => {
-                    handle_key(&mut app, k, crate::timefmt::now())
+        // Sleep until something arrives, then take everything already there before drawing.
+        let Ok(first) = inbox.rx.recv() else { break };
+        let mut next = Some(first);
+        while let Some(ev) = next.take() {
+            let effects = match ev {
+                Event::Terminated => {
+                    saver.save_now(&mut app);
+                    break 'main;
                 }
-                Event::Paste(text) => {
-                    if let Some(Overlay::Comment(tb)) = &mut app.overlay {
-                        for c in text.chars() {
-                            if c == '\n' {
-                                tb.newline()
-                            } else {
-                                tb.insert(c)
-                            }
-                        }
+                Event::InputFailed(why) => {
+                    saver.save_now(&mut app);
+                    anyhow::bail!("cannot read the keyboard: {why}");
+                }
+                Event::Load(ev) => {
+                    if matches!(ev, LoadEvent::Done { .. }) {
+                        timings.analysis_complete = Some(crate::timings::since_start());
                     }
+                    app.apply_load(ev);
                     Vec::new()
                 }
-                _ => Vec::new(),
+                Event::Highlighted => {
+                    hl.receive();
+                    Vec::new()
+                }
+                Event::Saved(result) => {
+                    saved(&mut app, result);
+                    Vec::new()
+                }
+                Event::Input(input_event) => {
+                    key_at.get_or_insert_with(std::time::Instant::now);
+                    match input_event {
+                        CEvent::Key(k) if k.kind != KeyEventKind::Release => {
+                            handle_key(&mut app, k, crate::timefmt::now())
+                        }
+                        CEvent::Paste(text) => paste(&mut app, &text),
+                        _ => Vec::new(),
+                    }
+                }
             };
             dirty = true;
             for effect in effects {
                 // Anything that leaves the screen saves first: the process may be stopped or
                 // killed while it is away.
                 if !matches!(effect, Effect::Save) && std::mem::take(&mut pending_save) {
-                    save(&mut app, &opts.store);
+                    saver.save_now(&mut app);
                 }
                 match effect {
                     Effect::Save => pending_save = true,
                     Effect::Quit => {
-                        save(&mut app, &opts.store);
+                        saver.save_now(&mut app);
                         break 'main;
                     }
-                    Effect::Suspend => terminal::suspend(&mut term)?,
+                    Effect::Suspend => {
+                        input.pause();
+                        let r = terminal::suspend(&mut term);
+                        input.resume();
+                        r?;
+                    }
                     Effect::Edit { path, line } => {
                         let dir = opts.workdir.clone();
-                        let result = terminal::pause(&mut term, || open_editor(dir, &path, line))?;
-                        if let Err(e) = result {
+                        input.pause();
+                        let result = terminal::pause(&mut term, || open_editor(dir, &path, line));
+                        input.resume();
+                        if let Err(e) = result? {
                             app.notice = Some(error(&e));
                         }
                     }
                     Effect::Sign => {
-                        app.notice = Some(match host.sign(&app.review, &app.session) {
-                            Ok(msg) => Notice {
-                                text: msg,
-                                error: false,
-                            },
-                            Err(e) => error(&e),
+                        // The signer may ask for a passphrase or a touch on the terminal: give
+                        // it the real screen and the keyboard, then come back.
+                        input.pause();
+                        let result = terminal::pause(&mut term, || {
+                            eprintln!(
+                                "countersign: signing {} commit(s){}; your key may ask for its \
+                                 passphrase or a touch",
+                                app.review.commits.len(),
+                                app.signing_as
+                                    .as_deref()
+                                    .map(|s| format!(" as {}", crate::text::printable(s)))
+                                    .unwrap_or_default()
+                            );
+                            let r = host.sign(&app.review, &app.session);
+                            match &r {
+                                Ok(msg) => {
+                                    eprintln!("countersign: {}", crate::text::printable(msg))
+                                }
+                                Err(e) => eprintln!(
+                                    "countersign: not signed: {}",
+                                    crate::error::one_line(e)
+                                ),
+                            }
+                            r
                         });
+                        input.resume();
+                        show_result(&mut app, "signed", "not signed", result?);
                     }
                     Effect::Export => {
-                        app.notice = Some(match host.export(&app.review, &app.session) {
-                            Ok(msg) => Notice {
-                                text: msg,
-                                error: false,
-                            },
-                            Err(e) => error(&e),
-                        });
+                        let result = host.export(&app.review, &app.session);
+                        show_result(&mut app, "review exported", "not exported", result);
                     }
                 }
             }
-            // A closed terminal (SIGHUP) can keep reporting input forever: stop here too.
-            if terminal::terminated(&stop) {
-                save(&mut app, &opts.store);
-                break 'main;
-            }
-            if !event::poll(Duration::ZERO).context("cannot read the keyboard")? {
-                break;
+            next = inbox.rx.try_recv().ok();
+        }
+    }
+    drop(input);
+    Ok(app)
+}
+
+/// A job's outcome in a window that fits it, kept for printing after the screen closes.
+fn show_result(app: &mut App, ok_title: &str, err_title: &str, result: Result<String>) {
+    let (title, text, is_error) = match result {
+        Ok(msg) => (ok_title, msg, false),
+        Err(e) => (err_title, crate::error::one_line(&e), true),
+    };
+    app.results.push(if is_error {
+        format!("{err_title}: {text}")
+    } else {
+        text.clone()
+    });
+    app.overlay = Some(Overlay::Message(Message {
+        title: title.to_string(),
+        text,
+        error: is_error,
+        scroll: 0,
+    }));
+}
+
+/// A paste goes where typing goes: into the comment box when it is open.
+fn paste(app: &mut App, text: &str) -> Vec<Effect> {
+    if let Some(Overlay::Comment(tb)) = &mut app.overlay {
+        for c in text.chars() {
+            if c == '\n' {
+                tb.newline()
+            } else {
+                tb.insert(c)
             }
         }
     }
-    Ok(app)
+    Vec::new()
+}
+
+/// Writes sessions off the screen's thread, one at a time, newest first: a save asked for
+/// while one is running replaces any other waiting.
+struct Saver {
+    tx: std::sync::mpsc::Sender<Session>,
+    store: Arc<Store>,
+}
+
+impl Saver {
+    fn start(store: Store, done: std::sync::mpsc::Sender<Event>) -> Saver {
+        let store = Arc::new(store);
+        let (tx, rx) = std::sync::mpsc::channel::<Session>();
+        let writer = Arc::clone(&store);
+        let _ = std::thread::Builder::new()
+            .name("countersign-save".into())
+            .spawn(move || {
+                while let Ok(mut session) = rx.recv() {
+                    // Only the newest state matters.
+                    while let Ok(newer) = rx.try_recv() {
+                        session = newer;
+                    }
+                    let result = writer
+                        .save(&session)
+                        .map_err(|e| crate::error::one_line(&e));
+                    if done.send(Event::Saved(result)).is_err() {
+                        return;
+                    }
+                }
+            });
+        Saver { tx, store }
+    }
+
+    /// Saves the session with the current position, in the background.
+    fn save(&self, app: &App) {
+        let mut session = app.session.clone();
+        let pos = app.position();
+        session.positions.insert(app.position_key.clone(), pos);
+        let _ = self.tx.send(session);
+    }
+
+    /// Saves now, on this thread (before leaving the screen or quitting), and says how it went.
+    fn save_now(&self, app: &mut App) {
+        let pos = app.position();
+        app.session.positions.insert(app.position_key.clone(), pos);
+        let result = self
+            .store
+            .save(&app.session)
+            .map_err(|e| crate::error::one_line(&e));
+        saved(app, result);
+    }
+}
+
+/// A save's outcome: a failure is said at once, loudly, and remembered until a save works.
+fn saved(app: &mut App, result: std::result::Result<(), String>) {
+    match result {
+        Ok(()) => app.save_error = None,
+        Err(why) => {
+            app.notice = Some(Notice {
+                text: format!("NOT SAVED: {why}"),
+                error: true,
+            });
+            app.save_error = Some(why);
+        }
+    }
 }
 
 fn error(e: &anyhow::Error) -> Notice {
     Notice {
         text: crate::error::one_line(e),
         error: true,
-    }
-}
-
-/// Writes the session (with the current position) atomically and durably; a failure is shown,
-/// loudly, and the decisions stay in memory for the next attempt. False when it failed.
-fn save(app: &mut App, store: &Store) -> bool {
-    let pos = app.position();
-    app.session.positions.insert(app.position_key.clone(), pos);
-    match store.save(&app.session) {
-        Ok(()) => true,
-        Err(e) => {
-            app.notice = Some(Notice {
-                text: format!("NOT SAVED: {}", crate::error::one_line(&e)),
-                error: true,
-            });
-            false
-        }
     }
 }
 

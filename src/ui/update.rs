@@ -67,6 +67,22 @@ pub fn handle_key(app: &mut App, key: KeyEvent, now: i64) -> Vec<Effect> {
         }
         Some(Overlay::Comment(tb)) => comment_key(app, tb, key, now),
         Some(Overlay::Search(q)) => search_key(app, q, key),
+        Some(Overlay::Message(mut m)) => {
+            // Scroll keys move through it; any other key closes it (its text is printed again
+            // when the screen closes).
+            let step: isize = match key.code {
+                KeyCode::Char('j') | KeyCode::Down => 1,
+                KeyCode::Char('k') | KeyCode::Up => -1,
+                KeyCode::PageDown | KeyCode::Char(' ') => 10,
+                KeyCode::PageUp => -10,
+                _ => 0,
+            };
+            if step != 0 {
+                m.scroll = m.scroll.saturating_add_signed(step);
+                app.overlay = Some(Overlay::Message(m));
+            }
+            Vec::new()
+        }
         Some(Overlay::Confirm(what)) => {
             if key.code == KeyCode::Char('y') || key.code == KeyCode::Char('Y') {
                 match what {

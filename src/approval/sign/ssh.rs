@@ -134,7 +134,14 @@ impl SshSigner {
             args.push("-U");
         }
         args.push(&data_arg);
-        let out = tool::run(&self.program, &args, &[], Input::Null)?;
+        // ssh-keygen asks for a key's passphrase on the terminal when stdin is one (and reads
+        // it from stdin otherwise): the review screen gives it the terminal while it signs.
+        let input = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            Input::Terminal
+        } else {
+            Input::Null
+        };
+        let out = tool::run(&self.program, &args, &[], input)?;
         if !out.status.success() {
             bail!(
                 "{} could not sign with {}: {}",

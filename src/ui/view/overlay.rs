@@ -52,6 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             frame.render_widget(Paragraph::new(text).style(ctx.theme.get("overlay")), r);
             frame.set_cursor_position(Position::new(r.x + w.min(r.width.saturating_sub(1)), r.y));
         }
+        Some(Overlay::Message(m)) => message(frame, area, m, ctx),
         Some(Overlay::Confirm(what)) => {
             let (title, body) = confirm_text(app, *what);
             let r = centered(area, 60, 7);
@@ -67,6 +68,85 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             );
         }
     }
+}
+
+/// A result window as wide as the screen allows, wrapped at words, as tall as its text (up to
+/// the screen), scrolled by the reviewer when it is longer.
+fn message(frame: &mut Frame, area: Rect, m: &crate::ui::app::Message, ctx: &ViewCtx) {
+    let width = area.width.saturating_sub(4).clamp(20, 100);
+    let text_width = width.saturating_sub(2).max(1) as usize;
+    let lines = wrap_words(&printable(&m.text), text_width);
+    let height = (lines.len() as u16 + 2)
+        .min(area.height.saturating_sub(2))
+        .max(3);
+    let visible = height.saturating_sub(2) as usize;
+    let scroll = m.scroll.min(lines.len().saturating_sub(visible));
+    let more = lines.len() > visible;
+    let title = if more {
+        format!(
+            " {} · lines {}-{} of {} · j/k scroll · any other key closes ",
+            m.title,
+            scroll + 1,
+            (scroll + visible).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        format!(" {} · any key closes ", m.title)
+    };
+    let r = centered(area, width, height);
+    let block =
+        Block::default()
+            .borders(Borders::ALL)
+            .title(title)
+            .style(
+                ctx.theme
+                    .get(if m.error { "status.error" } else { "overlay" }),
+            );
+    let inner = block.inner(r);
+    frame.render_widget(Clear, r);
+    frame.render_widget(block, r);
+    let shown: Vec<Line> = lines
+        .into_iter()
+        .skip(scroll)
+        .take(visible)
+        .map(Line::from)
+        .collect();
+    frame.render_widget(Paragraph::new(shown).style(ctx.theme.get("overlay")), inner);
+}
+
+/// Wraps at spaces, breaking a word only when it is longer than a line (a commit id, a path).
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        let mut len = 0;
+        for word in para.split(' ') {
+            let w = unicode_width::UnicodeWidthStr::width(word);
+            if len > 0 && len + 1 + w > width {
+                out.push(std::mem::take(&mut line));
+                len = 0;
+            }
+            let mut word = word.to_string();
+            while unicode_width::UnicodeWidthStr::width(word.as_str()) > width {
+                let cut: String = word
+                    .chars()
+                    .take(width.saturating_sub(len).max(1))
+                    .collect();
+                word = word[cut.len()..].to_string();
+                line.push_str(&cut);
+                out.push(std::mem::take(&mut line));
+                len = 0;
+            }
+            if len > 0 {
+                line.push(' ');
+                len += 1;
+            }
+            len += unicode_width::UnicodeWidthStr::width(word.as_str());
+            line.push_str(&word);
+        }
+        out.push(line);
+    }
+    out
 }
 
 fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
