@@ -173,16 +173,17 @@ fn render(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
+/// A key as the runner handles it: the update, then the layout of what it brings on screen
+/// (at 100x30, the size most screens here are drawn at).
 fn key(app: &mut App, c: char) -> Vec<Effect> {
-    handle_key(
-        app,
-        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
-        100,
-    )
+    special(app, KeyCode::Char(c))
 }
 
 fn special(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    handle_key(app, KeyEvent::new(code, KeyModifiers::NONE), 100)
+    view::ensure_visible(app, ratatui::layout::Rect::new(0, 0, 100, 30));
+    let effects = handle_key(app, KeyEvent::new(code, KeyModifiers::NONE), 100);
+    view::ensure_visible(app, ratatui::layout::Rect::new(0, 0, 100, 30));
+    effects
 }
 
 #[test]

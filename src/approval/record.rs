@@ -48,6 +48,8 @@ pub struct HunkRecord {
     /// The hunk is AI-touched (or of unknown origin) and needed a decision.
     pub needs_review: bool,
     pub verdict: Option<Verdict>,
+    /// Approved by the reviewer without every line having been on screen (they confirmed it).
+    pub unseen: bool,
     pub comment: String,
     pub findings: Vec<FindingRecord>,
 }
@@ -197,6 +199,7 @@ fn hunk_records(commit: &Commit, decision: &impl Fn(&Hunk) -> Option<Decision>) 
                 new_start: hunk.new_start,
                 needs_review: hunk.needs_review(),
                 verdict: d.verdict,
+                unseen: d.unseen,
                 comment: d.comment,
                 findings: hunk
                     .findings

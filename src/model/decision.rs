@@ -30,6 +30,10 @@ pub struct Decision {
     /// The commit the decision was made on, to tell a resumed session from a carried-over one.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub commit: String,
+    /// Approved without every line having been on screen, as the reviewer confirmed; the
+    /// review record says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unseen: bool,
 }
 
 impl Decision {

@@ -65,7 +65,18 @@ impl Session {
 
     /// Sets the verdict of a hunk made on `commit` at time `now`; undoable.
     pub fn set_verdict(&mut self, id: HunkId, verdict: Option<Verdict>, commit: &str, now: i64) {
-        self.change(id, commit, now, |d| d.verdict = verdict);
+        self.change(id, commit, now, |d| {
+            d.verdict = verdict;
+            d.unseen = false;
+        });
+    }
+
+    /// Approves a hunk the reviewer confirmed approving without having seen all of it.
+    pub fn approve_unseen(&mut self, id: HunkId, commit: &str, now: i64) {
+        self.change(id, commit, now, |d| {
+            d.verdict = Some(Verdict::Approved);
+            d.unseen = true;
+        });
     }
 
     /// Sets the comment of a hunk; an empty comment removes it. Undoable.

@@ -20,6 +20,8 @@ pub enum Order {
 /// What the reviewer must answer before something happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirm {
+    /// Approve a hunk not every line of which has been on screen.
+    ApproveUnseen,
     /// Approving a critical hunk takes its own keypress.
     ApproveCritical,
     /// Write the signed approval.
@@ -121,6 +123,39 @@ pub struct App {
     /// The last save failed with this (cleared by the next save that works): quitting must
     /// not say "saved".
     pub save_error: Option<String>,
+    /// The current hunk's layout as last drawn: how many screen rows each of its lines takes
+    /// and how many rows the hunk view has. Paging moves by these rows (set by the view).
+    pub geometry: Option<Geometry>,
+    /// Per hunk, the line ranges that have been on screen in full: a hunk is approved with
+    /// `a` only once every line of it has been shown.
+    pub seen: std::collections::HashMap<crate::model::HunkId, Vec<(usize, usize)>>,
+    /// The reviewer confirmed approving this hunk without having seen all of it.
+    pub unseen_ok: Option<crate::model::HunkId>,
+}
+
+/// The current hunk's layout on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Geometry {
+    pub hunk: crate::model::HunkId,
+    /// Rows the hunk view has for lines.
+    pub height: usize,
+    /// Screen rows of each line of the hunk (wrapping makes a line take more than one).
+    pub rows: Vec<usize>,
+}
+
+impl Geometry {
+    /// The first line from `scroll` on that is not shown in full (the hunk's length when
+    /// every line from `scroll` to the end fits).
+    pub fn visible_end(&self, scroll: usize) -> usize {
+        let mut used = 0;
+        for (i, r) in self.rows.iter().enumerate().skip(scroll) {
+            used += r;
+            if used > self.height {
+                return i;
+            }
+        }
+        self.rows.len()
+    }
 }
 
 impl App {
@@ -150,6 +185,9 @@ impl App {
             opened_at: crate::timefmt::now(),
             results: Vec::new(),
             save_error: None,
+            geometry: None,
+            seen: std::collections::HashMap::new(),
+            unseen_ok: None,
         };
         app.rebuild();
         app.carried_over = app.session.carried_over(&app.review);
@@ -170,6 +208,40 @@ impl App {
             }
         }
         (count, last)
+    }
+
+    /// Records that lines `from..to` of the hunk `id` were on screen in full.
+    pub fn mark_seen(&mut self, id: crate::model::HunkId, from: usize, to: usize) {
+        let ranges = self.seen.entry(id).or_default();
+        ranges.push((from, to));
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+        for &(a, b) in ranges.iter() {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        *ranges = merged;
+    }
+
+    /// How many lines of the hunk at `r` have been on screen in full, and how many it has.
+    pub fn seen_lines(&self, r: HunkRef) -> (usize, usize) {
+        let Some(h) = self.review.hunk(r) else {
+            return (0, 0);
+        };
+        let seen = self
+            .seen
+            .get(&h.id)
+            .map(|ranges| ranges.iter().map(|(a, b)| b - a).sum())
+            .unwrap_or(0);
+        (seen.min(h.lines.len()), h.lines.len())
+    }
+
+    /// Every line of the hunk at `r` has been on screen (a file-level change is its summary).
+    pub fn fully_seen(&self, r: HunkRef) -> bool {
+        let (seen, total) = self.seen_lines(r);
+        seen >= total && !self.is_collapsed(r)
     }
 
     pub fn current(&self) -> Option<HunkRef> {

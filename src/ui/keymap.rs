@@ -109,6 +109,21 @@ impl Keymap {
                 bail!("unknown action '{name}' in [keys]");
             }
         }
+        // `y` answers the confirmations (a critical hunk's approval, signing): bound to an
+        // action too, a second `y` would approve the critical hunk it was meant to guard.
+        for (action, ks) in &keys {
+            if let Some(k) = ks
+                .iter()
+                .find(|k| k.code == KeyCode::Char('y') || k.code == KeyCode::Char('Y'))
+            {
+                bail!(
+                    "key '{}' cannot be bound to {}: it confirms a critical hunk's approval and \
+                     signing, and a second press would approve what it guards",
+                    k.label(),
+                    action.name()
+                );
+            }
+        }
         let mut by_key = HashMap::new();
         for (action, ks) in &keys {
             for k in ks {
@@ -226,10 +241,19 @@ mod tests {
 
     #[test]
     fn user_keys_replace_an_actions_defaults() {
-        let user: toml::Table = toml::from_str("approve = [\"y\"]\n").unwrap();
+        let user: toml::Table = toml::from_str("approve = [\"+\"]\n").unwrap();
         let km = Keymap::layered(&user).unwrap();
-        assert_eq!(km.action(&ev('y')), Some(Action::Approve));
+        assert_eq!(km.action(&ev('+')), Some(Action::Approve));
         assert_eq!(km.action(&ev('a')), None);
+    }
+
+    #[test]
+    fn the_confirmation_key_cannot_approve() {
+        for keys in ["approve = [\"a\", \"y\"]\n", "next-hunk = [\"Y\"]\n"] {
+            let user: toml::Table = toml::from_str(keys).unwrap();
+            let err = Keymap::layered(&user).unwrap_err().to_string();
+            assert!(err.contains("cannot be bound"), "{err}");
+        }
     }
 
     #[test]

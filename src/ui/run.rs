@@ -62,10 +62,11 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
     // Decisions made since the last frame: saved once the frame is drawn, once for a whole
     // burst of keys, off this thread, so the disk's latency never delays what is seen.
     let mut pending_save = false;
+    let mut area = Rect::default();
     'main: loop {
         if dirty {
             let size = term.size().context("cannot read the terminal size")?;
-            let area = Rect::new(0, 0, size.width, size.height);
+            area = Rect::new(0, 0, size.width, size.height);
             view::ensure_visible(&mut app, area);
             request_highlights(&app, &mut hl);
             let ctx = ViewCtx {
@@ -127,6 +128,9 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                 }
             };
             dirty = true;
+            // Keys of one burst are handled before the next frame: each sees the layout (for
+            // paging) and marks what it brings on screen, as if drawn.
+            view::ensure_visible(&mut app, area);
             for effect in effects {
                 // Anything that leaves the screen saves first: the process may be stopped or
                 // killed while it is away.

@@ -86,6 +86,11 @@ pub fn handle_key(app: &mut App, key: KeyEvent, now: i64) -> Vec<Effect> {
         Some(Overlay::Confirm(what)) => {
             if key.code == KeyCode::Char('y') || key.code == KeyCode::Char('Y') {
                 match what {
+                    Confirm::ApproveUnseen => {
+                        app.unseen_ok =
+                            app.current().and_then(|r| app.review.hunk(r)).map(|h| h.id);
+                        decide(app, Verdict::Approved, now, false)
+                    }
                     Confirm::ApproveCritical => decide(app, Verdict::Approved, now, true),
                     Confirm::Sign => vec![Effect::Sign],
                     Confirm::Export => vec![Effect::Export],
@@ -110,8 +115,8 @@ pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
     match action {
         Action::Down => down(app, 1),
         Action::Up => up(app, 1),
-        Action::PageDown => down(app, app.page.max(1)),
-        Action::PageUp => up(app, app.page.max(1)),
+        Action::PageDown => page_down(app),
+        Action::PageUp => page_up(app),
         Action::NextHunk => step(app, 1),
         Action::PrevHunk => step(app, -1),
         Action::NextUndecided => match app.find_from(app.pos + 1, |a, r| a.is_undecided(r)) {
@@ -206,6 +211,61 @@ fn down(app: &mut App, n: usize) {
     }
 }
 
+/// The current hunk's layout as last drawn, if it is of the current hunk.
+fn geometry(app: &App) -> Option<&super::app::Geometry> {
+    let id = app.current().and_then(|r| app.review.hunk(r))?.id;
+    app.geometry.as_ref().filter(|g| g.hunk == id)
+}
+
+/// A screen further: the first line not yet shown in full goes to the top. Once the hunk's
+/// last line has been on screen, the next hunk. Moving by screen rows, not diff lines, is
+/// what makes paging never skip a line, wrapped or not.
+fn page_down(app: &mut App) {
+    let Some(g) = geometry(app) else {
+        return down(app, app.page.max(1));
+    };
+    let end = g.visible_end(app.scroll);
+    if end >= g.rows.len() || app.is_collapsed(app.nav[app.pos]) {
+        if app.pos + 1 < app.nav.len() {
+            app.go(app.pos + 1);
+        } else {
+            app.line = g.rows.len().saturating_sub(1);
+        }
+        return;
+    }
+    // A line taller than the screen still moves on.
+    let top = if end == app.scroll { end + 1 } else { end };
+    app.scroll = top.min(g.rows.len().saturating_sub(1));
+    app.line = app.scroll;
+}
+
+/// A screen back: the rows above the top fill the screen; at the top, the previous hunk's end.
+fn page_up(app: &mut App) {
+    let Some(g) = geometry(app) else {
+        return up(app, app.page.max(1));
+    };
+    if app.scroll == 0 {
+        if app.line > 0 {
+            app.line = 0;
+        } else if app.pos > 0 {
+            app.go(app.pos - 1);
+            app.line = lines_of_current(app).saturating_sub(1);
+        }
+        return;
+    }
+    let mut top = app.scroll;
+    let mut used = 0;
+    while top > 0 && used + g.rows[top - 1] <= g.height {
+        used += g.rows[top - 1];
+        top -= 1;
+    }
+    if top == app.scroll {
+        top -= 1;
+    }
+    app.scroll = top;
+    app.line = top;
+}
+
 fn up(app: &mut App, n: usize) {
     if app.line >= n {
         app.line -= n;
@@ -259,13 +319,23 @@ fn decide(app: &mut App, verdict: Verdict, now: i64, confirmed: bool) -> Vec<Eff
         app.notice = Some(info("still analysing this file: decide in a moment"));
         return Vec::new();
     }
+    let id = hunk.id;
+    let unseen = verdict == Verdict::Approved && !app.fully_seen(r);
+    if unseen && app.unseen_ok != Some(id) {
+        app.overlay = Some(Overlay::Confirm(Confirm::ApproveUnseen));
+        return Vec::new();
+    }
     if verdict == Verdict::Approved && !confirmed && hunk.risk() == Some(Severity::Critical) {
         app.overlay = Some(Overlay::Confirm(Confirm::ApproveCritical));
         return Vec::new();
     }
-    let id = hunk.id;
     let commit = app.review.commits[r.commit].id.clone();
-    app.session.set_verdict(id, Some(verdict), &commit, now);
+    if unseen {
+        app.session.approve_unseen(id, &commit, now);
+    } else {
+        app.session.set_verdict(id, Some(verdict), &commit, now);
+    }
+    app.unseen_ok = None;
     match app.find_from(app.pos + 1, |a, r| a.is_undecided(r)) {
         Some(p) => app.go(p),
         None => {

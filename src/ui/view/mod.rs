@@ -119,7 +119,6 @@ pub fn ensure_visible(app: &mut App, size: Rect) {
     app.page = height.saturating_sub(2).max(1);
     if app.line < app.scroll {
         app.scroll = app.line;
-        return;
     }
     let Some(h) = app.current().and_then(|r| app.review.hunk(r)) else {
         return;
@@ -134,6 +133,21 @@ pub fn ensure_visible(app: &mut App, size: Rect) {
         }
         app.scroll += 1;
     }
+    // The layout for paging by screen rows, and what is now on screen in full.
+    let Some(r) = app.current() else { return };
+    let geometry = crate::ui::app::Geometry {
+        hunk: h.id,
+        height,
+        rows: (0..h.lines.len())
+            .map(|i| hunk::rows_of(h, i, width, app.side_by_side))
+            .collect(),
+    };
+    if !app.is_collapsed(r) {
+        let end = geometry.visible_end(app.scroll);
+        let id = h.id;
+        app.mark_seen(id, app.scroll, end);
+    }
+    app.geometry = Some(geometry);
 }
 
 /// The short badge of a severity: colour-free, so it reads in a plain capture too.

@@ -152,6 +152,17 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
 fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
     let p = app.progress();
     match what {
+        Confirm::ApproveUnseen => {
+            let (seen, total) = app.current().map(|r| app.seen_lines(r)).unwrap_or((0, 0));
+            (
+                " approve unseen? ",
+                format!(
+                    "{seen} of this hunk's {total} lines have been on screen. Page through it \
+                     (PgDn) or expand it first, or press y to approve it unseen: the review \
+                     record will say so. Any other key cancels."
+                ),
+            )
+        }
         Confirm::ApproveCritical => (
             " approve a CRITICAL hunk? ",
             "This hunk has a critical finding. Approve it anyway? y approves, any other key cancels."

@@ -1,0 +1,165 @@
+//! The review screen in a real pseudo-terminal: paging never skips a line, a hunk is not
+//! approved unseen without saying so, a key config that would defeat the critical confirmation
+//! is refused, and a save that fails is never reported as saved.
+
+mod common;
+
+use common::pty::Session;
+use common::Fixture;
+
+fn with_file(path: &str, content: &str) -> Fixture {
+    let fx = Fixture::new();
+    fx.write("README", "x\n").commit("base");
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write(path, content);
+    fx.commit_ai("Add a file");
+    fx
+}
+
+/// Markers on every line, every fifth line long enough to wrap at 80 columns.
+fn long_file(lines: usize) -> String {
+    (1..=lines)
+        .map(|i| {
+            if i % 5 == 0 {
+                format!("mark{i:03} {}\n", "wrapped words go on and on ".repeat(6))
+            } else {
+                format!("mark{i:03} = {i}\n")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn paging_through_a_wrapped_hunk_at_80x24_shows_every_line() {
+    let fx = with_file("long.py", &long_file(150));
+    let mut s = Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (80, 24));
+    s.wait_ready("0/1 decided");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut screen = s.screen();
+    for _ in 0..100 {
+        for word in screen.split_whitespace() {
+            if let Some(n) = word
+                .strip_prefix("mark")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                seen.insert(n);
+            }
+        }
+        if seen.contains(&150) {
+            break;
+        }
+        let before = screen.clone();
+        s.keys(" ");
+        screen = s.wait_until(|now| now != before, "the next page");
+    }
+    let missing: Vec<usize> = (1..=150).filter(|n| !seen.contains(n)).collect();
+    assert!(missing.is_empty(), "never on screen: {missing:?}");
+    // Every line was shown: `a` approves at once.
+    s.key_then("a", "1/1 decided");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+#[test]
+fn a_summarised_hunk_is_not_approved_unseen_without_saying_so() {
+    let fx = with_file("big.txt", &long_file(6000));
+    let mut s = Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (100, 30));
+    s.wait_ready("0/1 decided");
+    let asked = s.key_then("a", "approve unseen?");
+    assert!(asked.contains("0 of this hunk's 6000 lines"), "{asked}");
+    s.key_then("n", "cancelled");
+    assert!(s.screen().contains("0/1 decided"));
+    // Expanded, a screenful is seen: still not all of it.
+    s.keys("\r");
+    let asked = s.key_then("a", "approve unseen?");
+    assert!(!asked.contains("0 of this hunk's"), "{asked}");
+    s.key_then("y", "1/1 decided");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+    let dir = fx.home().join(".local/state/countersign/sessions");
+    let session: String = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(session.contains("\"unseen\":true"), "{session}");
+}
+
+#[test]
+fn an_approve_key_that_would_answer_the_critical_confirmation_is_refused() {
+    let fx = with_file("a.py", "x = 1\n");
+    let config = fx.home().join(".config/countersign");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[keys]\napprove = [\"a\", \"y\"]\n",
+    )
+    .unwrap();
+    let out = fx
+        .command(common::bin().to_str().unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("key 'y' cannot be bound to approve"), "{err}");
+}
+
+#[test]
+fn a_state_directory_that_cannot_be_written_is_reported_and_never_called_saved() {
+    let fx = with_file("a.py", "x = 1\n");
+    let state = fx.home().join("state");
+    let mut env = fx.env();
+    env.push(("COUNTERSIGN_STATE_DIR".into(), state.display().to_string()));
+    let mut s = Session::spawn(common::bin(), &[], &fx.path(), &env, (100, 30));
+    s.wait_ready("0/1 decided");
+    // The state directory goes bad under the open review (as a full or read-only disk would,
+    // for a user who is not root): a file stands where the sessions directory was.
+    let _ = std::fs::remove_dir_all(state.join("sessions"));
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("sessions"), "").unwrap();
+    let shown = s.key_then("a", "NOT SAVED");
+    assert!(shown.contains("1/1 decided"), "{shown}");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 2);
+    let after = s.screen();
+    assert!(after.contains("NOT SAVED"), "{after}");
+    assert!(!after.contains("; saved."), "{after}");
+    assert!(
+        after.contains("approved"),
+        "the decisions are printed: {after}"
+    );
+}
+
+#[test]
+fn two_screens_on_one_repository_keep_both_decisions() {
+    let fx = Fixture::new();
+    fx.write("a.py", "a = 1\n")
+        .write("b.py", "b = 1\n")
+        .commit("base");
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write("a.py", "a = 2\n").write("b.py", "b = 2\n");
+    fx.commit_ai("Tune a and b");
+    let mut one = Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (100, 30));
+    let mut two = Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (100, 30));
+    one.wait_ready("0/2 decided");
+    two.wait_ready("0/2 decided");
+    one.key_then("a", "1/2 decided");
+    two.keys("n");
+    two.key_then("r", "1/2 decided");
+    one.keys("q");
+    two.keys("q");
+    assert_eq!(one.wait_exit(), 0);
+    assert_eq!(two.wait_exit(), 0);
+    let dir = fx.home().join(".local/state/countersign/sessions");
+    let session: String = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        session.contains("\"approved\"") && session.contains("\"rejected\""),
+        "{session}"
+    );
+}
