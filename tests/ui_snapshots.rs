@@ -196,17 +196,21 @@ fn list_and_hunk_at_80x24() {
 fn help_overlay_lists_every_key() {
     let mut app = app_for(sample_review());
     key(&mut app, '?');
-    let screen = render(&mut app, 80, 30);
+    let screen = render(&mut app, 80, 40);
     for a in countersign::ui::action::Action::ALL {
         assert!(screen.contains(a.description()), "help lacks {a:?}");
     }
     insta::assert_snapshot!(screen);
+    // At 80x24 it scrolls: every entry is whole, and the last is reached with j.
     let small = render(&mut app, 80, 24);
-    for a in countersign::ui::action::Action::ALL {
-        let first = app.keymap.keys_of(a)[0].label();
-        assert!(small.contains(&first), "80x24 help lacks the keys of {a:?}");
-    }
+    assert!(small.contains("j/k scroll"), "{small}");
     insta::assert_snapshot!("help_at_80x24", small);
+    for _ in 0..countersign::ui::action::Action::ALL.len() {
+        key(&mut app, 'j');
+    }
+    let end = render(&mut app, 80, 24);
+    let last = countersign::ui::action::Action::ALL.last().unwrap();
+    assert!(end.contains(last.description()), "{end}");
     special(&mut app, KeyCode::Esc);
     assert!(app.overlay.is_none(), "Esc closes the help");
 }
@@ -524,4 +528,67 @@ fn the_header_says_what_changed_since_an_approval() {
         "{screen}"
     );
     insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn zoom_hides_the_file_list_and_m_shows_the_whole_message() {
+    let mut review = sample_review();
+    review.commits[0].message = "Fix flaky timeouts in the payments client\n\nLet Terraform \
+        recreate the receipts bucket cleanly, and raise the client's timeout to 30 s while the \
+        new bucket warms up.\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n"
+        .into();
+    let mut app = app_for(review);
+    let normal = render(&mut app, 100, 30);
+    assert!(normal.contains("files"), "{normal}");
+    key(&mut app, 'z');
+    let zoomed = render(&mut app, 100, 30);
+    assert!(!zoomed.contains(" files "), "{zoomed}");
+    insta::assert_snapshot!("zoomed", zoomed);
+    key(&mut app, 'z');
+    key(&mut app, 'm');
+    let message = render(&mut app, 100, 30);
+    assert!(
+        message.contains("Let Terraform recreate the receipts bucket"),
+        "{message}"
+    );
+    assert!(message.contains("Co-Authored-By: Claude"), "{message}");
+    insta::assert_snapshot!("message_view", message);
+    special(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn search_counts_matches_goes_back_and_says_when_it_wraps() {
+    let mut app = app_for(sample_review());
+    key(&mut app, '/');
+    for c in "timeout".chars() {
+        key(&mut app, c);
+    }
+    special(&mut app, KeyCode::Enter);
+    let first = app.notice.as_ref().unwrap().text.clone();
+    assert!(first.starts_with("match 1 of "), "{first}");
+    let total: usize = first
+        .trim_start_matches("match 1 of ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(total >= 2, "{first}");
+    // Back from the first match wraps to the last.
+    handle_key(
+        &mut app,
+        KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL),
+        100,
+    );
+    let back = app.notice.as_ref().unwrap().text.clone();
+    assert_eq!(
+        back,
+        format!("match {total} of {total} for timeout (wrapped to the bottom)")
+    );
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        screen.contains(&format!("match {total} of {total}")),
+        "{screen}"
+    );
 }

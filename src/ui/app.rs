@@ -33,7 +33,9 @@ pub enum Confirm {
 /// A window over the main screen; Esc closes any of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
-    Help,
+    /// The keys, generated from the keymap; the number is the first entry shown (it scrolls
+    /// on a small terminal instead of cutting entries short).
+    Help(usize),
     Comment(TextBox),
     Search(String),
     Confirm(Confirm),
@@ -131,6 +133,8 @@ pub struct App {
     pub seen: std::collections::HashMap<crate::model::HunkId, Vec<(usize, usize)>>,
     /// The reviewer confirmed approving this hunk without having seen all of it.
     pub unseen_ok: Option<crate::model::HunkId>,
+    /// The file list is hidden: the hunk takes the whole width.
+    pub zoom: bool,
 }
 
 /// The current hunk's layout on screen.
@@ -188,6 +192,7 @@ impl App {
             geometry: None,
             seen: std::collections::HashMap::new(),
             unseen_ok: None,
+            zoom: false,
         };
         app.rebuild();
         app.carried_over = app.session.carried_over(&app.review);

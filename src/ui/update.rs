@@ -56,13 +56,16 @@ pub fn handle_key(app: &mut App, key: KeyEvent, now: i64) -> Vec<Effect> {
                 None => Vec::new(),
             }
         }
-        Some(Overlay::Help) => {
-            if !matches!(
-                key.code,
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
-            ) {
-                app.overlay = Some(Overlay::Help);
-            }
+        Some(Overlay::Help(top)) => {
+            let top = match key.code {
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => return Vec::new(),
+                KeyCode::Char('j') | KeyCode::Down => top + 1,
+                KeyCode::Char('k') | KeyCode::Up => top.saturating_sub(1),
+                KeyCode::PageDown | KeyCode::Char(' ') => top + 10,
+                KeyCode::PageUp => top.saturating_sub(10),
+                _ => top,
+            };
+            app.overlay = Some(Overlay::Help(top.min(Action::ALL.len().saturating_sub(1))));
             Vec::new()
         }
         Some(Overlay::Comment(tb)) => comment_key(app, tb, key, now),
@@ -155,7 +158,21 @@ pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
             None => app.notice = Some(info("nothing to undo")),
         },
         Action::Search => app.overlay = Some(Overlay::Search(String::new())),
-        Action::SearchNext => search(app),
+        Action::SearchNext => search(app, true),
+        Action::SearchPrev => search(app, false),
+        Action::NextCommit => commit_step(app, true),
+        Action::PrevCommit => commit_step(app, false),
+        Action::Message => {
+            if let Some(c) = app.current().and_then(|r| app.review.commits.get(r.commit)) {
+                app.overlay = Some(Overlay::Message(super::app::Message {
+                    title: format!("commit {} message", c.short_id()),
+                    text: c.message.trim_end().to_string(),
+                    error: false,
+                    scroll: 0,
+                }));
+            }
+        }
+        Action::Zoom => app.zoom = !app.zoom,
         Action::SideBySide => app.side_by_side = !app.side_by_side,
         Action::TriageOrder => {
             let current = app.current();
@@ -179,7 +196,7 @@ pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
             }
         }
         Action::Sign => sign(app),
-        Action::Help => app.overlay = Some(Overlay::Help),
+        Action::Help => app.overlay = Some(Overlay::Help(0)),
         Action::Quit => return vec![Effect::Quit],
     }
     Vec::new()
@@ -401,7 +418,7 @@ fn search_key(app: &mut App, mut query: String, key: KeyEvent) -> Vec<Effect> {
                 app.last_search = query;
             }
             app.moved = true;
-            search(app);
+            search(app, true);
             return Vec::new();
         }
         KeyCode::Backspace => {
@@ -423,42 +440,102 @@ pub fn matches(haystack: &str, query: &str) -> bool {
     }
 }
 
-/// Moves to the next line (after the cursor, across hunks, wrapping) that matches the last search.
-fn search(app: &mut App) {
+/// Every match of `query` in the review, in the current order: (position in `nav`, line).
+/// A path that matches counts as a match on its hunks' first line.
+fn search_matches(app: &App, query: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (pos, r) in app.nav.iter().enumerate() {
+        let file = &app.review.commits[r.commit].files[r.file];
+        let Some(h) = app.review.hunk(*r) else {
+            continue;
+        };
+        let before = out.len();
+        out.extend(
+            h.lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| matches(&l.text(), query))
+                .map(|(i, _)| (pos, i)),
+        );
+        if out.len() == before && matches(&file.display_path(), query) {
+            out.push((pos, 0));
+        }
+    }
+    out
+}
+
+/// Moves to the next (or previous) match of the last search, wrapping round the review, and
+/// says which match it is (`match 3 of 12`) and when it wrapped.
+fn search(app: &mut App, forward: bool) {
     let q = app.last_search.clone();
     if q.is_empty() {
         app.notice = Some(info("no search yet: press / to search"));
         return;
     }
-    let n = app.nav.len();
-    for i in 0..=n {
-        let pos = (app.pos + i) % n.max(1);
-        let Some(r) = app.nav.get(pos).copied() else {
-            break;
-        };
-        let file = &app.review.commits[r.commit].files[r.file];
-        let Some(h) = app.review.hunk(r) else {
-            continue;
-        };
-        let start = if i == 0 { app.line + 1 } else { 0 };
-        let hit_line = h
-            .lines
-            .iter()
-            .enumerate()
-            .skip(start)
-            .find(|(_, l)| matches(&l.text(), &q))
-            .map(|(i, _)| i);
-        let hit_path = i > 0 && matches(&file.display_path(), &q);
-        if let Some(line) = hit_line.or(hit_path.then_some(0)) {
-            app.go(pos);
-            app.line = line;
-            return;
+    let all = search_matches(app, &q);
+    if all.is_empty() {
+        app.notice = Some(Notice {
+            text: format!("not found: {q}"),
+            error: true,
+        });
+        return;
+    }
+    let here = (app.pos, app.line);
+    let (index, wrapped) = if forward {
+        match all.iter().position(|m| *m > here) {
+            Some(i) => (i, false),
+            None => (0, true),
+        }
+    } else {
+        match all.iter().rposition(|m| *m < here) {
+            Some(i) => (i, false),
+            None => (all.len() - 1, true),
+        }
+    };
+    let (pos, line) = all[index];
+    app.go(pos);
+    app.line = line;
+    app.notice = Some(info(&format!(
+        "match {} of {} for {}{}",
+        index + 1,
+        all.len(),
+        crate::text::printable(&q),
+        match (wrapped, forward) {
+            (true, true) => " (wrapped to the top)",
+            (true, false) => " (wrapped to the bottom)",
+            _ => "",
+        }
+    )));
+}
+
+/// The first hunk of the next (or previous) commit.
+fn commit_step(app: &mut App, forward: bool) {
+    let Some(cur) = app.current() else { return };
+    let target = if forward {
+        (app.pos + 1..app.nav.len()).find(|&i| app.nav[i].commit != cur.commit)
+    } else {
+        let prev = (0..app.pos)
+            .rev()
+            .find(|&i| app.nav[i].commit != cur.commit);
+        prev.map(|p| {
+            let c = app.nav[p].commit;
+            (0..=p)
+                .rev()
+                .take_while(|&i| app.nav[i].commit == c)
+                .last()
+                .unwrap_or(p)
+        })
+    };
+    match target {
+        Some(t) => app.go(t),
+        None => {
+            app.notice = Some(info(if forward {
+                "no next commit"
+            } else {
+                "no previous commit"
+            }))
         }
     }
-    app.notice = Some(Notice {
-        text: format!("not found: {q}"),
-        error: true,
-    });
 }
 
 fn edit(app: &mut App) -> Vec<Effect> {

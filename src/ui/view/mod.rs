@@ -53,7 +53,11 @@ pub fn areas(area: Rect, app: &App) -> Areas {
             Constraint::Length(1),
         ])
         .areas(area);
-    let list_width = (area.width / 3).clamp(24, 44);
+    let list_width = if app.zoom {
+        0
+    } else {
+        (area.width / 3).clamp(24, 44)
+    };
     let [list, right] = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Length(list_width), Constraint::Min(1)])

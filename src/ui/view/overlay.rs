@@ -14,7 +14,7 @@ use crate::ui::app::{App, Confirm, Overlay};
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
     match &app.overlay {
         None => {}
-        Some(Overlay::Help) => help(frame, area, app, ctx),
+        Some(Overlay::Help(top)) => help(frame, area, app, *top, ctx),
         Some(Overlay::Comment(tb)) => {
             let r = centered(area, 64, 12);
             let block = window(
@@ -75,7 +75,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
 fn message(frame: &mut Frame, area: Rect, m: &crate::ui::app::Message, ctx: &ViewCtx) {
     let width = area.width.saturating_sub(4).clamp(20, 100);
     let text_width = width.saturating_sub(2).max(1) as usize;
-    let lines = wrap_words(&printable(&m.text), text_width);
+    // Each line of the text made safe on its own: printable() shows a newline as a symbol.
+    let lines: Vec<String> = m
+        .text
+        .split('\n')
+        .flat_map(|l| wrap_words(&printable(l), text_width))
+        .collect();
     let height = (lines.len() as u16 + 2)
         .min(area.height.saturating_sub(2))
         .max(3);
@@ -200,53 +205,46 @@ fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
     }
 }
 
-fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
+/// One entry a line, whole; on a screen too small for all of them it scrolls (j/k), and the
+/// title says which entries are shown.
+fn help(frame: &mut Frame, area: Rect, app: &App, top: usize, ctx: &ViewCtx) {
     let t = ctx.theme;
-    let one_col = Action::ALL.len() as u16 + 3;
-    let rows = if one_col <= area.height {
-        one_col
+    let n = Action::ALL.len();
+    let r = centered(area, 78, (n as u16 + 3).min(area.height));
+    let visible = (r.height as usize).saturating_sub(3).max(1);
+    let top = top.min(n.saturating_sub(visible));
+    let title = if visible < n {
+        format!(
+            " keys {}-{} of {n} · j/k scroll · Esc closes ",
+            top + 1,
+            (top + visible).min(n)
+        )
     } else {
-        Action::ALL.len().div_ceil(2) as u16 + 3
+        " keys · Esc closes ".to_string()
     };
-    let r = centered(area, 78, rows.min(area.height));
-    let block = window(ctx, " keys · Esc closes ");
+    let block = window(ctx, &title);
     let inner = block.inner(r);
     frame.render_widget(Clear, r);
     frame.render_widget(block, r);
-    // One column when it fits; two narrower ones on a small terminal (80×24).
-    let fits = Action::ALL.len() < inner.height as usize;
-    let (columns, key_w) = if fits { (1, 18) } else { (2, 9) };
-    let col_w = inner.width as usize / columns;
-    let per_col = Action::ALL.len().div_ceil(columns);
-    let entry = |a: Action| -> Vec<Span<'static>> {
-        let desc_w = col_w.saturating_sub(key_w + 2);
-        let mut desc: String = a.description().chars().take(desc_w).collect();
-        if desc.chars().count() < a.description().chars().count() {
-            desc.pop();
-            desc.push('…');
-        }
-        let label: String = app
-            .keymap
-            .keys_of(a)
-            .iter()
-            .take(if fits { 4 } else { 2 })
-            .map(|k| k.label())
-            .collect::<Vec<_>>()
-            .join("/");
-        vec![
-            Span::styled(format!(" {label:<key_w$}"), t.get("overlay.title")),
-            Span::styled(format!("{desc:<desc_w$} "), t.get("overlay")),
-        ]
-    };
-    let mut lines: Vec<Line> = (0..per_col)
-        .map(|row| {
-            let mut spans = Vec::new();
-            for c in 0..columns {
-                if let Some(a) = Action::ALL.get(c * per_col + row) {
-                    spans.extend(entry(*a));
-                }
-            }
-            Line::from(spans)
+    let key_w = 18;
+    let desc_w = (inner.width as usize).saturating_sub(key_w + 2);
+    let mut lines: Vec<Line> = Action::ALL
+        .iter()
+        .skip(top)
+        .take(visible)
+        .map(|a| {
+            let label: String = app
+                .keymap
+                .keys_of(*a)
+                .iter()
+                .take(4)
+                .map(|k| k.label())
+                .collect::<Vec<_>>()
+                .join("/");
+            Line::from(vec![
+                Span::styled(format!(" {label:<key_w$}"), t.get("overlay.title")),
+                Span::styled(format!("{:<desc_w$} ", a.description()), t.get("overlay")),
+            ])
         })
         .collect();
     lines.push(Line::from(Span::styled(

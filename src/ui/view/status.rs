@@ -26,6 +26,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             ));
         }
     }
+    if let Some(at) = position(app) {
+        spans.push(Span::styled(at, t.get("status")));
+    }
     if let Some((done, total)) = app.loading {
         spans.push(Span::styled(
             format!(" loading {done}/{total} "),
@@ -67,6 +70,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         Paragraph::new(Line::from(spans)).style(t.get("status")),
         area,
     );
+}
+
+/// Where the reviewer is, as tig says it: `c 1/3 f 2/10 h 3/19 L 8/152`.
+pub fn position(app: &App) -> Option<String> {
+    let r = app.current()?;
+    let commit = app.review.commits.get(r.commit)?;
+    let lines = app.review.hunk(r).map_or(0, |h| h.lines.len());
+    let commits = if app.review.commits.len() > 1 {
+        format!("c {}/{} ", r.commit + 1, app.review.commits.len())
+    } else {
+        String::new()
+    };
+    let line = if lines > 0 {
+        format!(" L {}/{}", app.line + 1, lines)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        " {commits}f {}/{} h {}/{}{line} ",
+        r.file + 1,
+        commit.files.len(),
+        app.pos + 1,
+        app.nav.len()
+    ))
 }
 
 fn hints<'a>(app: &App, ctx: &ViewCtx) -> Vec<Span<'a>> {
