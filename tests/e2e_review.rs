@@ -99,9 +99,9 @@ fn resize_and_help_and_side_by_side() {
     let fx = fixture();
     let mut s = open(&fx);
     s.wait_ready("0/3 decided");
-    s.key_then("?", "keys · Esc closes");
+    s.key_then("?", "Esc closes");
     s.keys("\u{1b}");
-    s.wait_until(|sc| !sc.contains("keys · Esc closes"), "help closed");
+    s.wait_until(|sc| !sc.contains("Esc closes"), "help closed");
     s.key_then("s", "│");
     s.keys("q");
     assert_eq!(s.wait_exit(), 0);

@@ -50,7 +50,7 @@ fn paging_through_a_wrapped_hunk_at_80x24_shows_every_line() {
         }
         let before = screen.clone();
         s.keys(" ");
-        screen = s.wait_until(|now| now != before, "the next page");
+        screen = s.wait_change(&before);
     }
     let missing: Vec<usize> = (1..=150).filter(|n| !seen.contains(n)).collect();
     assert!(missing.is_empty(), "never on screen: {missing:?}");

@@ -145,6 +145,7 @@ fn app_for(review: Review) -> App {
 }
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
+    SIZE.with(|s| s.set((w, h)));
     let theme = Theme::load("dark", None, false).unwrap();
     let hl = Highlighter::off();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -173,16 +174,23 @@ fn render(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
-/// A key as the runner handles it: the update, then the layout of what it brings on screen
-/// (at 100x30, the size most screens here are drawn at).
+thread_local! {
+    /// The size of the last screen drawn (100x30 before any): keys lay out at that size, as
+    /// the runner does between frames.
+    static SIZE: std::cell::Cell<(u16, u16)> = const { std::cell::Cell::new((100, 30)) };
+}
+
+/// A key as the runner handles it: the update, then the layout of what it brings on screen.
 fn key(app: &mut App, c: char) -> Vec<Effect> {
     special(app, KeyCode::Char(c))
 }
 
 fn special(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    view::ensure_visible(app, ratatui::layout::Rect::new(0, 0, 100, 30));
+    let (w, h) = SIZE.with(|s| s.get());
+    let area = ratatui::layout::Rect::new(0, 0, w, h);
+    view::ensure_visible(app, area);
     let effects = handle_key(app, KeyEvent::new(code, KeyModifiers::NONE), 100);
-    view::ensure_visible(app, ratatui::layout::Rect::new(0, 0, 100, 30));
+    view::ensure_visible(app, area);
     effects
 }
 
@@ -485,8 +493,9 @@ fn a_hunk_cannot_be_decided_before_its_file_is_scanned() {
         .as_ref()
         .unwrap()
         .text
-        .contains("still analysing"));
+        .contains("held until this file's findings are in"));
     assert_eq!(app.progress().decided, 0);
+    assert_eq!(app.held.len(), 1);
 }
 
 /// A repository-local `user.name` is the agent's to write: it reaches the screen only through
@@ -591,4 +600,99 @@ fn search_counts_matches_goes_back_and_says_when_it_wraps() {
         screen.contains(&format!("match {total} of {total}")),
         "{screen}"
     );
+}
+
+/// Keys pressed before the files are analysed are held, never dropped: `a a a` at once
+/// decides all three once the findings arrive, and the critical one still asks.
+#[test]
+fn decisions_before_the_findings_are_held_then_applied() {
+    let mut review = sample_review();
+    let loaded = review.commits[0].clone();
+    for f in &mut review.commits[0].files {
+        f.analysed = false;
+    }
+    let mut app = app_for(review);
+    for _ in 0..3 {
+        key(&mut app, 'a');
+    }
+    assert_eq!(app.progress().decided, 0);
+    assert_eq!(app.held.len(), 3, "{:?}", app.held);
+    app.apply_load(countersign::load::LoadEvent::Commit {
+        index: 0,
+        commit: Box::new(loaded),
+    });
+    let effects = countersign::ui::update::apply_held(&mut app);
+    assert!(!effects.is_empty(), "the applied decisions are saved");
+    // The two ordinary hunks are approved; the critical one asks first.
+    assert_eq!(app.progress().approved, 2);
+    assert_eq!(
+        app.overlay,
+        Some(countersign::ui::app::Overlay::Confirm(
+            countersign::ui::app::Confirm::ApproveCritical
+        ))
+    );
+    key(&mut app, 'y');
+    assert_eq!(app.progress().approved, 3);
+}
+
+/// The cursor has its own column: on a line with a finding both show, in the unified and the
+/// side-by-side view (a capture has no colour, like NO_COLOR).
+#[test]
+fn the_cursor_is_visible_beside_a_finding_letter_in_both_views() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 'n');
+    key(&mut app, 'j');
+    key(&mut app, 'j');
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("▸H"), "{screen}");
+    key(&mut app, 's');
+    let sbs = render(&mut app, 100, 30);
+    assert!(
+        sbs.contains("│▸ 41 +"),
+        "the cursor line is marked on its side:\n{sbs}"
+    );
+    key(&mut app, 'k');
+    let sbs = render(&mut app, 100, 30);
+    assert!(sbs.contains("│▸ 41 -"), "and on the old side:\n{sbs}");
+}
+
+/// Paging through a hunk longer than the screen, with wrapped lines, at 80x24: every line is
+/// on screen at some point.
+#[test]
+fn paging_never_skips_a_line() {
+    let lines: Vec<Line> = (1..=150u32)
+        .map(|i| {
+            let text = if i % 5 == 0 {
+                format!("mark{i:03} {}", "wrapped words go on and on ".repeat(6))
+            } else {
+                format!("mark{i:03} = {i}")
+            };
+            line(LineKind::Added, None, Some(i), &text)
+        })
+        .collect();
+    let h = hunk("long.py", (0, 0), (1, 150), "", lines);
+    let mut f = file("long.py", ChangeKind::Added, vec![h]);
+    f.old_path = None;
+    let mut review = sample_review();
+    review.commits[0].files = vec![f];
+    let mut app = app_for(review);
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..100 {
+        let screen = render(&mut app, 80, 24);
+        for word in screen.split_whitespace() {
+            if let Some(n) = word
+                .strip_prefix("mark")
+                .and_then(|n| n.parse::<u32>().ok())
+            {
+                seen.insert(n);
+            }
+        }
+        if seen.contains(&150) {
+            break;
+        }
+        key(&mut app, ' ');
+    }
+    let missing: Vec<u32> = (1..=150).filter(|n| !seen.contains(n)).collect();
+    assert!(missing.is_empty(), "never on screen: {missing:?}");
+    assert!(app.fully_seen(app.current().unwrap()));
 }

@@ -135,6 +135,9 @@ pub struct App {
     pub unseen_ok: Option<crate::model::HunkId>,
     /// The file list is hidden: the hunk takes the whole width.
     pub zoom: bool,
+    /// Decisions pressed before their file's findings were known: applied, in order, when
+    /// they arrive (a critical hunk then still asks its confirmation). (hunk, verdict, when)
+    pub held: Vec<(crate::model::HunkId, crate::model::Verdict, i64)>,
 }
 
 /// The current hunk's layout on screen.
@@ -193,6 +196,7 @@ impl App {
             seen: std::collections::HashMap::new(),
             unseen_ok: None,
             zoom: false,
+            held: Vec::new(),
         };
         app.rebuild();
         app.carried_over = app.session.carried_over(&app.review);
@@ -324,7 +328,7 @@ impl App {
         self.scroll = 0;
     }
 
-    fn find_id(&self, id: crate::model::HunkId) -> Option<usize> {
+    pub fn find_id(&self, id: crate::model::HunkId) -> Option<usize> {
         self.nav
             .iter()
             .position(|r| self.review.hunk(*r).is_some_and(|h| h.id == id))

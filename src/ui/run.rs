@@ -106,7 +106,7 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                         timings.analysis_complete = Some(crate::timings::since_start());
                     }
                     app.apply_load(ev);
-                    Vec::new()
+                    super::update::apply_held(&mut app)
                 }
                 Event::Highlighted => {
                     hl.receive();

@@ -333,7 +333,20 @@ fn decide(app: &mut App, verdict: Verdict, now: i64, confirmed: bool) -> Vec<Eff
     // Until its file is scanned, a hunk's risk is unknown: a critical one could be approved
     // without its confirmation.
     if !app.review.commits[r.commit].files[r.file].analysed {
-        app.notice = Some(info("still analysing this file: decide in a moment"));
+        // Held, never dropped: applied once the file's findings are in.
+        if !app.held.iter().any(|(id, _, _)| *id == hunk.id) {
+            app.held.push((hunk.id, verdict, now));
+        }
+        app.notice = Some(info(&format!(
+            "{} held until this file's findings are in",
+            verdict.as_str()
+        )));
+        let held: Vec<_> = app.held.iter().map(|(id, _, _)| *id).collect();
+        if let Some(p) = app.find_from(app.pos + 1, |a, r| {
+            a.is_undecided(r) && a.review.hunk(r).is_some_and(|h| !held.contains(&h.id))
+        }) {
+            app.go(p);
+        }
         return Vec::new();
     }
     let id = hunk.id;
@@ -369,6 +382,42 @@ fn decide(app: &mut App, verdict: Verdict, now: i64, confirmed: bool) -> Vec<Eff
         }
     }
     vec![Effect::Save]
+}
+
+/// Applies the held decisions whose files are analysed now, in the order they were pressed.
+/// One that needs a confirmation (a critical hunk, a hunk not seen in full) takes the reviewer
+/// there and asks; the rest wait for the answer.
+pub fn apply_held(app: &mut App) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    while let Some(&(id, verdict, at)) = app.held.first() {
+        let Some(pos) = app.find_id(id) else {
+            // The hunk is gone (the loaded commit differs): nothing to apply it to.
+            app.held.remove(0);
+            continue;
+        };
+        let r = app.nav[pos];
+        if !app.review.commits[r.commit].files[r.file].analysed || app.overlay.is_some() {
+            break;
+        }
+        app.held.remove(0);
+        let (line, scroll, here) = (app.line, app.scroll, app.pos);
+        app.pos = pos;
+        let before = app.session.verdict(&id);
+        let out = decide(app, verdict, at, false);
+        if app.overlay.is_some() {
+            // It asks: stay on that hunk.
+            app.go(pos);
+            break;
+        }
+        if app.session.verdict(&id) != before {
+            effects.extend(out);
+        }
+        // Back to where the reviewer is reading.
+        app.pos = here;
+        app.line = line;
+        app.scroll = scroll;
+    }
+    effects
 }
 
 fn comment_key(app: &mut App, mut tb: TextBox, key: KeyEvent, now: i64) -> Vec<Effect> {

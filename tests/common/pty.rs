@@ -105,6 +105,29 @@ impl Session {
         }
     }
 
+    /// Waits until the screen differs from `before` and has stopped changing (the same on three
+    /// looks in a row), so a frame caught half-written is never taken for the next one.
+    pub fn wait_change(&self, before: &str) -> String {
+        let start = Instant::now();
+        let (mut last, mut same) = (String::new(), 0);
+        loop {
+            let s = self.screen();
+            if s != before && s == last {
+                same += 1;
+                if same >= 2 {
+                    return s;
+                }
+            } else {
+                same = 0;
+            }
+            last = s;
+            if start.elapsed() > DEADLINE {
+                panic!("timed out waiting for the screen to change; screen:\n{last}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn keys(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();

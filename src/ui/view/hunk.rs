@@ -141,13 +141,14 @@ pub fn title<'a>(
 pub fn gutter_width(hunk: &Hunk) -> usize {
     let max = hunk.old_start.max(hunk.new_start) + hunk.old_lines.max(hunk.new_lines);
     let digits = max.to_string().len().max(3);
-    1 + digits + 1 + digits + 1 + 1 + 1
+    // cursor, finding letter, old number, space, new number, space, sign, space
+    1 + 1 + digits + 1 + digits + 1 + 1 + 1
 }
 
 fn gutter<'a>(app: &App, ctx: &ViewCtx, hunk: &Hunk, i: usize, gw: usize) -> Vec<Span<'a>> {
     let t = ctx.theme;
     let line = &hunk.lines[i];
-    let digits = (gw - 5) / 2;
+    let digits = (gw - 6) / 2;
     let num = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
     let cursor = i == app.line;
     let base = if cursor {
@@ -161,15 +162,19 @@ fn gutter<'a>(app: &App, ctx: &ViewCtx, hunk: &Hunk, i: usize, gw: usize) -> Vec
         .filter(|f| f.line_index == Some(i))
         .map(|f| f.severity)
         .max();
+    // The cursor has its own column, so a finding's letter never hides it (with NO_COLOR the
+    // glyph is the only cursor there is).
+    let cursor_mark = Span::styled(if cursor { "▸" } else { " " }, base);
     let mark = match finding {
         Some(sev) => Span::styled(
             sev.as_str()[..1].to_ascii_uppercase(),
             severity_style(t, sev),
         ),
-        None => Span::styled(if cursor { "▸" } else { " " }, base),
+        None => Span::styled(" ", base),
     };
     let sign_style = line_style(ctx, line.kind);
     vec![
+        cursor_mark,
         mark,
         Span::styled(
             format!(

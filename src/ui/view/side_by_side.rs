@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         .to_string()
         .len()
         .max(3);
-    let text_w = half.saturating_sub(digits + 3);
+    let text_w = half.saturating_sub(digits + 4);
     let mut out = vec![title(app, ctx, file, hunk, width)];
     for (left, right) in pairs(hunk).into_iter().filter(|(l, r)| {
         l.or(*r).is_some_and(|i| i >= app.scroll) || r.is_some_and(|i| i >= app.scroll)
@@ -53,7 +53,7 @@ fn side<'a>(
     text_w: usize,
     file: &crate::model::FileChange,
 ) -> Vec<Span<'a>> {
-    let blank = " ".repeat(digits + 3 + text_w);
+    let blank = " ".repeat(digits + 4 + text_w);
     let Some(i) = i else {
         return vec![Span::styled(blank, ctx.theme.get("gutter"))];
     };
@@ -68,6 +68,8 @@ fn side<'a>(
         ctx.theme.get("gutter")
     };
     let mut spans = vec![
+        // Its own cursor column, on both sides, visible without colour.
+        Span::styled(if i == app.line { "▸" } else { " " }, gstyle),
         Span::styled(
             format!(
                 "{:>digits$} ",
