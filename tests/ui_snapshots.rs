@@ -242,6 +242,36 @@ fn comment_box() {
         app.session.decision(&id).unwrap().comment,
         "Why 30s?\nThe SLA is 10s."
     );
+    // Saved, it is shown under the hunk it is about.
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("✎ your comment:") && screen.contains("The SLA is 10s."),
+        "{screen}"
+    );
+}
+
+/// A comment longer than the box wraps and scrolls with the cursor; the hunk's lines stay in
+/// view above it.
+#[test]
+fn a_long_comment_wraps_and_scrolls_in_its_box() {
+    let mut app = app_for(sample_review());
+    key(&mut app, 'c');
+    let words = "the timeout must stay below the upstream's own deadline ".repeat(12);
+    for c in words.chars() {
+        key(&mut app, c);
+    }
+    for c in "LAST".chars() {
+        key(&mut app, c);
+    }
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("LAST"),
+        "the end of the comment is in view:\n{screen}"
+    );
+    assert!(
+        screen.contains("timeout = 30"),
+        "the hunk stays in view:\n{screen}"
+    );
 }
 
 #[test]

@@ -78,8 +78,42 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             spans.extend(row);
             out.push(TextLine::from(spans));
         }
+        if i + 1 == hunk.lines.len() {
+            comment_rows(app, ctx, hunk, width, height, &mut out);
+        }
     }
     frame.render_widget(Paragraph::new(out), area);
+}
+
+/// The saved comment, under the hunk's last line, wrapped at words: it is read where the code
+/// is, not only as a mark in the list.
+fn comment_rows(
+    app: &App,
+    ctx: &ViewCtx,
+    hunk: &Hunk,
+    width: usize,
+    height: usize,
+    out: &mut Vec<TextLine<'static>>,
+) {
+    let Some(d) = app.session.decision(&hunk.id) else {
+        return;
+    };
+    if d.comment.trim().is_empty() || out.len() + 1 >= height {
+        return;
+    }
+    let style = ctx.theme.get("hunk.header");
+    out.push(TextLine::from(Span::styled(
+        "   ✎ your comment:".to_string(),
+        style,
+    )));
+    for para in d.comment.lines() {
+        for row in super::overlay::wrap_words(&printable(para), width.saturating_sub(5).max(10)) {
+            if out.len() >= height {
+                return;
+            }
+            out.push(TextLine::from(Span::styled(format!("     {row}"), style)));
+        }
+    }
 }
 
 /// The file, the hunk's position and header, and its decision.

@@ -36,6 +36,9 @@ pub struct Areas {
     pub list: Rect,
     pub hunk: Rect,
     pub findings: Option<Rect>,
+    /// The comment box, below the hunk, while a comment is being written: it takes the
+    /// findings' place, so it never covers the lines under discussion.
+    pub comment: Option<Rect>,
     pub status: Rect,
 }
 
@@ -67,22 +70,31 @@ pub fn areas(area: Rect, app: &App) -> Areas {
         .and_then(|r| app.review.hunk(r))
         .map(|h| h.findings.len() + usize::from(h.findings_omitted > 0))
         .unwrap_or(0) as u16;
-    let (hunk, findings) = if findings_rows > 0 && right.height > 8 {
+    let commenting = matches!(app.overlay, Some(crate::ui::app::Overlay::Comment(_)));
+    let (hunk, findings, comment) = if commenting && right.height > 8 {
+        let rows = (right.height / 3).clamp(5, 12);
+        let [h, c] = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Min(4), Constraint::Length(rows)])
+            .areas(right);
+        (h, None, Some(c))
+    } else if findings_rows > 0 && right.height > 8 {
         // Two rows a finding: at 80 columns a message and its rule id need them.
         let rows = (findings_rows * 2).min(FINDINGS_MAX_ROWS) + 1;
         let [h, f] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([Constraint::Min(4), Constraint::Length(rows)])
             .areas(right);
-        (h, Some(f))
+        (h, Some(f), None)
     } else {
-        (right, None)
+        (right, None, None)
     };
     Areas {
         header,
         list,
         hunk,
         findings,
+        comment,
         status,
     }
 }

@@ -16,33 +16,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         None => {}
         Some(Overlay::Help(top)) => help(frame, area, app, *top, ctx),
         Some(Overlay::Comment(tb)) => {
-            let r = centered(area, 64, 12);
-            let block = window(
-                ctx,
-                " comment · Esc save · Ctrl-C discard · Enter new line ",
-            );
-            let inner = block.inner(r);
-            frame.render_widget(Clear, r);
-            frame.render_widget(block, r);
-            let lines: Vec<Line> = tb.lines.iter().map(|l| Line::from(printable(l))).collect();
-            let scroll =
-                tb.row
-                    .saturating_sub(inner.height.saturating_sub(1) as usize) as u16;
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .style(ctx.theme.get("overlay"))
-                    .scroll((scroll, 0)),
-                inner,
-            );
-            let col: usize = tb.lines[tb.row]
-                .chars()
-                .take(tb.col)
-                .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0))
-                .sum();
-            frame.set_cursor_position(Position::new(
-                inner.x + (col as u16).min(inner.width.saturating_sub(1)),
-                inner.y + (tb.row as u16 - scroll).min(inner.height.saturating_sub(1)),
-            ));
+            // Below the hunk (areas() leaves it room), or centred on a very small screen.
+            let r = super::areas(area, app)
+                .comment
+                .unwrap_or_else(|| centered(area, 64, 12));
+            comment_box(frame, r, tb, ctx);
         }
         Some(Overlay::Search(q)) => {
             let r = Rect::new(area.x, area.bottom().saturating_sub(1), area.width, 1);
@@ -68,6 +46,54 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             );
         }
     }
+}
+
+/// The comment being written, wrapped to the box (by characters, so the cursor maps exactly)
+/// and scrolled to keep the cursor in view.
+fn comment_box(frame: &mut Frame, r: Rect, tb: &crate::ui::textbox::TextBox, ctx: &ViewCtx) {
+    let block = window(
+        ctx,
+        " comment · Esc save · Ctrl-C discard · Enter new line ",
+    );
+    let inner = block.inner(r);
+    frame.render_widget(Clear, r);
+    frame.render_widget(block, r);
+    let w = (inner.width as usize).max(1);
+    let mut rows: Vec<String> = Vec::new();
+    let (mut cursor_row, mut cursor_col) = (0, 0);
+    for (i, line) in tb.lines.iter().enumerate() {
+        let chars: Vec<char> = printable(line).chars().collect();
+        let chunks: Vec<String> = if chars.is_empty() {
+            vec![String::new()]
+        } else {
+            chars.chunks(w).map(|c| c.iter().collect()).collect()
+        };
+        if i == tb.row {
+            cursor_row = rows.len() + tb.col / w;
+            cursor_col = tb.col % w;
+            // At the very end of a full row the cursor starts the next one.
+            if tb.col > 0 && tb.col % w == 0 && tb.col == chars.len() {
+                cursor_row = rows.len() + chunks.len();
+            }
+        }
+        rows.extend(chunks);
+    }
+    if cursor_row >= rows.len() {
+        rows.push(String::new());
+    }
+    let height = (inner.height as usize).max(1);
+    let scroll = cursor_row.saturating_sub(height - 1);
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .skip(scroll)
+        .take(height)
+        .map(Line::from)
+        .collect();
+    frame.render_widget(Paragraph::new(lines).style(ctx.theme.get("overlay")), inner);
+    frame.set_cursor_position(Position::new(
+        inner.x + cursor_col as u16,
+        inner.y + (cursor_row - scroll) as u16,
+    ));
 }
 
 /// A result window as wide as the screen allows, wrapped at words, as tall as its text (up to
