@@ -163,3 +163,31 @@ fn two_screens_on_one_repository_keep_both_decisions() {
         "{session}"
     );
 }
+
+/// Colours as deep as the terminal says it shows: 256 for `xterm-256color` without
+/// COLORTERM, 24-bit with `COLORTERM=truecolor`.
+#[test]
+fn colour_depth_follows_the_terminal() {
+    let fx = with_file("a.py", "x = 1\n");
+    let raw = |extra: &[(&str, &str)]| {
+        let mut env = fx.env();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut s = Session::spawn(common::bin(), &[], &fx.path(), &env, (100, 30));
+        s.wait_ready("0/1 decided");
+        s.keys("q");
+        assert_eq!(s.wait_exit(), 0);
+        let bytes = s.raw.lock().unwrap().clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let indexed = raw(&[]);
+    assert!(indexed.contains("38;5;"), "256 colours are used");
+    assert!(
+        !indexed.contains("38;2;"),
+        "no 24-bit colour on a 256-colour terminal"
+    );
+    let full = raw(&[("COLORTERM", "truecolor")]);
+    assert!(
+        full.contains("38;2;"),
+        "24-bit colour where the terminal says it has it"
+    );
+}

@@ -30,11 +30,13 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
         .clone()
         .or(config.theme.clone())
         .unwrap_or_else(|| "dark".to_string());
+    let depth = crate::ui::colors::Depth::from_env();
     let theme = Theme::load(
         &theme_name,
         config_dir().map(|d| d.join("themes")).as_deref(),
         color,
-    )?;
+    )?
+    .with_depth(depth);
     let keymap = Keymap::layered(&config.keys).with_context(|| {
         format!(
             "invalid [keys] in {}",
@@ -71,6 +73,7 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
         app,
         ui::RunOptions {
             theme,
+            depth,
             loader: Some(loader),
             store,
             workdir: repo.workdir().map(|p| p.to_path_buf()),

@@ -40,12 +40,16 @@ pub struct Highlighter {
 impl Highlighter {
     /// Starts the worker with the named syntect theme; `None` (NO_COLOR) highlights nothing.
     pub fn start(theme: Option<&str>) -> Highlighter {
-        Highlighter::start_waking(theme, || {})
+        Highlighter::start_waking(theme, super::colors::Depth::TrueColor, || {})
     }
 
     /// As [`start`](Highlighter::start), calling `wake` after each result is ready, so that
     /// an event loop asleep on its inbox takes it in at once rather than at its next look.
-    pub fn start_waking(theme: Option<&str>, wake: impl Fn() + Send + 'static) -> Highlighter {
+    pub fn start_waking(
+        theme: Option<&str>,
+        depth: super::colors::Depth,
+        wake: impl Fn() + Send + 'static,
+    ) -> Highlighter {
         let Some(theme) = theme.map(str::to_string) else {
             return Highlighter::off();
         };
@@ -53,7 +57,7 @@ impl Highlighter {
         let (res_tx, res_rx) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("countersign-highlight".into())
-            .spawn(move || worker(&theme, req_rx, res_tx, &wake));
+            .spawn(move || worker(&theme, depth, req_rx, res_tx, &wake));
         match spawned {
             Ok(_) => Highlighter {
                 tx: Some(req_tx),
@@ -163,7 +167,13 @@ pub fn syntax_for<'s>(
         .unwrap_or_else(|| syntaxes.find_syntax_plain_text())
 }
 
-fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>, wake: &dyn Fn()) {
+fn worker(
+    theme: &str,
+    depth: super::colors::Depth,
+    rx: Receiver<Request>,
+    tx: Sender<(HunkId, Sides)>,
+    wake: &dyn Fn(),
+) {
     let syntaxes = SyntaxSet::load_defaults_newlines();
     let themes = ThemeSet::load_defaults();
     let Some(theme) = themes
@@ -188,7 +198,8 @@ fn worker(theme: &str, rx: Receiver<Request>, tx: Sender<(HunkId, Sides)>, wake:
                         for (style, piece) in ranges {
                             let end = at + piece.len() as u32;
                             let c = style.foreground;
-                            spans.push((at, end, Color::Rgb(c.r, c.g, c.b)));
+                            let colour = Color::Rgb(c.r, c.g, c.b);
+                            spans.push((at, end, super::colors::map(colour, depth)));
                             at = end;
                         }
                     }

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod colors;
 pub mod highlight;
 pub mod inbox;
 pub mod keymap;

@@ -34,6 +34,8 @@ pub trait Host {
 
 pub struct RunOptions {
     pub theme: Theme,
+    /// The terminal's colour depth, which the syntax colours are mapped to.
+    pub depth: super::colors::Depth,
     pub loader: Option<Receiver<LoadEvent>>,
     pub store: Store,
     /// Where `$EDITOR` runs, for `e`.
@@ -51,7 +53,7 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
     }
     let (mut term, _guard) = terminal::enter()?;
     let wake = inbox.tx.clone();
-    let mut hl = Highlighter::start_waking(opts.theme.syntax.as_deref(), move || {
+    let mut hl = Highlighter::start_waking(opts.theme.syntax.as_deref(), opts.depth, move || {
         let _ = wake.send(Event::Highlighted);
     });
     let saver = Saver::start(opts.store, inbox.tx.clone());

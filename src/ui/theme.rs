@@ -91,6 +91,26 @@ impl Theme {
         })
     }
 
+    /// The same theme in the colours a terminal of `depth` has (nearest 256 or 16 colours);
+    /// no colours at all for [`Depth::None`], as NO_COLOR.
+    pub fn with_depth(mut self, depth: super::colors::Depth) -> Theme {
+        use super::colors::{map, Depth};
+        if depth == Depth::None {
+            for style in self.styles.values_mut() {
+                style.fg = None;
+                style.bg = None;
+            }
+            self.syntax = None;
+            self.color = false;
+            return self;
+        }
+        for style in self.styles.values_mut() {
+            style.fg = style.fg.map(|c| map(c, depth));
+            style.bg = style.bg.map(|c| map(c, depth));
+        }
+        self
+    }
+
     pub fn builtin_names() -> impl Iterator<Item = &'static str> {
         BUILTIN.iter().map(|(n, _)| *n)
     }
