@@ -71,7 +71,10 @@ fn start(make: impl Fn(u16) -> Command, log: &Path) -> Server {
         let _ = server.child.kill();
         eprintln!("server on port {port} did not come up: {}", server.log());
     }
-    panic!("no server came up: {}", std::fs::read_to_string(log).unwrap_or_default());
+    panic!(
+        "no server came up: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 /// A bare repository `server.git` next to the fixture's clone, with `hook` installed by
@@ -86,7 +89,11 @@ fn bare_repo(fx: &Fixture, hook: &str) -> PathBuf {
         .arg(&bare)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = fx
         .command(common::bin().to_str().unwrap())
         .current_dir(&bare)
@@ -94,8 +101,18 @@ fn bare_repo(fx: &Fixture, hook: &str) -> PathBuf {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains(&format!("installed {}", bare.join("hooks").join(hook).display())), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!(
+            "installed {}",
+            bare.join("hooks").join(hook).display()
+        )),
+        "{text}"
+    );
     // A second install leaves the first alone and says so.
     let again = fx
         .command(common::bin().to_str().unwrap())
@@ -172,7 +189,12 @@ fn client(url: &str, env: &[(&str, String)]) -> (Fixture, Reviewer) {
     fx.git(&["remote", "add", "origin", url]);
     let p = push(&fx, env, &["origin", "main"]);
     assert!(p.ok, "{}", p.stderr);
-    assert!(p.stderr.contains("first push to an empty repository is not checked"), "{}", p.stderr);
+    assert!(
+        p.stderr
+            .contains("first push to an empty repository is not checked"),
+        "{}",
+        p.stderr
+    );
     (fx, jane)
 }
 
@@ -204,20 +226,47 @@ fn pre_receive_over_git_daemon_refuses_what_is_not_countersigned_and_lets_the_re
     let unsigned = ai_change(&fx, "10");
     let p = push(&fx, &[], &["origin", "main"]);
     assert!(!p.ok, "{}", p.stderr);
-    assert!(p.stderr.contains("remote: countersign: checking refs/heads/main"), "{}", p.stderr);
+    assert!(
+        p.stderr
+            .contains("remote: countersign: checking refs/heads/main"),
+        "{}",
+        p.stderr
+    );
     assert!(p.stderr.contains(&unsigned[..7]), "{}", p.stderr);
-    assert!(p.stderr.contains("remote: countersign: refs/heads/main refused"), "{}", p.stderr);
-    assert!(p.stderr.contains("pre-receive hook declined"), "{}", p.stderr);
-    assert!(!p.stderr.contains("object not found"), "the quarantine is read: {}", p.stderr);
-    assert_eq!(server_ref(&setup, &bare, "refs/heads/main").as_deref(), Some(main0.as_str()));
-    eprintln!("--- a refused push, as the pusher sees it ---\n{}", p.stderr);
+    assert!(
+        p.stderr
+            .contains("remote: countersign: refs/heads/main refused"),
+        "{}",
+        p.stderr
+    );
+    assert!(
+        p.stderr.contains("pre-receive hook declined"),
+        "{}",
+        p.stderr
+    );
+    assert!(
+        !p.stderr.contains("object not found"),
+        "the quarantine is read: {}",
+        p.stderr
+    );
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
+        Some(main0.as_str())
+    );
+    eprintln!(
+        "--- a refused push, as the pusher sees it ---\n{}",
+        p.stderr
+    );
 
     // Countersigned, the same change lands.
     approve_and_sign(&fx, &format!("{main0}..HEAD"), &jane);
     let p = push(&fx, &[], &["origin", "main"]);
     assert!(p.ok, "{}", p.stderr);
     let main1 = fx.head();
-    assert_eq!(server_ref(&setup, &bare, "refs/heads/main").as_deref(), Some(main1.as_str()));
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
+        Some(main1.as_str())
+    );
 
     // An unprotected branch is not the gate's business.
     fx.git(&["checkout", "-q", "-b", "wip"]);
@@ -244,12 +293,20 @@ fn pre_receive_over_git_daemon_refuses_what_is_not_countersigned_and_lets_the_re
     let p = push(&fx, &[], &["--force", "origin", "main"]);
     assert!(!p.ok, "{}", p.stderr);
     assert!(p.stderr.contains("refs/heads/main refused"), "{}", p.stderr);
-    assert_eq!(server_ref(&setup, &bare, "refs/heads/main").as_deref(), Some(main1.as_str()));
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
+        Some(main1.as_str())
+    );
 
     // Deleting the protected branch would let an unchecked one take its place: refused.
     let p = push(&fx, &[], &["origin", ":main"]);
     assert!(!p.ok, "{}", p.stderr);
-    assert!(p.stderr.contains("refs/heads/main is protected: refusing to delete it"), "{}", p.stderr);
+    assert!(
+        p.stderr
+            .contains("refs/heads/main is protected: refusing to delete it"),
+        "{}",
+        p.stderr
+    );
     // Deleting an unprotected one is fine.
     let p = push(&fx, &[], &["origin", ":wip"]);
     assert!(p.ok, "{}", p.stderr);
@@ -280,7 +337,10 @@ fn the_policy_comes_from_the_server_branch_not_from_the_push() {
     assert!(!p.ok, "{}", p.stderr);
     assert!(p.stderr.contains("policy-unchanged"), "{}", p.stderr);
     assert!(p.stderr.contains("eve@example.com"), "{}", p.stderr);
-    assert_eq!(server_ref(&setup, &bare, "refs/heads/main").as_deref(), Some(main0.as_str()));
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
+        Some(main0.as_str())
+    );
 
     // A new protected branch (the server's own config says which) is judged against the
     // default branch, under its policy.
@@ -296,12 +356,21 @@ fn the_policy_comes_from_the_server_branch_not_from_the_push() {
         .command("git")
         .arg("--git-dir")
         .arg(&bare)
-        .args(["config", "--add", "countersign.protect", "refs/heads/release/*"])
+        .args([
+            "config",
+            "--add",
+            "countersign.protect",
+            "refs/heads/release/*",
+        ])
         .output()
         .unwrap();
     let p = push(&fx, &[], &["origin", "HEAD:refs/heads/release/1"]);
     assert!(!p.ok, "{}", p.stderr);
-    assert!(p.stderr.contains("refs/heads/release/1 refused"), "{}", p.stderr);
+    assert!(
+        p.stderr.contains("refs/heads/release/1 refused"),
+        "{}",
+        p.stderr
+    );
     // Tags are no longer protected under that config.
     fx.git(&["tag", "t1"]);
     let p = push(&fx, &[], &["origin", "t1"]);
@@ -326,7 +395,10 @@ fn the_update_hook_refuses_only_the_failing_ref() {
     assert!(!p.ok, "{}", p.stderr);
     assert!(p.stderr.contains("refs/tags/bad refused"), "{}", p.stderr);
     assert!(p.stderr.contains("hook declined"), "{}", p.stderr);
-    assert_eq!(server_ref(&setup, &bare, "refs/heads/main").as_deref(), Some(signed.as_str()));
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
+        Some(signed.as_str())
+    );
     assert!(server_ref(&setup, &bare, "refs/tags/bad").is_none());
 }
 
@@ -373,7 +445,10 @@ fn sshd(fx: &Fixture) -> Sshd {
     let server = start(
         |port| {
             let mut cmd = Command::new(sshd);
-            cmd.args(["-D", "-e", "-f"]).arg(&config).arg("-p").arg(port.to_string());
+            cmd.args(["-D", "-e", "-f"])
+                .arg(&config)
+                .arg("-p")
+                .arg(port.to_string());
             cmd
         },
         &dir.join("sshd.log"),
@@ -389,12 +464,20 @@ fn sshd(fx: &Fixture) -> Sshd {
         if ready {
             break;
         }
-        assert!(Instant::now() < deadline, "sshd never said hello: {}", server.log());
+        assert!(
+            Instant::now() < deadline,
+            "sshd never said hello: {}",
+            server.log()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let host_pub = std::fs::read_to_string(host_key.with_extension("pub")).unwrap();
     let known_hosts = dir.join("known_hosts");
-    std::fs::write(&known_hosts, format!("[127.0.0.1]:{} {}", server.port, host_pub)).unwrap();
+    std::fs::write(
+        &known_hosts,
+        format!("[127.0.0.1]:{} {}", server.port, host_pub),
+    )
+    .unwrap();
     let ssh = format!(
         "ssh -F /dev/null -i {} -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile={} \
          -o StrictHostKeyChecking=yes -o User={user}",
@@ -421,8 +504,16 @@ fn pre_receive_over_sshd_refuses_an_unsigned_push_and_takes_a_countersigned_one(
     let p = push(&fx, &ssh.env, &["origin", "main"]);
     assert!(!p.ok, "{}\n{}", p.stderr, ssh.server.log());
     assert!(p.stderr.contains(&unsigned[..7]), "{}", p.stderr);
-    assert!(p.stderr.contains("remote: countersign: refs/heads/main refused"), "{}", p.stderr);
-    assert_eq!(server_ref(&fx, &bare, "refs/heads/main").as_deref(), Some(main0.as_str()));
+    assert!(
+        p.stderr
+            .contains("remote: countersign: refs/heads/main refused"),
+        "{}",
+        p.stderr
+    );
+    assert_eq!(
+        server_ref(&fx, &bare, "refs/heads/main").as_deref(),
+        Some(main0.as_str())
+    );
 
     approve_and_sign(&fx, &format!("{main0}..HEAD"), &jane);
     let p = push(&fx, &ssh.env, &["origin", "main"]);
@@ -446,7 +537,10 @@ fn many_commits(fx: &Fixture, n: usize) {
         if i == 0 {
             stream.push_str(&format!("from {parent}\n"));
         }
-        stream.push_str(&format!("M 100644 inline mods/m{i}.py\ndata {}\n{content}\n", content.len()));
+        stream.push_str(&format!(
+            "M 100644 inline mods/m{i}.py\ndata {}\n{content}\n",
+            content.len()
+        ));
     }
     let mut child = fx
         .command("git")
@@ -455,7 +549,12 @@ fn many_commits(fx: &Fixture, n: usize) {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
     assert!(child.wait().unwrap().success());
     fx.git(&["reset", "-q", "--hard", "main"]);
 }
@@ -490,23 +589,28 @@ fn a_push_of_a_thousand_countersigned_commits_lands_and_one_unsigned_among_them_
     let p = push(&fx, &[], &["origin", "main"]);
     let refused = t.elapsed();
     assert!(!p.ok, "{}", p.stderr);
-    assert!(p.stderr.contains(&format!("FAILED {}", &unsigned[..10])), "{}", p.stderr);
+    assert!(
+        p.stderr.contains(&format!("FAILED {}", &unsigned[..10])),
+        "{}",
+        p.stderr
+    );
     assert!(p.stderr.contains("999 verified, 1 failed"), "{}", p.stderr);
-    assert_eq!(server_ref(&setup, &bare, "refs/heads/main"), Some(main1.clone()));
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main"),
+        Some(main1.clone())
+    );
 
     fx.git(&["reset", "-q", "--hard", &signed_tip]);
     let t = Instant::now();
     let p = push(&fx, &[], &["origin", "main"]);
     let thousand = t.elapsed();
     assert!(p.ok, "{}", p.stderr);
-    assert_eq!(server_ref(&setup, &bare, "refs/heads/main"), Some(signed_tip));
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main"),
+        Some(signed_tip)
+    );
     eprintln!(
         "push with the pre-receive hook, over git daemon: 1 commit {one:.2?}; 1000 commits \
          {thousand:.2?} (refused at the last: {refused:.2?}); signing 1000: {signing:.2?}"
     );
-    if std::env::var_os("KEEP_FIXTURE").is_some() {
-        eprintln!("kept {}", fx.path().display());
-        std::mem::forget(fx);
-        std::mem::forget(setup);
-    }
 }

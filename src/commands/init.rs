@@ -145,9 +145,11 @@ fn install_hook(repo: &git::Repo, hook: Hook) -> Result<i32> {
     let exe = std::env::current_exe().context("cannot find the countersign binary's path")?;
     let exe = exe.to_string_lossy();
     if exe.contains(['\'', '\n']) {
-        return Err(UserError::new(format!("the countersign binary's path {exe:?} cannot go in a shell script"))
-            .hint("install countersign where its path has no quote or newline")
-            .into());
+        return Err(UserError::new(format!(
+            "the countersign binary's path {exe:?} cannot go in a shell script"
+        ))
+        .hint("install countersign where its path has no quote or newline")
+        .into());
     }
     let text = hook.text().replacen(
         "countersign=${COUNTERSIGN:-countersign}",

@@ -171,7 +171,10 @@ mod tests {
 
     #[test]
     fn alternates_split_at_colons_and_unquote_c_quoted_entries() {
-        assert_eq!(split_alternates("/a/objects:/b/objects"), ["/a/objects", "/b/objects"]);
+        assert_eq!(
+            split_alternates("/a/objects:/b/objects"),
+            ["/a/objects", "/b/objects"]
+        );
         assert_eq!(
             split_alternates("\"/srv/a:b/objects\":/c"),
             ["/srv/a:b/objects", "/c"]
