@@ -149,7 +149,7 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<i32> {
 fn quiet_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !is_broken_pipe(info.payload_as_str().unwrap_or("")) {
+        if !is_broken_pipe(payload_str(info.payload())) {
             default(info);
         }
     }));
