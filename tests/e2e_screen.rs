@@ -122,7 +122,9 @@ fn a_state_directory_that_cannot_be_written_is_reported_and_never_called_saved()
     assert!(shown.contains("1/1 decided"), "{shown}");
     s.keys("q");
     assert_eq!(s.wait_exit(), 2);
-    let after = s.screen();
+    // The reader may lag behind the exit: wait for the last words printed.
+    s.wait_raw("NOT SAVED (");
+    let after = s.wait_for("approved");
     assert!(after.contains("NOT SAVED"), "{after}");
     assert!(!after.contains("; saved."), "{after}");
     assert!(

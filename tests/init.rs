@@ -74,7 +74,11 @@ fn init_writes_templates_once_and_prints_the_ci_snippets_of_the_docs() {
         .success());
 
     let blocks = ci_doc_blocks();
-    assert_eq!(blocks.len(), 4, "GitHub, GitLab, pre-push, pre-receive");
+    assert_eq!(
+        blocks.len(),
+        5,
+        "GitHub, GitLab, pre-push, pre-receive, update"
+    );
     for block in &blocks {
         assert!(
             text.contains(block.as_str()),

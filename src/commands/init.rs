@@ -20,7 +20,7 @@ pub const POLICY_TEMPLATE: &str = include_str!("../templates/countersign.toml");
 pub const ALLOWED_SIGNERS_TEMPLATE: &str = include_str!("../templates/allowed_signers");
 
 /// The snippets printed after setup, each with a title saying where it goes.
-pub const SNIPPETS: [(&str, &str); 4] = [
+pub const SNIPPETS: [(&str, &str); 5] = [
     (
         "GitHub Actions (.github/workflows/countersign.yml)",
         include_str!("../templates/github-actions.yml"),
@@ -34,10 +34,42 @@ pub const SNIPPETS: [(&str, &str); 4] = [
         include_str!("../templates/pre-push"),
     ),
     (
-        "pre-receive hook (hooks/pre-receive in the server's repository, executable)",
-        include_str!("../templates/pre-receive"),
+        "pre-receive hook (hooks/pre-receive in the server's repository: countersign init --hook pre-receive)",
+        PRE_RECEIVE_HOOK,
+    ),
+    (
+        "update hook, per ref instead (hooks/update: countersign init --hook update)",
+        UPDATE_HOOK,
     ),
 ];
+
+pub const PRE_RECEIVE_HOOK: &str = include_str!("../templates/pre-receive");
+pub const UPDATE_HOOK: &str = include_str!("../templates/update");
+
+/// The server-side hooks `init --hook` installs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hook {
+    /// All refs of a push at once: one failing ref refuses the whole push.
+    PreReceive,
+    /// Ref by ref: only the failing refs are refused.
+    Update,
+}
+
+impl Hook {
+    fn name(self) -> &'static str {
+        match self {
+            Hook::PreReceive => "pre-receive",
+            Hook::Update => "update",
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Hook::PreReceive => PRE_RECEIVE_HOOK,
+            Hook::Update => UPDATE_HOOK,
+        }
+    }
+}
 
 /// What the alias runs: `git review` → `countersign`, with git's own arguments passed on.
 pub const ALIAS_VALUE: &str = "!countersign";
@@ -50,10 +82,17 @@ pub struct InitArgs {
     /// Leave the git alias alone.
     #[arg(long)]
     pub no_alias: bool,
+    /// Instead: install a server-side hook in this repository (a bare one on the server),
+    /// calling this countersign binary by its absolute path.
+    #[arg(long, value_enum, value_name = "HOOK")]
+    pub hook: Option<Hook>,
 }
 
 pub fn run(opts: &InitArgs) -> Result<i32> {
     let repo = git::open()?;
+    if let Some(hook) = opts.hook {
+        return install_hook(&repo, hook);
+    }
     let root = repo
         .workdir()
         .ok_or_else(|| {
@@ -80,6 +119,70 @@ pub fn run(opts: &InitArgs) -> Result<i32> {
         println!("\n--- {title} ---");
         print!("{text}");
     }
+    Ok(exit::OK)
+}
+
+/// Writes the hook into the repository's hooks directory (as git finds it: `core.hooksPath`
+/// included), executable, with this binary's absolute path as its default: a server's hooks
+/// run with whatever PATH the daemon or sshd gives them, which rarely holds ~/.cargo/bin.
+/// An existing hook is never replaced: it may hold the server's other checks.
+fn install_hook(repo: &git::Repo, hook: Hook) -> Result<i32> {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(repo.git_dir())
+        .args(["rev-parse", "--git-path", &format!("hooks/{}", hook.name())])
+        .output()
+        .context("cannot run git to find the hooks directory")?;
+    if !out.status.success() {
+        return Err(anyhow::anyhow!(
+            "git cannot find the hooks directory: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let rel = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // --git-path answers relative to the git directory when it was given one.
+    let path = repo.git_dir().join(&rel);
+    let exe = std::env::current_exe().context("cannot find the countersign binary's path")?;
+    let exe = exe.to_string_lossy();
+    if exe.contains(['\'', '\n']) {
+        return Err(UserError::new(format!(
+            "the countersign binary's path {exe:?} cannot go in a shell script"
+        ))
+        .hint("install countersign where its path has no quote or newline")
+        .into());
+    }
+    let text = hook.text().replacen(
+        "countersign=${COUNTERSIGN:-countersign}",
+        &format!("countersign=${{COUNTERSIGN:-'{exe}'}}"),
+        1,
+    );
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(UserError::new(format!(
+                "{} already exists; left as it is",
+                path.display()
+            ))
+            .hint(format!(
+                "merge in the {} hook that `countersign init` prints, or move it away and run this again",
+                hook.name()
+            ))
+            .into())
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+    };
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("cannot make {} executable", path.display()))?;
+    println!("installed {} (runs {exe})", path.display());
+    println!(
+        "protected refs: those of `git config --get-all countersign.protect` here; unset, the default branch and every tag"
+    );
     Ok(exit::OK)
 }
 

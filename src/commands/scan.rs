@@ -6,12 +6,22 @@ use crate::error::{exit, UserError};
 use crate::model::Severity;
 use crate::report::ScanReport;
 
+/// scan's formats: the report ones and SARIF.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFormat {
+    #[default]
+    Text,
+    Json,
+    Sarif,
+}
+
 #[derive(clap::Args, Debug, Default)]
 pub struct ScanArgs {
     /// A commit or a range (A..B); default as for review.
     pub rev: Option<String>,
-    #[arg(long, value_enum, default_value_t = super::Format::Text)]
-    pub format: super::Format,
+    /// sarif: SARIF 2.1.0 for GitHub code scanning (findings in AI-touched hunks).
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
     /// Exit 1 when a finding of this severity or worse is in an AI-touched hunk.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
@@ -29,10 +39,10 @@ pub fn run(opts: &ScanArgs) -> Result<i32> {
     let cx = super::context::Context::open(opts.rev.as_deref(), opts.all)?;
     let commits = cx.commits()?;
     let report = ScanReport::new(&cx.range.spec, &commits);
-    if matches!(opts.format, super::Format::Json) {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.to_text());
+    match opts.format {
+        ScanFormat::Json => println!("{}", report.to_json()),
+        ScanFormat::Sarif => println!("{}", crate::report::sarif::to_sarif(&report)),
+        ScanFormat::Text => print!("{}", report.to_text()),
     }
     let failed = match (fail_on, report.summary.worst()) {
         (Some(threshold), Some(worst)) => worst >= threshold,

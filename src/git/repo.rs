@@ -27,6 +27,7 @@ pub fn open() -> Result<Repo> {
             anyhow::Error::from(e).context("cannot open the git repository")
         }
     })?;
+    add_env_object_dirs(&git)?;
     Ok(Repo { git })
 }
 
@@ -35,7 +36,80 @@ pub fn open_at(path: &Path) -> Result<Repo> {
     tune_libgit2();
     let git = Repository::open(path)
         .with_context(|| format!("cannot open the git repository at {}", path.display()))?;
+    add_env_object_dirs(&git)?;
     Ok(Repo { git })
+}
+
+/// Inside a server's pre-receive hook the pushed objects are not in the repository yet: git
+/// keeps them in a quarantine directory and tells its hooks where through the environment
+/// (`GIT_OBJECT_DIRECTORY` the quarantine, `GIT_ALTERNATE_OBJECT_DIRECTORIES` the repository's
+/// own objects). `open_from_env` reads both, but `Repository::open` (background threads) reads
+/// neither, and libgit2 splits the list at every `:` where git quotes a path that holds one.
+/// Adding them to every handle makes each see what git's own commands in the hook see; a
+/// directory already in the object database is skipped by libgit2, and extra ones only add
+/// objects, which are named by their content.
+fn add_env_object_dirs(git: &Repository) -> Result<()> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os("GIT_OBJECT_DIRECTORY") {
+        dirs.push(dir.to_string_lossy().into_owned());
+    }
+    if let Some(list) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+        dirs.extend(split_alternates(&list.to_string_lossy()));
+    }
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let odb = git.odb().context("cannot open the object database")?;
+    for dir in dirs.iter().filter(|d| !d.is_empty()) {
+        // A relative entry is relative to the repository, as git reads it.
+        let path = git.path().join(dir);
+        if !path.is_dir() {
+            continue;
+        }
+        odb.add_disk_alternate(&path.to_string_lossy())
+            .with_context(|| format!("cannot read the objects in {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Splits git's `GIT_ALTERNATE_OBJECT_DIRECTORIES`: entries separated by `:`, an entry that
+/// starts with `"` is C-quoted (git writes paths holding `:` or `"` that way).
+fn split_alternates(list: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = list.chars().peekable();
+    while chars.peek().is_some() {
+        let mut entry = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        Some('n') => entry.push('\n'),
+                        Some('t') => entry.push('\t'),
+                        Some(other) => entry.push(other),
+                        None => {}
+                    },
+                    _ => entry.push(c),
+                }
+            }
+            // Whatever follows the closing quote up to the separator is not part of a path.
+            for c in chars.by_ref() {
+                if c == ':' {
+                    break;
+                }
+            }
+        } else {
+            for c in chars.by_ref() {
+                if c == ':' {
+                    break;
+                }
+                entry.push(c);
+            }
+        }
+        out.push(entry);
+    }
+    out
 }
 
 /// libgit2 re-hashes every object it reads to check its id; git itself does not (it checks on
@@ -88,5 +162,24 @@ impl Repo {
         } else {
             self.user_dir().join(typed)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_alternates;
+
+    #[test]
+    fn alternates_split_at_colons_and_unquote_c_quoted_entries() {
+        assert_eq!(
+            split_alternates("/a/objects:/b/objects"),
+            ["/a/objects", "/b/objects"]
+        );
+        assert_eq!(
+            split_alternates("\"/srv/a:b/objects\":/c"),
+            ["/srv/a:b/objects", "/c"]
+        );
+        assert_eq!(split_alternates("\"/q\\\"x\""), ["/q\"x"]);
+        assert!(split_alternates("").is_empty());
     }
 }

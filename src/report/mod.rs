@@ -2,6 +2,7 @@
 //! docs/scan-format.md) and as text for a CI log.
 
 pub mod log;
+pub mod sarif;
 pub mod verify;
 
 use serde::Serialize;
