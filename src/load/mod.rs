@@ -318,10 +318,17 @@ fn stale_approval(git: &Repository, commit: &Commit) -> Option<crate::model::Sta
 /// reviewer of a two-signer change finds it in the default range). The trailers are read, not
 /// verified: this only decides what the review opens on; `verify` is the check.
 pub fn still_needs(git: &Repository, commit: &Commit, reviewing: &Reviewing) -> Result<bool> {
+    // Only approvals that still cover the commit count: one the commit has moved away from
+    // (a touched file changed since) brings it back for review.
+    let base = commit.base_tree();
     let signed: std::collections::HashSet<String> =
         crate::approval::trailer::parse_approvals(&commit.message)
             .sets
             .iter()
+            .filter(|s| {
+                git::landing::differing_paths(git, (&s.base_tree, &s.tree), (base, &commit.tree_id))
+                    .is_ok_and(|paths| paths.is_empty())
+            })
             .map(|s| s.reviewer.email.to_ascii_lowercase())
             .collect();
     if signed.is_empty() {

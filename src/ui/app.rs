@@ -401,7 +401,12 @@ impl App {
                     Some((r.commit, h.id, path))
                 });
                 if let Some(slot) = self.review.commits.get_mut(index) {
+                    // What the first frame found out about the commit's approvals stays.
+                    let stale = slot.stale_approval.take();
                     *slot = *commit;
+                    if slot.stale_approval.is_none() {
+                        slot.stale_approval = stale;
+                    }
                 }
                 let line = self.line;
                 let scroll = self.scroll;
