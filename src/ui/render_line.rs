@@ -24,6 +24,26 @@ pub struct LineStyle<'a> {
     pub search: Option<(&'a str, Style)>,
     /// The file uses CRLF: a final `\r` is the line ending, not content to flag.
     pub crlf: bool,
+    /// A changed line: tabs show as `→` and trailing whitespace as `·`, so a tab turned into
+    /// spaces, or spaces added at the end, can be seen (context lines stay quiet).
+    pub whitespace: Option<Style>,
+}
+
+/// The columns `text` takes once drawn by [`spans`]: tabs expanded, invisible characters in
+/// their visible form. Layout (paging, wrapping) counts with this, so it matches the screen.
+pub fn display_width(text: &str) -> usize {
+    let mut col = 0usize;
+    for c in text.chars() {
+        col += match visibility(c) {
+            Visibility::Plain if c == '\t' => TAB_WIDTH - col % TAB_WIDTH,
+            Visibility::Plain => c.width().unwrap_or(0),
+            _ => visible_form(c)
+                .chars()
+                .map(|c| c.width().unwrap_or(0))
+                .sum(),
+        };
+    }
+    col
 }
 
 fn in_ranges(ranges: &[(usize, usize)], at: usize) -> bool {
@@ -51,6 +71,10 @@ fn search_ranges(text: &str, query: &str) -> Vec<(usize, usize)> {
 
 /// Styled spans for `text`, safe to hand to the terminal.
 pub fn spans(text: &str, st: &LineStyle) -> Vec<Span<'static>> {
+    // Where trailing whitespace starts (byte offset), for changed lines.
+    let trailing = text
+        .trim_end_matches(|c: char| c == ' ' || c == '\t' || (c == '\r' && st.crlf))
+        .len();
     let found = st
         .search
         .map(|(q, _)| search_ranges(text, q))
@@ -88,12 +112,21 @@ pub fn spans(text: &str, st: &LineStyle) -> Vec<Span<'static>> {
                 style = style.patch(sstyle);
             }
         }
+        let ws = st
+            .whitespace
+            .filter(|_| c == '\t' || (c == ' ' && at >= trailing));
         let (piece, style) = match visibility(c) {
             Visibility::Plain if c == '\t' => {
                 let n = TAB_WIDTH - col % TAB_WIDTH;
-                (" ".repeat(n), style)
+                match ws {
+                    Some(ws) => (format!("→{}", " ".repeat(n - 1)), style.patch(ws)),
+                    None => (" ".repeat(n), style),
+                }
             }
-            Visibility::Plain => (c.to_string(), style),
+            Visibility::Plain => match ws {
+                Some(ws) => ("·".to_string(), style.patch(ws)),
+                None => (c.to_string(), style),
+            },
             _ => (visible_form(c), st.hidden_style),
         };
         if style != buf_style {
@@ -151,6 +184,34 @@ pub fn truncate(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
 mod tests {
     use super::*;
 
+    fn changed(text: &str) -> String {
+        let st = LineStyle {
+            base: Style::default(),
+            syntax: None,
+            emph: &[],
+            emph_style: Style::default(),
+            hidden_style: Style::default(),
+            search: None,
+            crlf: false,
+            whitespace: Some(Style::default()),
+        };
+        spans(text, &st)
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect()
+    }
+
+    /// On a changed line a tab and trailing whitespace can be seen; in context they stay as
+    /// they are; either way the width is what layout counts.
+    #[test]
+    fn changed_whitespace_is_visible_and_keeps_its_width() {
+        assert_eq!(changed("\tx = 1  "), "→   x = 1··");
+        assert_eq!(plain("\tx = 1  "), "    x = 1  ");
+        assert_eq!(display_width("\tx = 1  "), 11);
+        assert_eq!(display_width("ab\tc"), 5);
+        assert_eq!(changed("a b"), "a b", "inner spaces stay spaces");
+    }
+
     fn plain(text: &str) -> String {
         let st = LineStyle {
             base: Style::default(),
@@ -160,6 +221,7 @@ mod tests {
             hidden_style: Style::default(),
             search: None,
             crlf: false,
+            whitespace: None,
         };
         spans(text, &st)
             .iter()

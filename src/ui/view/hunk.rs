@@ -275,6 +275,7 @@ pub fn content_spans(
         search: (!app.last_search.is_empty())
             .then(|| (app.last_search.as_str(), t.get("search.match"))),
         crlf: file.crlf,
+        whitespace: line.is_change().then(|| t.get("whitespace")),
     };
     let mut spans = render_line::spans(&text, &st);
     if line.missing_newline {
@@ -315,10 +316,7 @@ pub fn rows_of(hunk: &Hunk, i: usize, width: usize, side_by_side: bool) -> usize
         return 1;
     };
     let text_w = width.saturating_sub(gutter_width(hunk)).max(1);
-    let w: usize = crate::text::printable(&line.text())
-        .chars()
-        .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0))
-        .sum::<usize>()
-        + if line.missing_newline { 21 } else { 0 };
+    let w: usize =
+        render_line::display_width(&line.text()) + if line.missing_newline { 21 } else { 0 };
     w.div_ceil(text_w).max(1)
 }
