@@ -94,7 +94,7 @@ pub fn sign_review(
             commits: &commits,
         };
         let set = sign_one(&signer, &change, &record)?;
-        let oid = Oid::from_str(&commit.id).context("bad commit id")?;
+        let oid = crate::git::oid(&commit.id)?;
         let message = append_approval(&commit.message, &set, policy.approval.reviewed_by_trailer)?;
         messages.push((oid, message));
         file(&mut plan, oid, &change, &set, &record)?;
@@ -106,8 +106,8 @@ pub fn sign_review(
             &review.commits[0],
             &review.commits[review.commits.len() - 1],
         );
-        let old = Oid::from_str(first.base_tree()).context("bad tree id")?;
-        let new = Oid::from_str(&last.tree_id).context("bad tree id")?;
+        let old = crate::git::oid(first.base_tree())?;
+        let new = crate::git::oid(&last.tree_id)?;
         let analysis = Analysis::new(policy, false)?;
         let files = load::tree_change(repo, &analysis, Some(old), new)?;
         let commits: Vec<&Commit> = review.commits.iter().collect();
@@ -120,7 +120,7 @@ pub fn sign_review(
             commits: &commits,
         };
         let set = sign_one(&signer, &change, &record)?;
-        let tip = Oid::from_str(&last.id).context("bad commit id")?;
+        let tip = crate::git::oid(&last.id)?;
         if let Some((_, message)) = messages.iter_mut().find(|(id, _)| *id == tip) {
             *message = append_approval(message, &set, false)?;
         }

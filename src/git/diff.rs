@@ -87,6 +87,11 @@ fn options() -> DiffOptions {
     opts
 }
 
+/// How many files a diff changes.
+pub fn file_count(diff: &Diff) -> usize {
+    diff.deltas().len()
+}
+
 /// Every changed file, without hunks: what the first frame needs.
 pub fn list_files(diff: &Diff) -> Vec<FileChange> {
     diff.deltas().map(|d| skeleton(&d)).collect()

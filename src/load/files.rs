@@ -70,7 +70,7 @@ pub(super) fn read_commits(
         remaining: commits.iter().map(|_| AtomicUsize::new(0)).collect(),
         stop: AtomicBool::new(false),
     };
-    let git_dir = git.path().to_path_buf();
+    let git_dir = git::git_dir(git);
     let (done_tx, done_rx) = mpsc::channel::<Result<usize>>();
     std::thread::scope(|s| -> Result<()> {
         for _ in 0..workers() {
@@ -214,7 +214,7 @@ fn next<'r>(
             continue;
         };
         if shared.count[c].get().is_none() {
-            let n = d.deltas().len();
+            let n = diff::file_count(d);
             *lock(&shared.slots[c])? = vec![None; n];
             shared.remaining[c].store(n, Ordering::Relaxed);
             let _ = shared.count[c].set(n);

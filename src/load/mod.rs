@@ -86,7 +86,7 @@ impl Analysis {
         commit: &mut Commit,
         files: Vec<FileChange>,
     ) -> Result<()> {
-        let oid = Oid::from_str(&commit.id).context("bad commit id")?;
+        let oid = git::oid(&commit.id)?;
         // A note that does not parse is ignored rather than fatal: without line attribution
         // every hunk of an AI-assisted commit needs review, which errs on the safe side.
         let log = git::notes::read_note(git, "refs/notes/ai", oid)?
@@ -155,7 +155,7 @@ pub fn first_frame_commit(
     analysis: &Analysis,
     mut commit: Commit,
 ) -> Result<Commit> {
-    let oid = Oid::from_str(&commit.id).context("bad commit id")?;
+    let oid = git::oid(&commit.id)?;
     let d = diff::diff_commit(git, oid)?;
     let mut files = diff::list_files(&d);
     if !files.is_empty() {
@@ -261,10 +261,9 @@ pub struct Reviewing<'a> {
 impl<'a> Reviewing<'a> {
     /// The reviewer git's configuration names, under `policy`.
     pub fn of(git: &Repository, policy: &'a Policy) -> Reviewing<'a> {
-        let email = git
-            .config()
-            .and_then(|c| c.get_string("user.email"))
+        let email = git::signing_config::read(git)
             .ok()
+            .and_then(|c| c.user_email)
             .filter(|e| !e.trim().is_empty());
         Reviewing {
             approval: &policy.approval,
@@ -341,7 +340,7 @@ pub fn still_needs(git: &Repository, commit: &Commit, reviewing: &Reviewing) -> 
     {
         return Ok(false);
     }
-    let oid = Oid::from_str(&commit.id).context("bad commit id")?;
+    let oid = git::oid(&commit.id)?;
     let files = diff::list_files(&diff::diff_commit(git, oid)?);
     let paths: Vec<&str> = files.iter().flat_map(FileChange::paths).collect();
     Ok(signed.len() < crate::approval::check::signers_needed(reviewing.approval, &paths)?)
@@ -366,7 +365,7 @@ pub fn first_frame(
     }
     let oids = commits
         .iter()
-        .map(|c| Oid::from_str(&c.id).context("bad commit id"))
+        .map(|c| git::oid(&c.id))
         .collect::<Result<Vec<_>>>()?;
     let first = commits.remove(0);
     commits.insert(0, first_frame_commit(git, analysis, first)?);
