@@ -726,3 +726,34 @@ fn paging_never_skips_a_line() {
     assert!(missing.is_empty(), "never on screen: {missing:?}");
     assert!(app.fully_seen(app.current().unwrap()));
 }
+
+/// The findings pane shows whole findings and says how many more there are; `F` lists all.
+#[test]
+fn findings_that_do_not_fit_are_counted_and_listed_in_full() {
+    let mut review = sample_review();
+    let h = &mut review.commits[0].files[0].hunks[0];
+    for i in 0..8 {
+        h.findings.push(Finding {
+            rule: format!("test.rule-{i}"),
+            severity: Severity::Medium,
+            category: "test".into(),
+            line_index: Some(1),
+            line_no: Some(11),
+            column: None,
+            message: format!(
+                "Finding number {i} with a message long enough to wrap at eighty columns."
+            ),
+        });
+    }
+    let mut app = app_for(review);
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("more findings (F shows them all)"),
+        "{screen}"
+    );
+    key(&mut app, 'F');
+    let all = render(&mut app, 100, 40);
+    for i in 0..8 {
+        assert!(all.contains(&format!("Finding number {i}")), "{all}");
+    }
+}

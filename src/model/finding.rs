@@ -69,3 +69,14 @@ pub struct Finding {
     /// One sentence a senior understands at once.
     pub message: String,
 }
+
+impl Finding {
+    /// Where it points, as a reviewer reads it: `L12:4`, `L12`, or `file`.
+    pub fn place(&self) -> String {
+        match (self.line_no, self.column) {
+            (Some(l), Some(c)) => format!("L{l}:{}", c + 1),
+            (Some(l), None) => format!("L{l}"),
+            _ => "file".to_string(),
+        }
+    }
+}

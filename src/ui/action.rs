@@ -28,6 +28,7 @@ pub enum Action {
     NextCommit,
     PrevCommit,
     Message,
+    Findings,
     Zoom,
     SideBySide,
     TriageOrder,
@@ -39,7 +40,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -62,6 +63,7 @@ impl Action {
         Action::NextCommit,
         Action::PrevCommit,
         Action::Message,
+        Action::Findings,
         Action::Zoom,
         Action::SideBySide,
         Action::TriageOrder,
@@ -97,6 +99,7 @@ impl Action {
             Action::NextCommit => "next-commit",
             Action::PrevCommit => "prev-commit",
             Action::Message => "message",
+            Action::Findings => "findings",
             Action::Zoom => "zoom",
             Action::SideBySide => "side-by-side",
             Action::TriageOrder => "triage-order",
@@ -137,6 +140,7 @@ impl Action {
             Action::NextCommit => "next commit",
             Action::PrevCommit => "previous commit",
             Action::Message => "show the whole commit message",
+            Action::Findings => "all of the hunk's findings, in full",
             Action::Zoom => "hide or show the file list (more room for code)",
             Action::SideBySide => "toggle side-by-side view",
             Action::TriageOrder => "file order / triage order (riskiest first)",

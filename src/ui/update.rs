@@ -173,6 +173,39 @@ pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
             }
         }
         Action::Zoom => app.zoom = !app.zoom,
+        Action::Findings => {
+            if let Some(h) = app.current().and_then(|r| app.review.hunk(r)) {
+                let mut text: Vec<String> = h
+                    .findings
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} {} {} [{}]",
+                            f.severity.as_str().to_uppercase(),
+                            f.place(),
+                            f.message,
+                            f.rule
+                        )
+                    })
+                    .collect();
+                if h.findings_omitted > 0 {
+                    text.push(format!(
+                        "and {} more past the cap of {} per hunk (countersign scan --format json lists them)",
+                        h.findings_omitted,
+                        h.findings.len()
+                    ));
+                }
+                if text.is_empty() {
+                    text.push("no findings on this hunk".into());
+                }
+                app.overlay = Some(Overlay::Message(super::app::Message {
+                    title: format!("{} finding(s)", h.findings.len() + h.findings_omitted),
+                    text: text.join("\n"),
+                    error: false,
+                    scroll: 0,
+                }));
+            }
+        }
         Action::SideBySide => app.side_by_side = !app.side_by_side,
         Action::TriageOrder => {
             let current = app.current();

@@ -20,40 +20,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         .title(Span::styled(" findings ", t.get("overlay.title")));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines: Vec<Line> = h
-        .findings
-        .iter()
-        .take(inner.height as usize)
-        .map(|f| {
-            let at = match (f.line_no, f.column) {
-                (Some(l), Some(c)) => format!("L{l}:{}", c + 1),
-                (Some(l), None) => format!("L{l}"),
-                _ => "file".to_string(),
-            };
-            Line::from(vec![
-                Span::styled(
-                    format!("{:<4}", severity_badge(f.severity)),
-                    severity_style(t, f.severity),
-                ),
-                Span::styled(format!(" {at:<8} "), t.get("gutter")),
-                Span::styled(printable(&f.message), t.get("line.context")),
-                Span::styled(format!(" [{}]", f.rule), t.get("gutter")),
-            ])
-        })
-        .collect();
-    let hidden = h.findings.len().saturating_sub(lines.len()) + h.findings_omitted;
-    if hidden > 0 {
-        if lines.len() == inner.height as usize {
-            lines.pop();
+    // Rows each finding takes once wrapped: the pane shows whole findings, and says how many
+    // more there are (F opens them all) instead of cutting the last one.
+    let width = (inner.width as usize).max(1);
+    let height = inner.height as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut used = 0;
+    let mut shown = 0;
+    for f in &h.findings {
+        let line = finding_line(f, ctx);
+        let rows = line.width().div_ceil(width).max(1);
+        let last = shown + 1 == h.findings.len() && h.findings_omitted == 0;
+        // Keep a row for the "more" line unless this is the last finding.
+        if used + rows + usize::from(!last) > height {
+            break;
         }
+        used += rows;
+        shown += 1;
+        lines.push(line);
+    }
+    let hidden = h.findings.len() - shown + h.findings_omitted;
+    if hidden > 0 {
         lines.push(Line::from(Span::styled(
             format!(
-                "… and {} more finding{}",
-                hidden + 1,
-                if hidden == 0 { "" } else { "s" }
+                "… and {hidden} more finding{} ({} shows them all)",
+                if hidden == 1 { "" } else { "s" },
+                app.keymap.label(crate::ui::action::Action::Findings)
             ),
             t.get("gutter"),
         )));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+}
+
+/// One finding as the pane and the full list show it.
+pub fn finding_line(f: &crate::model::Finding, ctx: &ViewCtx) -> Line<'static> {
+    let t = ctx.theme;
+    Line::from(vec![
+        Span::styled(
+            format!("{:<4}", severity_badge(f.severity)),
+            severity_style(t, f.severity),
+        ),
+        Span::styled(format!(" {:<8} ", f.place()), t.get("gutter")),
+        Span::styled(printable(&f.message), t.get("line.context")),
+        Span::styled(format!(" [{}]", f.rule), t.get("gutter")),
+    ])
 }
