@@ -19,7 +19,10 @@ pub fn emphasis(old: &str, new: &str) -> (Ranges, Ranges) {
     if old.len() > MAX_LEN || new.len() > MAX_LEN {
         return (Vec::new(), Vec::new());
     }
-    let diff = TextDiff::from_words(old, new);
+    // Tokens, not whitespace-separated words: `is_hidden,` and `is_hidden_entry,` differ in
+    // `_entry` only, and only that lights up (as delta marks it).
+    let (old_tokens, new_tokens) = (tokens(old), tokens(new));
+    let diff = TextDiff::configure().diff_slices(&old_tokens, &new_tokens);
     if diff.ratio() < 0.4 {
         return (Vec::new(), Vec::new());
     }
@@ -47,6 +50,45 @@ pub fn emphasis(old: &str, new: &str) -> (Ranges, Ranges) {
         }
     }
     (o, n)
+}
+
+/// A line cut into runs of letters and digits, runs of whitespace, and single other characters
+/// (an `_` or a `:` is a token of its own), so emphasis can fall on part of an identifier.
+fn tokens(s: &str) -> Vec<&str> {
+    #[derive(PartialEq)]
+    enum Class {
+        Word,
+        Space,
+        Other,
+    }
+    let class = |c: char| {
+        if c.is_alphanumeric() {
+            Class::Word
+        } else if c.is_whitespace() {
+            Class::Space
+        } else {
+            Class::Other
+        }
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut prev: Option<Class> = None;
+    for (i, c) in s.char_indices() {
+        let k = class(c);
+        let joins = matches!(
+            (&prev, &k),
+            (Some(Class::Word), Class::Word) | (Some(Class::Space), Class::Space)
+        );
+        if !joins && i > start {
+            out.push(&s[start..i]);
+            start = i;
+        }
+        prev = Some(k);
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
 }
 
 /// The line paired with line `i` in its change block: the k-th removed line with the k-th added
@@ -106,6 +148,16 @@ mod tests {
         assert_eq!(&"timeout = 300"[n[0].0..n[0].1], "300");
         let (o, n) = emphasis("completely different", "nothing alike here at all");
         assert!(o.is_empty() && n.is_empty());
+    }
+
+    #[test]
+    fn emphasis_falls_on_the_changed_part_of_an_identifier() {
+        let old = "use pathutil::{is_hidden, is_file};";
+        let new = "use pathutil::{is_hidden_entry, is_file};";
+        let (o, n) = emphasis(old, new);
+        assert!(o.is_empty(), "{o:?}");
+        let marked: Vec<&str> = n.iter().map(|&(a, b)| &new[a..b]).collect();
+        assert_eq!(marked.concat(), "_entry");
     }
 
     #[test]
