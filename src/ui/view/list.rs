@@ -90,9 +90,21 @@ fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: us
             } else {
                 format!("@@ {},{}", h.new_start, h.new_lines)
             };
+            let tail_w = h.risk().map(severity_badge).unwrap_or("").len() + 3;
             let label = if app.order == Order::Triage {
+                // Rows of many files mixed: as much of the path as fits, its end kept, so five
+                // Dockerfiles in five services read apart.
+                // On a narrow list the path wins over the hunk's @@ position (the hunk view's
+                // title has it).
                 let file = &app.review.commits[r.commit].files[r.file];
-                format!("{} {label}", file.path().rsplit('/').next().unwrap_or(""))
+                let path = printable(file.path());
+                let room = width.saturating_sub(4 + tail_w);
+                let with_label = room.saturating_sub(label.chars().count() + 1);
+                if with_label >= path.chars().count().min(16) {
+                    format!("{} {label}", fit_left(&path, with_label))
+                } else {
+                    fit_left(&path, room)
+                }
             } else {
                 label
             };
@@ -102,7 +114,6 @@ fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: us
                 .session
                 .decision(&h.id)
                 .is_some_and(|d| !d.comment.is_empty());
-            let tail_w = badge.len() + 3;
             let label_w = width.saturating_sub(4 + tail_w);
             let label_style = if human {
                 t.get("list.human")
