@@ -205,6 +205,24 @@ fn e_opens_the_editor_at_the_line_and_returns() {
         "+2 app.py",
         "the cursor line of the first hunk"
     );
+    // The working tree moves on: `e` opens the commit's version, read-only, and says so.
+    std::fs::write(fx.path().join("app.py"), "changed in the working tree\n").unwrap();
+    std::fs::remove_file(&log).unwrap();
+    s.keys("e");
+    let said = s.wait_for("opened the commit's version");
+    assert!(said.contains("read-only"), "{said}");
+    let args = std::fs::read_to_string(&log).unwrap();
+    let copy = args
+        .trim()
+        .strip_prefix("+2 ")
+        .expect("the line")
+        .to_string();
+    let text = std::fs::read_to_string(&copy).unwrap();
+    assert!(text.contains("return 10"), "the commit's content: {text}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions());
+    assert_eq!(mode & 0o222, 0, "read-only");
+    s.keys("\u{1b}");
     s.keys("q");
     assert_eq!(s.wait_exit(), 0);
 }

@@ -119,6 +119,11 @@ struct ReviewHost {
 }
 
 impl ui::Host for ReviewHost {
+    fn blob(&mut self, id: &str) -> Result<Vec<u8>> {
+        let repo = git::repo::open_at(&self.git_dir)?;
+        git::diff::blob(&repo.git, id)
+    }
+
     fn sign(&mut self, review: &Review, session: &Session) -> Result<String> {
         let repo = git::repo::open_at(&self.git_dir)?;
         super::sign::sign_review(

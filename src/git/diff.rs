@@ -87,6 +87,16 @@ fn options() -> DiffOptions {
     opts
 }
 
+/// A blob's bytes.
+pub fn blob(git: &Repository, id: &str) -> Result<Vec<u8>> {
+    let oid = Oid::from_str(id).with_context(|| format!("'{id}' is not a blob id"))?;
+    Ok(git
+        .find_blob(oid)
+        .with_context(|| format!("cannot read blob {id}"))?
+        .content()
+        .to_vec())
+}
+
 /// How many files a diff changes.
 pub fn file_count(diff: &Diff) -> usize {
     diff.deltas().len()

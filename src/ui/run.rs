@@ -30,6 +30,8 @@ pub trait Host {
     fn sign(&mut self, review: &Review, session: &Session) -> Result<String>;
     /// Writes the review for the author; returns what to tell the reviewer.
     fn export(&mut self, review: &Review, session: &Session) -> Result<String>;
+    /// The content of a blob (a file as the commit under review has it).
+    fn blob(&mut self, id: &str) -> Result<Vec<u8>>;
 }
 
 pub struct RunOptions {
@@ -151,13 +153,36 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                         input.resume();
                         r?;
                     }
-                    Effect::Edit { path, line } => {
-                        let dir = opts.workdir.clone();
-                        input.pause();
-                        let result = terminal::pause(&mut term, || open_editor(dir, &path, line));
-                        input.resume();
-                        if let Err(e) = result? {
-                            app.notice = Some(error(&e));
+                    Effect::Edit { path, line, blob } => {
+                        let target = edit_target(opts.workdir.as_deref(), &path, &blob, host);
+                        match target {
+                            Err(e) => app.notice = Some(error(&e)),
+                            Ok(target) => {
+                                input.pause();
+                                let result = terminal::pause(&mut term, || {
+                                    open_editor(&target.dir, &target.file, line)
+                                });
+                                input.resume();
+                                match result? {
+                                    Err(e) => app.notice = Some(error(&e)),
+                                    // A copy was opened: where it is deserves more than the
+                                    // status line's width.
+                                    Ok(()) if target.copy => {
+                                        app.overlay = Some(Overlay::Message(Message {
+                                            title: "opened a copy".into(),
+                                            text: target.said,
+                                            error: false,
+                                            scroll: 0,
+                                        }))
+                                    }
+                                    Ok(()) => {
+                                        app.notice = Some(Notice {
+                                            text: target.said,
+                                            error: false,
+                                        })
+                                    }
+                                }
+                            }
                         }
                     }
                     Effect::Sign => {
@@ -316,12 +341,62 @@ fn request_highlights(app: &App, hl: &mut Highlighter) {
     }
 }
 
-/// `$VISUAL`/`$EDITOR` (else vi) at `+line`, in the working tree.
-fn open_editor(workdir: Option<PathBuf>, path: &str, line: u32) -> Result<()> {
+/// What `e` opens, and what to say after.
+struct EditTarget {
+    dir: PathBuf,
+    file: PathBuf,
+    said: String,
+    /// The commit's version was copied out (the working tree differs).
+    copy: bool,
+}
+
+/// The working tree's file when it is as the commit has it; else a read-only copy of the
+/// commit's version in a temporary directory (the line numbers are the commit's), said so.
+fn edit_target(
+    workdir: Option<&std::path::Path>,
+    path: &str,
+    blob: &str,
+    host: &mut dyn Host,
+) -> Result<EditTarget> {
+    let dir = workdir.context("the repository has no working tree to edit in")?;
+    let committed = host.blob(blob)?;
+    let on_disk = std::fs::read(dir.join(path)).ok();
+    if on_disk.as_deref() == Some(committed.as_slice()) {
+        return Ok(EditTarget {
+            dir: dir.to_path_buf(),
+            file: PathBuf::from(path),
+            said: format!("edited {path}"),
+            copy: false,
+        });
+    }
+    let tmp = std::env::temp_dir().join(format!("countersign-{}", &blob[..blob.len().min(12)]));
+    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| PathBuf::from("file"), PathBuf::from);
+    let copy = tmp.join(name);
+    let _ = std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    std::fs::write(&copy, &committed)
+        .with_context(|| format!("cannot write {}", copy.display()))?;
+    std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o444))
+        .with_context(|| format!("cannot make {} read-only", copy.display()))?;
+    Ok(EditTarget {
+        dir: tmp,
+        said: format!(
+            "the working tree's {path} differs from the commit: opened the commit's version, \
+             read-only, at {}",
+            copy.display()
+        ),
+        file: copy,
+        copy: true,
+    })
+}
+
+/// `$VISUAL`/`$EDITOR` (else vi) at `+line`, in `dir`.
+fn open_editor(dir: &std::path::Path, path: &std::path::Path, line: u32) -> Result<()> {
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_string());
-    let dir = workdir.context("the repository has no working tree to edit in")?;
     // Through sh so that EDITOR="code -w" works; the path is an argument, never shell text.
     let status = std::process::Command::new("sh")
         .arg("-c")

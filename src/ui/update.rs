@@ -13,10 +13,12 @@ use crate::model::{Severity, Verdict};
 pub enum Effect {
     /// The session changed: write it to disk now.
     Save,
-    /// Open `$EDITOR` on `path` (relative to the working tree) at `line`.
+    /// Open `$EDITOR` on `path` (relative to the working tree) at `line`, as the file is in
+    /// `blob` (the commit under review).
     Edit {
         path: String,
         line: u32,
+        blob: String,
     },
     /// Sign and write the approval.
     Sign,
@@ -635,7 +637,11 @@ fn edit(app: &mut App) -> Vec<Effect> {
         .get(app.line)
         .and_then(|l| l.new_no.or(l.old_no))
         .unwrap_or(hunk.new_start.max(1));
-    vec![Effect::Edit { path, line }]
+    vec![Effect::Edit {
+        path,
+        line,
+        blob: file.new_id.clone(),
+    }]
 }
 
 fn sign(app: &mut App) {
