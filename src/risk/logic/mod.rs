@@ -14,6 +14,8 @@ use crate::model::{FileChange, Hunk, Severity};
 
 use super::hits::Hit;
 
+pub(crate) use safety::{is_assertion, is_test_decl};
+
 /// The logic rules, in the order of [`RULES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Id {
