@@ -160,6 +160,11 @@ impl Lang {
         )
     }
 
+    /// Re-indenting changes what the code means (Python blocks, YAML nesting, Make recipes).
+    pub fn indentation_matters(self) -> bool {
+        matches!(self, Lang::Python | Lang::Yaml | Lang::Make | Lang::Other)
+    }
+
     /// Shell commands can appear here (scripts, Makefiles, Dockerfile `RUN`, CI `run:`).
     pub fn may_hold_shell(self) -> bool {
         matches!(
