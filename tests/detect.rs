@@ -474,3 +474,65 @@ fn trailers_are_what_git_reads() {
         assert_eq!(ours, git, "{msg:?}");
     }
 }
+
+/// 71 real commit messages from public repositories (`tests/detect_messages.toml`): agents'
+/// commits in each of their forms, and humans, dependency bots and prose naming the tools,
+/// which must give no evidence.
+#[test]
+fn real_commit_messages_are_judged_as_labelled() {
+    #[derive(serde::Deserialize)]
+    struct Messages {
+        commit: Vec<Labelled>,
+    }
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)] // repo and why are for the reader
+    struct Labelled {
+        repo: String,
+        commit: String,
+        author: String,
+        committer: String,
+        agent: String,
+        why: Option<String>,
+        message: String,
+    }
+    let person = |ident: &str| {
+        let (name, email) = ident.rsplit_once(" <").unwrap();
+        Person {
+            name: name.to_string(),
+            email: email.trim_end_matches('>').to_string(),
+            time: 0,
+        }
+    };
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/detect_messages.toml");
+    let all: Messages = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(all.commit.len() >= 50);
+    let detector = Detector::new(&Markers::default(), false).unwrap();
+    let mut wrong = Vec::new();
+    for c in &all.commit {
+        let commit = Commit {
+            author: person(&c.author),
+            committer: person(&c.committer),
+            summary: c.message.lines().next().unwrap_or("").to_string(),
+            message: c.message.clone(),
+            ..Commit::default()
+        };
+        let evidence = detector.commit_evidence(&commit);
+        let got = evidence
+            .first()
+            .map(|e| e.agent.clone().unwrap_or_default());
+        let ok = match c.agent.as_str() {
+            "" => evidence.is_empty(),
+            "*" => !evidence.is_empty(),
+            want => got.as_deref() == Some(want),
+        };
+        if !ok {
+            wrong.push(format!(
+                "{} {}: want {:?}, got {got:?}",
+                c.repo,
+                &c.commit[..10],
+                c.agent
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

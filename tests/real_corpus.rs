@@ -105,6 +105,15 @@ fn score(engine: &Engine, cases: &[&Case]) -> Score {
             .iter()
             .flat_map(|f| f.hunks.iter().flat_map(|h| &h.findings))
             .collect();
+        // `REAL_CORPUS_CASE=<id>` prints one development case's findings, to see why.
+        if std::env::var("REAL_CORPUS_CASE").is_ok_and(|id| id == case.id && !held_out(&id)) {
+            for f in &findings {
+                println!(
+                    "{}: {} {} {:?} {}",
+                    case.id, f.rule, f.severity, f.line_no, f.message
+                );
+            }
+        }
         let worst = findings.iter().map(|f| f.severity).max();
         let flagged = worst.is_some_and(|w| w >= Severity::Medium);
         let ids = findings
@@ -195,12 +204,12 @@ fn real_corpus_scores() {
     // Floors at the figures measured when this corpus was introduced (docs/real-corpus.md),
     // so that a rule change that loses ground on real code fails here.
     assert!(
-        d.caught * 1000 >= d.dangerous * 782,
+        d.caught * 1000 >= d.dangerous * 804,
         "{}",
         d.line("development half")
     );
     assert!(
-        d.false_alarms * 1000 <= d.benign * 212,
+        d.false_alarms * 1000 <= d.benign * 154,
         "{}",
         d.line("development half")
     );
@@ -211,12 +220,12 @@ fn real_corpus_scores() {
         d.line("development half")
     );
     assert!(
-        h.caught * 1000 >= h.dangerous * 769,
+        h.caught * 1000 >= h.dangerous * 807,
         "{}",
         h.line("held-out half")
     );
     assert!(
-        h.false_alarms * 1000 <= h.benign * 359,
+        h.false_alarms * 1000 <= h.benign * 151,
         "{}",
         h.line("held-out half")
     );

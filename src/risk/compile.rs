@@ -70,6 +70,12 @@ impl Pattern {
         self.regex().and_then(|re| re.find(text))
     }
 
+    /// The text of the first capture group (the whole match if the pattern has none).
+    pub fn key<'t>(&self, text: &'t [u8]) -> Option<&'t [u8]> {
+        let caps = self.regex()?.captures(text)?;
+        caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_bytes())
+    }
+
     /// Compiles the pattern now, with its error: the tests check every built-in one, since at
     /// run time they are only compiled when first needed.
     #[cfg(test)]
@@ -89,6 +95,7 @@ impl LineRule {
             &self.unless_preceded_by,
             &self.preceded_by,
             &self.inside,
+            &self.unless_same_key,
         ]
         .into_iter()
         .flatten()
@@ -108,6 +115,8 @@ pub(crate) struct LineRule {
     pub preceded_by: Option<Pattern>,
     pub inside: Option<Pattern>,
     pub changed: bool,
+    pub unless_same_key: Option<Pattern>,
+    pub unless_kept: bool,
     pub once: bool,
 }
 
@@ -319,6 +328,8 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
                 preceded_by: only(field("preceded_by", &spec.preceded_by)?),
                 inside: only(field("inside", &spec.inside)?),
                 changed: spec.changed,
+                unless_same_key: only(field("unless_same_key", &spec.unless_same_key)?),
+                unless_kept: spec.unless_kept,
                 once: spec.once,
             });
         }

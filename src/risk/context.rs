@@ -1,17 +1,40 @@
 //! Findings weighed against the rest of the change: what one file loses, another may gain.
 //! A test or assertion removed from one file and added, the same lines, to another file of
 //! the same change was moved, not deleted; the move itself is not a weaker safety net.
+//!
+//! Two granularities: a whole hunk whose removed lines reappear elsewhere moved as a block;
+//! otherwise each removed test is judged on its own (its name declared again elsewhere, or
+//! its assertions added again elsewhere), and only the tests that went nowhere are findings.
+//! A large restructuring (a crate split, tests rewritten as macro calls) thus keeps quiet
+//! about the tests it carried over and still names the ones it dropped.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
-use crate::model::{FileChange, LineKind};
+use crate::model::{ChangeKind, FileChange, Finding, Hunk, LineKind};
+use crate::risk::compile::{self, Scope};
+use crate::risk::logic::{is_assertion, is_test_decl};
+use crate::risk::spec::RulesFile;
+use crate::risk::{BUILTIN_RULES, MAX_FINDINGS_PER_HUNK};
+
+/// The built-in `@tests` set (tests, fixtures, snapshots). None only if the embedded sets
+/// failed to compile, which the tests rule out; then every file counts as a test file, the
+/// stricter reading.
+static TEST_PATHS: LazyLock<Option<Scope>> = LazyLock::new(|| {
+    let file: RulesFile = toml::from_str(BUILTIN_RULES[0].1).ok()?;
+    compile::named_scope("tests", &file.sets).ok()
+});
+
+fn is_test_path(path: &str) -> bool {
+    TEST_PATHS.as_ref().is_none_or(|s| s.matches(path))
+}
+
+const TEST_REMOVED: &str = "safety-net.test-removed";
+const ASSERTIONS_REMOVED: &str = "safety-net.assertions-removed";
+const TEST_FILE_DELETED: &str = "safety-net.test-file-deleted";
 
 /// Rules whose findings a move across files answers.
-const MOVABLE: [&str; 3] = [
-    "safety-net.test-removed",
-    "safety-net.assertions-removed",
-    "safety-net.test-file-deleted",
-];
+const MOVABLE: [&str; 3] = [TEST_REMOVED, ASSERTIONS_REMOVED, TEST_FILE_DELETED];
 
 /// Share of a hunk's removed lines (in tenths) that must reappear elsewhere for a move.
 const MOVED_TENTHS: usize = 8;
@@ -19,19 +42,57 @@ const MOVED_TENTHS: usize = 8;
 /// Lines too short to tell one test from another (`}`, `assert!(x);`) do not count.
 const MIN_LINE: usize = 8;
 
-/// The function names a line declares (`fn name(`, `def name(`, `func name(`), by which a test
-/// rewritten on its way to another file is still recognised.
+/// How many lines after a test's first line may hold the name it declares (attributes,
+/// decorators and `#[cfg]` come first).
+const NAME_WITHIN: usize = 4;
+
+/// The name a line declares: a function (`fn name(`, `def name(`, `func name(`), or a test
+/// written as a macro call that names it first (`rgtest!(name, …)`). By it a test rewritten
+/// on its way to another file is still recognised.
 fn declared(bytes: &[u8]) -> Option<&[u8]> {
     let t = bytes.trim_ascii_start();
     let t = t.strip_prefix(b"pub ").unwrap_or(t);
     let t = t.strip_prefix(b"async ").unwrap_or(t);
-    let rest = [&b"fn "[..], b"def ", b"func "]
+    if let Some(rest) = [&b"fn "[..], b"def ", b"func "]
         .iter()
-        .find_map(|k| t.strip_prefix(*k))?;
-    let end = rest
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))?;
-    (end > 0 && rest.get(end) == Some(&b'(')).then(|| &rest[..end])
+        .find_map(|k| t.strip_prefix(*k))
+    {
+        let end = ident_end(rest);
+        return (end > 0 && rest.get(end) == Some(&b'(')).then(|| &rest[..end]);
+    }
+    let mac = ident_end(t);
+    let name = t[..mac].to_ascii_lowercase();
+    if mac == 0 || !name.windows(4).any(|w| w == b"test") {
+        return None;
+    }
+    let rest = t[mac..].strip_prefix(b"!")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b"(")?.trim_ascii_start();
+    let end = ident_end(rest);
+    (end > 0 && rest[end..].trim_ascii_start().starts_with(b",")).then(|| &rest[..end])
+}
+
+/// A numbered name's short form: the first letter of each word and the numbers whole
+/// (`regression_210` is `r210`), as tests named after issues are often renamed. Only for
+/// names with a number, which keeps the short form specific.
+fn initials(name: &[u8]) -> Option<Vec<u8>> {
+    if !name.iter().any(u8::is_ascii_digit) || !name.contains(&b'_') {
+        return None;
+    }
+    let mut short = Vec::new();
+    for word in name.split(|&b| b == b'_').filter(|w| !w.is_empty()) {
+        if word.iter().all(u8::is_ascii_digit) {
+            short.extend_from_slice(word);
+        } else {
+            short.push(word[0]);
+        }
+    }
+    Some(short)
+}
+
+fn ident_end(b: &[u8]) -> usize {
+    b.iter()
+        .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+        .unwrap_or(b.len())
 }
 
 fn key(bytes: &[u8]) -> Option<&[u8]> {
@@ -39,86 +100,297 @@ fn key(bytes: &[u8]) -> Option<&[u8]> {
     (t.len() >= MIN_LINE).then_some(t)
 }
 
-/// Drops the findings of [`MOVABLE`] rules from hunks whose removed lines are added back
-/// in another file of the change.
-pub(super) fn refine(files: &mut [FileChange]) {
-    let mut added: Vec<HashSet<&[u8]>> = Vec::with_capacity(files.len());
-    for f in files.iter() {
-        let set = f
-            .hunks
-            .iter()
-            .flat_map(|h| &h.lines)
-            .filter(|l| l.kind == LineKind::Added)
-            .filter_map(|l| key(&l.bytes))
-            .collect();
-        added.push(set);
+/// What every file of the change adds: its added lines (trimmed) and the names it declares.
+struct Added<'a> {
+    lines: Vec<HashSet<&'a [u8]>>,
+    names: Vec<HashSet<&'a [u8]>>,
+    /// How many test declarations each file adds.
+    tests: Vec<usize>,
+}
+
+impl<'a> Added<'a> {
+    fn of(files: &'a [FileChange]) -> Added<'a> {
+        let added = |f: &'a FileChange| {
+            f.hunks
+                .iter()
+                .flat_map(|h| &h.lines)
+                .filter(|l| l.kind == LineKind::Added)
+        };
+        Added {
+            lines: files
+                .iter()
+                .map(|f| added(f).filter_map(|l| key(&l.bytes)).collect())
+                .collect(),
+            names: files
+                .iter()
+                .map(|f| added(f).filter_map(|l| declared(&l.bytes)).collect())
+                .collect(),
+            tests: files
+                .iter()
+                .map(|f| added(f).filter(|l| is_test_decl(&l.bytes)).count())
+                .collect(),
+        }
     }
-    let mut names: Vec<HashSet<&[u8]>> = Vec::with_capacity(files.len());
-    for f in files.iter() {
-        let set = f
-            .hunks
+
+    fn tests_elsewhere(&self, file: usize) -> usize {
+        self.tests
             .iter()
-            .flat_map(|h| &h.lines)
-            .filter(|l| l.kind == LineKind::Added)
-            .filter_map(|l| declared(&l.bytes))
-            .collect();
-        names.push(set);
+            .enumerate()
+            .filter(|(j, _)| *j != file)
+            .map(|(_, n)| n)
+            .sum()
     }
-    let mut moved: Vec<Vec<bool>> = Vec::with_capacity(files.len());
-    for (i, f) in files.iter().enumerate() {
-        let flags = f
-            .hunks
-            .iter()
-            .map(|h| {
-                if !h
-                    .findings
-                    .iter()
-                    .any(|x| MOVABLE.contains(&x.rule.as_str()))
-                {
-                    return false;
-                }
-                let removed: Vec<&[u8]> = h
-                    .lines
-                    .iter()
-                    .filter(|l| l.kind == LineKind::Removed)
-                    .filter_map(|l| key(&l.bytes))
-                    .collect();
-                let elsewhere = removed
-                    .iter()
-                    .filter(|r| {
-                        added
-                            .iter()
-                            .enumerate()
-                            .any(|(j, set)| j != i && set.contains(*r))
-                    })
-                    .count();
-                let gone: Vec<&[u8]> = h
-                    .lines
-                    .iter()
-                    .filter(|l| l.kind == LineKind::Removed)
-                    .filter_map(|l| declared(&l.bytes))
-                    .collect();
-                let renamed_elsewhere = !gone.is_empty()
-                    && gone.iter().all(|n| {
-                        names
-                            .iter()
-                            .enumerate()
-                            .any(|(j, set)| j != i && set.contains(*n))
-                    });
-                renamed_elsewhere
-                    || (!removed.is_empty() && elsewhere * 10 >= removed.len() * MOVED_TENTHS)
-            })
-            .collect();
-        moved.push(flags);
+
+    /// The trimmed line is added by a file of the change other than `file`.
+    fn line_elsewhere(&self, file: usize, line: &[u8]) -> bool {
+        key(line).is_some_and(|k| {
+            self.lines
+                .iter()
+                .enumerate()
+                .any(|(j, set)| j != file && set.contains(k))
+        })
     }
-    let deleted_moved: Vec<bool> = moved
+
+    /// The name is declared by another file, as it is or as its short form (`r64` for
+    /// `regression_64`, see [`initials`]).
+    fn name_elsewhere(&self, file: usize, name: &[u8]) -> bool {
+        let short = initials(name);
+        self.names.iter().enumerate().any(|(j, set)| {
+            j != file && (set.contains(name) || short.as_deref().is_some_and(|s| set.contains(s)))
+        })
+    }
+}
+
+/// What the judgement decided for one hunk's movable findings.
+#[derive(Default)]
+struct Verdict {
+    /// The whole hunk moved: none of its movable findings stand.
+    moved: bool,
+    /// The removed test declarations that went nowhere, beyond those the hunk adds back.
+    lost_tests: Vec<usize>,
+    /// Assertions lost once moves elsewhere are counted.
+    lost_assertions: bool,
+    /// How many test declarations the hunk removes (moved or not).
+    had_tests: usize,
+}
+
+fn judge(file: usize, h: &Hunk, added: &Added) -> Verdict {
+    let removed_keys: Vec<&[u8]> = h
+        .lines
         .iter()
-        .map(|m| !m.is_empty() && m.iter().all(|&x| x))
+        .filter(|l| l.kind == LineKind::Removed)
+        .filter_map(|l| key(&l.bytes))
         .collect();
-    for ((f, flags), whole) in files.iter_mut().zip(moved).zip(deleted_moved) {
-        for (h, is_moved) in f.hunks.iter_mut().zip(flags) {
-            if is_moved || whole {
+    let elsewhere = removed_keys
+        .iter()
+        .filter(|r| added.line_elsewhere(file, r))
+        .count();
+    let gone: Vec<&[u8]> = h
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Removed)
+        .filter_map(|l| declared(&l.bytes))
+        .collect();
+    let names_elsewhere = !gone.is_empty() && gone.iter().all(|n| added.name_elsewhere(file, n));
+    if names_elsewhere
+        || (!removed_keys.is_empty() && elsewhere * 10 >= removed_keys.len() * MOVED_TENTHS)
+    {
+        return Verdict {
+            moved: true,
+            ..Verdict::default()
+        };
+    }
+
+    // Lines on both sides of the hunk moved within it (as the rules themselves judge).
+    let side = |kind: LineKind| -> HashSet<&[u8]> {
+        h.lines
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.bytes.trim_ascii())
+            .collect()
+    };
+    let (plus, minus) = (side(LineKind::Added), side(LineKind::Removed));
+    let changed = |i: usize| {
+        let l = &h.lines[i];
+        match l.kind {
+            LineKind::Removed => !plus.contains(l.bytes.trim_ascii()),
+            LineKind::Added => !minus.contains(l.bytes.trim_ascii()),
+            LineKind::Context => false,
+        }
+    };
+    let is_kind = |i: usize, k: LineKind| h.lines[i].kind == k;
+    let decls: Vec<usize> = (0..h.lines.len())
+        .filter(|&i| is_kind(i, LineKind::Removed) && is_test_decl(&h.lines[i].bytes))
+        .collect();
+    let mut verdict = Verdict {
+        had_tests: decls.len(),
+        ..Verdict::default()
+    };
+    // Each removed test runs from its declaration to the next one; it moved if its name is
+    // declared elsewhere, or its checks (its assertions, or without any, most of its lines)
+    // are added elsewhere.
+    let mut moved_lines = vec![false; h.lines.len()];
+    let mut unmoved = Vec::new();
+    for (n, &d) in decls.iter().enumerate() {
+        let end = decls.get(n + 1).copied().unwrap_or(h.lines.len());
+        let span: Vec<usize> = (d..end)
+            .filter(|&i| is_kind(i, LineKind::Removed))
+            .collect();
+        let name = span
+            .iter()
+            .take(NAME_WITHIN)
+            .find_map(|&i| declared(&h.lines[i].bytes));
+        let body: Vec<usize> = span
+            .iter()
+            .copied()
+            .filter(|&i| key(&h.lines[i].bytes).is_some() && !is_test_decl(&h.lines[i].bytes))
+            .filter(|&i| declared(&h.lines[i].bytes).is_none())
+            .collect();
+        let checks: Vec<usize> = body
+            .iter()
+            .copied()
+            .filter(|&i| is_assertion(&h.lines[i].bytes))
+            .collect();
+        let again = |i: &usize| added.line_elsewhere(file, &h.lines[*i].bytes);
+        // `fn $name()` in a `macro_rules!` is a template, not a test: the tests are its
+        // invocations, and removing the template alone would not compile.
+        let template = span
+            .iter()
+            .take(NAME_WITHIN)
+            .any(|&i| h.lines[i].bytes.trim_ascii_start().starts_with(b"fn $"));
+        let moved = template
+            || name.is_some_and(|n| added.name_elsewhere(file, n))
+            || (!checks.is_empty() && checks.iter().all(again))
+            || (checks.is_empty()
+                && body.len() >= 2
+                && body.iter().filter(|i| again(i)).count() * 10 >= body.len() * MOVED_TENTHS);
+        if moved {
+            for &i in &span {
+                moved_lines[i] = true;
+            }
+        } else if changed(d) {
+            unmoved.push(d);
+        }
+    }
+    let added_tests = (0..h.lines.len())
+        .filter(|&i| is_kind(i, LineKind::Added) && changed(i) && is_test_decl(&h.lines[i].bytes))
+        .count();
+    verdict.lost_tests = unmoved.into_iter().skip(added_tests).collect();
+    let lost_assertions = (0..h.lines.len())
+        .filter(|&i| is_kind(i, LineKind::Removed) && changed(i) && !moved_lines[i])
+        .filter(|&i| is_assertion(&h.lines[i].bytes))
+        .filter(|&i| !added.line_elsewhere(file, &h.lines[i].bytes))
+        .count();
+    let added_assertions = (0..h.lines.len())
+        .filter(|&i| is_kind(i, LineKind::Added) && changed(i) && is_assertion(&h.lines[i].bytes))
+        .count();
+    verdict.lost_assertions = lost_assertions > added_assertions;
+    verdict
+}
+
+/// Keeps the hunk's `test-removed` findings on the tests that went nowhere (re-pointing one
+/// at a lost test when the rule had pointed it at a moved one), and `assertions-removed` only
+/// when assertions are still lost.
+fn apply(h: &mut Hunk, v: &Verdict) {
+    if v.moved {
+        h.findings.retain(|x| !MOVABLE.contains(&x.rule.as_str()));
+        return;
+    }
+    if !v.lost_assertions {
+        h.findings.retain(|x| x.rule != ASSERTIONS_REMOVED);
+    }
+    let template: Option<Finding> = h.findings.iter().find(|x| x.rule == TEST_REMOVED).cloned();
+    let Some(template) = template else { return };
+    let lost: HashSet<usize> = v.lost_tests.iter().copied().collect();
+    h.findings
+        .retain(|x| x.rule != TEST_REMOVED || x.line_index.is_some_and(|i| lost.contains(&i)));
+    let pointed: HashSet<usize> = h
+        .findings
+        .iter()
+        .filter(|x| x.rule == TEST_REMOVED)
+        .filter_map(|x| x.line_index)
+        .collect();
+    let missing: Vec<usize> = v
+        .lost_tests
+        .iter()
+        .copied()
+        .filter(|i| !pointed.contains(i))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    for i in missing {
+        let line = &h.lines[i];
+        let col = line
+            .bytes
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        h.findings.push(Finding {
+            line_index: Some(i),
+            line_no: line.old_no,
+            column: u32::try_from(col).ok(),
+            ..template.clone()
+        });
+    }
+    // Most severe first, then by line, within the per-hunk cap, as the scan left them.
+    h.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.line_index.cmp(&b.line_index))
+    });
+    let over = h.findings.len().saturating_sub(MAX_FINDINGS_PER_HUNK);
+    h.findings.truncate(MAX_FINDINGS_PER_HUNK);
+    h.findings_omitted += over;
+}
+
+/// Drops the findings of [`MOVABLE`] rules that a move to another file of the change answers.
+pub(super) fn refine(files: &mut [FileChange]) {
+    let (verdicts, elsewhere): (Vec<Vec<Option<Verdict>>>, Vec<usize>) = {
+        let added = Added::of(files);
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let vs = f
+                    .hunks
+                    .iter()
+                    .map(|h| {
+                        h.findings
+                            .iter()
+                            .any(|x| MOVABLE.contains(&x.rule.as_str()))
+                            .then(|| judge(i, h, &added))
+                    })
+                    .collect();
+                (vs, added.tests_elsewhere(i))
+            })
+            .unzip()
+    };
+    for ((f, vs), elsewhere) in files.iter_mut().zip(verdicts).zip(elsewhere) {
+        let judged: Vec<&Verdict> = vs.iter().flatten().collect();
+        let removed_tests: usize = judged.iter().map(|v| v.had_tests).sum();
+        // The whole file's tests went elsewhere: every hunk moved as a block, or it removed
+        // tests and each of them reappears elsewhere with its assertions.
+        let carried = judged.iter().all(|v| v.moved)
+            || (removed_tests > 0
+                && judged
+                    .iter()
+                    .all(|v| v.moved || (v.lost_tests.is_empty() && !v.lost_assertions)));
+        // Code deleted with its inline unit tests, while the change adds at least as many
+        // tests elsewhere: what those tests checked is gone, and comparable checking was
+        // added (a module rewritten as a crate). The deletion itself stays a finding
+        // (`destructive.file-deleted`). A test file gets no such excuse: its tests must be
+        // found again one by one.
+        let code_replaced = f.change == ChangeKind::Deleted
+            && !is_test_path(f.path())
+            && removed_tests > 0
+            && elsewhere >= removed_tests;
+        let whole = !judged.is_empty() && (carried || code_replaced);
+        for (h, v) in f.hunks.iter_mut().zip(&vs) {
+            if whole {
                 h.findings.retain(|x| !MOVABLE.contains(&x.rule.as_str()));
+            } else if let Some(v) = v {
+                apply(h, v);
             }
         }
         if whole {
@@ -152,6 +424,14 @@ mod tests {
 
     fn rules(f: &FileChange) -> Vec<String> {
         f.hunks[0].findings.iter().map(|x| x.rule.clone()).collect()
+    }
+
+    fn count(f: &FileChange, rule: &str) -> usize {
+        f.hunks[0]
+            .findings
+            .iter()
+            .filter(|x| x.rule == rule)
+            .count()
     }
 
     #[test]
@@ -201,5 +481,157 @@ mod tests {
         assert!(rules(&files[0])
             .iter()
             .any(|r| r == "safety-net.test-removed"));
+    }
+
+    /// ripgrep 0.3.0..14.0.0: `fn binary_search_mmap()` in tests/tests.rs became
+    /// `rgtest!(binary_search_mmap, …)` in tests/misc.rs, with a new body.
+    #[test]
+    fn a_test_rewritten_as_a_macro_call_keeps_its_name() {
+        let old = "-#[test]\n-fn binary_search_mmap() {\n-    let wd = WorkDir::new(\"binary_search_mmap\");\n-    assert_eq!(lines, \"foo\\x00bar\\n\");\n-}\n";
+        let new = "+rgtest!(binary_search_mmap, |dir: Dir, mut cmd: TestCommand| {\n+    eqnice!(\"foo\\x00bar\\n\", cmd.stdout());\n+});\n";
+        let mut files = vec![
+            file("tests/tests.rs", ChangeKind::Modified, old),
+            file("tests/misc.rs", ChangeKind::Added, new),
+        ];
+        Engine::builtin().scan_change(&mut files);
+        assert_eq!(count(&files[0], "safety-net.test-removed"), 0);
+        assert_eq!(count(&files[0], "safety-net.assertions-removed"), 0);
+    }
+
+    /// ripgrep: src/unescape.rs was deleted and its tests reappear, renamed (`unescape_nul` is
+    /// now `nul`), with the same assertions in crates/cli/src/escape.rs; one test that went
+    /// nowhere is still named.
+    #[test]
+    fn tests_whose_assertions_reappear_elsewhere_moved_and_the_others_did_not() {
+        let old = concat!(
+            "-    #[test]\n-    fn unescape_nul() {\n",
+            "-        assert_eq!(b(b\"\\x00\"), unescape(r\"\\x00\"));\n-    }\n",
+            "-    #[test]\n-    fn unescape_nl() {\n",
+            "-        assert_eq!(b(b\"\\n\"), unescape(r\"\\n\"));\n-    }\n",
+            "-    #[test]\n-    fn unescape_octal() {\n",
+            "-        assert_eq!(b(b\"\\x07\"), unescape(r\"\\007\"));\n-    }\n",
+        );
+        let new = concat!(
+            "+    #[test]\n+    fn nul() {\n",
+            "+        assert_eq!(b(b\"\\x00\"), unescape(r\"\\x00\"));\n",
+            "+        assert_eq!(b(b\"\\x00\"), unescape(r\"\\0\"));\n+    }\n",
+            "+    #[test]\n+    fn nl() {\n",
+            "+        assert_eq!(b(b\"\\n\"), unescape(r\"\\n\"));\n+    }\n",
+        );
+        let mut files = vec![
+            file("src/unescape.rs", ChangeKind::Deleted, old),
+            file("crates/cli/src/escape.rs", ChangeKind::Added, new),
+        ];
+        Engine::builtin().scan_change(&mut files);
+        let lost: Vec<_> = files[0].hunks[0]
+            .findings
+            .iter()
+            .filter(|x| x.rule == "safety-net.test-removed")
+            .map(|x| x.line_index)
+            .collect();
+        // Line 8 is the `#[test]` of `unescape_octal`, which nobody added back.
+        assert_eq!(lost, vec![Some(8)]);
+        assert_eq!(count(&files[0], "safety-net.assertions-removed"), 1);
+    }
+
+    /// An unrelated test added elsewhere does not excuse a deleted one.
+    #[test]
+    fn a_new_unrelated_test_elsewhere_is_no_move() {
+        let new = "+#[test]\n+fn renders_the_header() {\n+    assert_eq!(render(&h), \"x\");\n+}\n";
+        let mut files = vec![
+            file("tests/old.rs", ChangeKind::Modified, &with('-')),
+            file("tests/other.rs", ChangeKind::Modified, new),
+        ];
+        Engine::builtin().scan_change(&mut files);
+        assert_eq!(count(&files[0], "safety-net.test-removed"), 1);
+        assert_eq!(count(&files[0], "safety-net.assertions-removed"), 1);
+    }
+
+    fn many(prefix: char, names: &[&str]) -> String {
+        names
+            .iter()
+            .map(|n| format!("{prefix}    #[test]\n{prefix}    fn {n}() {{\n{prefix}        assert!(check_{n}());\n{prefix}    }}\n"))
+            .collect()
+    }
+
+    /// A source file deleted with its inline tests while the change adds as many tests
+    /// elsewhere (ripgrep's src/search_stream.rs, rewritten as the grep-searcher crate): the
+    /// deletion is the finding, not each test.
+    #[test]
+    fn code_deleted_with_its_tests_while_as_many_are_added_elsewhere() {
+        let old = format!(
+            "-pub fn search() {{}}\n-#[cfg(test)]\n-mod tests {{\n{}-}}\n",
+            many('-', &["a1", "b2"])
+        );
+        let mut files = vec![
+            file("src/search_stream.rs", ChangeKind::Deleted, &old),
+            file(
+                "crates/searcher/src/lib.rs",
+                ChangeKind::Added,
+                &many('+', &["x1", "y2"]),
+            ),
+        ];
+        Engine::builtin().scan_change(&mut files);
+        assert_eq!(count(&files[0], "safety-net.test-removed"), 0);
+        assert!(rules(&files[0])
+            .iter()
+            .any(|r| r == "destructive.file-deleted"));
+
+        // Fewer tests added than the deleted file had: each lost one is named.
+        let mut files = vec![
+            file("src/search_stream.rs", ChangeKind::Deleted, &old),
+            file(
+                "crates/searcher/src/lib.rs",
+                ChangeKind::Added,
+                &many('+', &["x1"]),
+            ),
+        ];
+        Engine::builtin().scan_change(&mut files);
+        assert_eq!(count(&files[0], "safety-net.test-removed"), 2);
+
+        // A deleted test file must find its tests again by name or assertions.
+        let mut files = vec![
+            file(
+                "tests/search.rs",
+                ChangeKind::Deleted,
+                &many('-', &["a1", "b2"]),
+            ),
+            file(
+                "tests/other.rs",
+                ChangeKind::Added,
+                &many('+', &["x1", "y2"]),
+            ),
+        ];
+        Engine::builtin().scan_change(&mut files);
+        assert!(rules(&files[0])
+            .iter()
+            .any(|r| r == "safety-net.test-file-deleted"));
+        assert_eq!(count(&files[0], "safety-net.test-removed"), 2);
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::{declared, initials};
+
+    #[test]
+    fn declared_names_and_their_short_forms() {
+        assert_eq!(
+            declared(b"    fn regression_64() {"),
+            Some(&b"regression_64"[..])
+        );
+        assert_eq!(
+            declared(b"rgtest!(r64, |dir: Dir, mut cmd| {"),
+            Some(&b"r64"[..])
+        );
+        assert_eq!(declared(b"sherlock!(dir, \"x\")"), None);
+        assert_eq!(declared(b"    let x = f();"), None);
+        assert_eq!(initials(b"regression_210").as_deref(), Some(&b"r210"[..]));
+        assert_eq!(
+            initials(b"feature_159_zero_max").as_deref(),
+            Some(&b"f159zm"[..])
+        );
+        // Without a number a short form would be too easy to hit by chance.
+        assert_eq!(initials(b"binary_search"), None);
     }
 }

@@ -66,6 +66,21 @@ fn hash(b: &[u8]) -> u64 {
 }
 
 /// ASCII whitespace trimmed at both ends.
+/// The hunk removes and adds the same text but for blanks and line breaks: a reformat.
+pub(crate) fn same_tokens(hunk: &Hunk) -> bool {
+    let side = |kind: LineKind| {
+        hunk.lines
+            .iter()
+            .filter(move |l| l.kind == kind)
+            .flat_map(|l| l.bytes.iter().copied())
+            .filter(|b| !b.is_ascii_whitespace())
+    };
+    let has = |kind: LineKind| hunk.lines.iter().any(|l| l.kind == kind);
+    has(LineKind::Added)
+        && has(LineKind::Removed)
+        && side(LineKind::Added).eq(side(LineKind::Removed))
+}
+
 pub(crate) fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
@@ -134,6 +149,17 @@ pub(crate) fn scan(compiled: &Compiled, active: &[bool], hunk: &Hunk, hits: &mut
             if rule.changed && added && !removes_match(hunk, r, rule, &mut removes) {
                 continue;
             }
+            if !added && rule.unless_kept && kept(hunk, rule, bytes) {
+                continue;
+            }
+            if added
+                && rule
+                    .unless_same_key
+                    .as_ref()
+                    .is_some_and(|k| key_removed(hunk, k, bytes))
+            {
+                continue;
+            }
             if rule.once {
                 fired_once.push(r);
             }
@@ -196,6 +222,43 @@ fn removes_match(hunk: &Hunk, r: usize, rule: &LineRule, cache: &mut Vec<(usize,
     });
     cache.push((r, yes));
     yes
+}
+
+/// The hunk adds a line on which the rule's `removed` pattern matches the same text as on the
+/// removed line (compared without blanks and ASCII case): that check still runs.
+fn kept(hunk: &Hunk, rule: &LineRule, removed: &[u8]) -> bool {
+    let Some(re) = rule.removed.as_ref() else {
+        return false;
+    };
+    let bare = |m: &[u8]| -> Vec<u8> {
+        m.iter()
+            .filter(|b| !b.is_ascii_whitespace())
+            .map(u8::to_ascii_lowercase)
+            .collect()
+    };
+    let Some(want) = re.find(removed).map(|m| bare(m.as_bytes())) else {
+        return false;
+    };
+    hunk.lines.iter().any(|l| {
+        l.kind == LineKind::Added
+            && re
+                .find(&l.bytes)
+                .is_some_and(|m| bare(m.as_bytes()) == want)
+    })
+}
+
+/// The added line has a key (the pattern's first group) that a removed line of the hunk has
+/// too: the entry existed and changed. Keys compare without ASCII case (`Django` is `django`).
+fn key_removed(hunk: &Hunk, re: &Pattern, added: &[u8]) -> bool {
+    let Some(key) = re.key(added) else {
+        return false;
+    };
+    hunk.lines.iter().any(|l| {
+        l.kind == LineKind::Removed
+            && re
+                .key(&l.bytes)
+                .is_some_and(|k| k.eq_ignore_ascii_case(key))
+    })
 }
 
 /// Some line before `i` (or the hunk's header, git's function context) matches `re`. `key` is

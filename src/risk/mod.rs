@@ -224,6 +224,16 @@ impl Engine {
                 sink.hits.extend(touched.map(|&(r, _)| Hit::at(r, first)));
             }
             logic::scan_hunk(&facts, hunk, &mut sink);
+            // A hunk that only re-formats (the same tokens in the same order) changes nothing
+            // a line rule looks for: low notes at most. Not where indentation is syntax.
+            if sink.hits.iter().any(|h| self.above_low(h))
+                && !facts.lang.indentation_matters()
+                && lines::same_tokens(hunk)
+            {
+                let infos = &self.infos;
+                sink.hits
+                    .retain(|h| infos[h.rule].severity.is_none_or(|s| s <= Severity::Low));
+            }
             for h in &file_hits {
                 if n == 0 || self.infos[h.rule].severity == Some(Severity::Critical) {
                     sink.hits.push(Hit {
@@ -242,6 +252,14 @@ impl Engine {
             hunk.findings = findings;
             hunk.findings_omitted = omitted;
         }
+    }
+}
+
+impl Engine {
+    fn above_low(&self, h: &Hit) -> bool {
+        self.infos[h.rule]
+            .severity
+            .is_some_and(|s| s > Severity::Low)
     }
 }
 

@@ -53,6 +53,15 @@ pub(crate) struct RuleSpec {
     /// a value changed, rather than a new one introduced.
     #[serde(default)]
     pub changed: bool,
+    /// With `added`: a regex whose first group is an entry's key (a dependency's name). An
+    /// added line does not fire when a removed line of the hunk has the same key: an existing
+    /// entry is updated (a version bump), not a new one introduced.
+    pub unless_same_key: Option<String>,
+    /// With `removed`: a removed line does not fire when the hunk adds a line on which the
+    /// pattern matches the same text (`cargo test` is still run, regrouped or moved to an
+    /// environment variable); `cargo test` turned into `cargo check` still fires.
+    #[serde(default)]
+    pub unless_kept: bool,
     /// At most one finding per hunk.
     #[serde(default)]
     pub once: bool,
@@ -175,12 +184,20 @@ pub(crate) fn validate(spec: &RuleSpec) -> Result<(Severity, Vec<FileCond>)> {
         || spec.preceded_by.is_some()
         || spec.inside.is_some()
         || spec.once
-        || spec.changed;
+        || spec.changed
+        || spec.unless_same_key.is_some()
+        || spec.unless_kept;
     if !lines && line_only {
         bail!("`unless`, `(unless_)preceded_by`, `inside`, `changed` and `once` only apply to `added`/`removed` patterns");
     }
     if spec.changed && spec.added.is_none() {
         bail!("`changed` needs an `added` pattern");
+    }
+    if spec.unless_same_key.is_some() && spec.added.is_none() {
+        bail!("`unless_same_key` needs an `added` pattern");
+    }
+    if spec.unless_kept && spec.removed.is_none() {
+        bail!("`unless_kept` needs a `removed` pattern");
     }
     if spec.min_size.is_some() && spec.file.is_none() {
         bail!("`min_size` only applies to `file` rules");

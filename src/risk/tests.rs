@@ -365,3 +365,156 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+/// The rules a one-hunk modified file at `path` fires, with their severity.
+fn fired(path: &str, text: &str) -> Vec<(String, Severity)> {
+    let mut f = file(path, ChangeKind::Modified, text);
+    Engine::builtin().scan_file(&mut f);
+    f.hunks[0]
+        .findings
+        .iter()
+        .map(|x| (x.rule.clone(), x.severity))
+        .collect()
+}
+
+fn fires(path: &str, text: &str, rule: &str) -> bool {
+    fired(path, text).iter().any(|(r, _)| r == rule)
+}
+
+/// Found on real history (docs/real-corpus.md): a bump of a dependency that was already
+/// there, or of the workspace's own path crate, is not a new dependency; a new one is.
+#[test]
+fn dependency_bumps_and_path_crates_are_not_new_dependencies() {
+    let cases = [
+        ("Gemfile", "-gem \"pghero\", \"~> 3.8\"\n+gem \"pghero\", \"~> 4.0\"\n", "supply-chain.ruby-dependency"),
+        ("Cargo.toml", "-grep = { version = \"0.4.0\", path = \"crates/grep\" }\n+grep = { version = \"0.4.1\", path = \"crates/grep\" }\n", "supply-chain.cargo-dependency"),
+        ("Cargo.toml", "-serde = \"1.0.100\"\n+serde = \"1.0.190\"\n", "supply-chain.cargo-dependency"),
+        ("package.json", "-    \"left-pad\": \"^1.1.0\",\n+    \"left-pad\": \"^1.3.0\",\n", "supply-chain.npm-dependency"),
+        ("requirements.txt", "-Django==4.2.1\n+django==4.2.7\n", "supply-chain.python-dependency"),
+        ("go.mod", "-\tgolang.org/x/net v0.17.0\n+\tgolang.org/x/net v0.23.0\n", "supply-chain.go-dependency"),
+    ];
+    for (path, text, rule) in cases {
+        assert!(!fires(path, text, rule), "{path}: {text}");
+    }
+    assert!(fires(
+        "Cargo.toml",
+        " serde = \"1\"\n+serd = \"1.0.1\"\n",
+        "supply-chain.cargo-dependency"
+    ));
+    assert!(!fires(
+        "Cargo.toml",
+        "+grep-cli = { version = \"0.1\", path = \"crates/cli\" }\n",
+        "supply-chain.cargo-dependency"
+    ));
+    assert!(fires(
+        "Gemfile",
+        "-gem \"pghero\"\n+gem \"pghero2\"\n",
+        "supply-chain.ruby-dependency"
+    ));
+    // pip-tools inputs are manifests.
+    assert!(fires(
+        "requirements/requirements-dev.in",
+        " pytest\n+pytest-cov\n",
+        "supply-chain.python-dependency"
+    ));
+}
+
+#[test]
+fn rspec_xit_and_root_actions_and_system_paths() {
+    assert!(fires(
+        "spec/models/user_spec.rb",
+        "-  it \"signs in\" do\n+  xit \"signs in\" do\n",
+        "safety-net.test-skipped"
+    ));
+    assert!(!fires(
+        "spec/models/user_spec.rb",
+        "+  it \"exits\" do\n",
+        "safety-net.test-skipped"
+    ));
+    // A composite action at the repository root is CI: outsider text pasted into its script.
+    assert!(fires(
+        "action.yml",
+        "+      run: echo \"${{ github.head_ref }}\"\n",
+        "security.ci-script-injection"
+    ));
+    // bumblebee: a stray space made `/usr/lib/nvidia…` into `/usr` and `/lib/nvidia…`.
+    let got = fired("install.sh", "+rm -rf /usr /lib/nvidia-current/xorg/xorg\n");
+    assert!(
+        got.contains(&("destructive.rm-rf-system".into(), Severity::Critical)),
+        "{got:?}"
+    );
+    assert!(!fires(
+        "install.sh",
+        "+rm -rf /usr/local/lib/myapp\n",
+        "destructive.rm-rf-system"
+    ));
+    assert!(!fires(
+        "install.sh",
+        "+rm -rf /var/cache/apt/archives/*.deb\n",
+        "destructive.rm-rf-system"
+    ));
+}
+
+#[test]
+fn rails_not_null_and_type_changes_lock_the_table() {
+    let m = "db/migrate/20231120_x.rb";
+    assert!(fires(
+        m,
+        "+    change_column_null :api_keys, :owner_id, false\n",
+        "data.migration-lock"
+    ));
+    assert!(fires(
+        m,
+        "+    change_column :users, :email, :string, null: false\n",
+        "data.migration-lock"
+    ));
+    assert!(fires(
+        m,
+        "+    change_column :users, :age, :bigint\n",
+        "data.migration-lock"
+    ));
+    assert!(!fires(
+        m,
+        "+    change_column_null :api_keys, :owner_id, true\n",
+        "data.migration-lock"
+    ));
+}
+
+/// A check regrouped or moved to an env var still runs; one turned into another does not.
+#[test]
+fn ci_checks_kept_elsewhere_in_the_hunk_are_not_removed() {
+    let ci = ".github/workflows/ci.yml";
+    let moved = "-      - run: cargo test --all\n+    env:\n+      TEST_CMD: cargo test --all --locked\n+      - run: $TEST_CMD\n";
+    assert!(!fires(ci, moved, "safety-net.ci-check-removed"));
+    let turned = "-      - run: cargo test --all\n+      - run: cargo check --all\n";
+    assert!(fires(ci, turned, "safety-net.ci-check-removed"));
+    assert!(fires(
+        ci,
+        "-      - run: pytest tests/\n",
+        "safety-net.ci-check-removed"
+    ));
+    assert!(fires(
+        ci,
+        "+      - run: pytest -k 'not slow and not network'\n",
+        "safety-net.ci-tests-deselected"
+    ));
+    assert!(!fires(
+        ci,
+        "+      - run: pytest -k 'parser'\n",
+        "safety-net.ci-tests-deselected"
+    ));
+}
+
+/// The same tokens, re-wrapped: nothing a rule looks for changed (ripgrep's "a timeout
+/// changes" on a reformat). Where indentation is syntax, a re-indent still counts.
+#[test]
+fn a_reformat_is_low_at_most() {
+    let text = "-    let t = Duration::from_secs(30); let retries = 5;\n+    let t = Duration::from_secs(30);\n+    let retries = 5;\n";
+    let got = fired("src/net.rs", text);
+    assert!(got.iter().all(|(_, s)| *s <= Severity::Low), "{got:?}");
+    let changed = "-    let timeout = 30;\n+    let timeout = 300;\n";
+    assert!(fires("src/net.rs", changed, "data.limits-changed"));
+    // The same lines in Python, where a re-wrap may change the blocks, are judged as usual.
+    let got = fired("net.py", text);
+    assert!(got.iter().any(|(_, s)| *s > Severity::Low), "{got:?}");
+}

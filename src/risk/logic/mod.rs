@@ -14,6 +14,8 @@ use crate::model::{FileChange, Hunk, Severity};
 
 use super::hits::Hit;
 
+pub(crate) use safety::{is_assertion, is_test_decl};
+
 /// The logic rules, in the order of [`RULES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Id {
@@ -156,6 +158,11 @@ impl Lang {
             self,
             Lang::Yaml | Lang::Json | Lang::Dockerfile | Lang::Terraform
         )
+    }
+
+    /// Re-indenting changes what the code means (Python blocks, YAML nesting, Make recipes).
+    pub fn indentation_matters(self) -> bool {
+        matches!(self, Lang::Python | Lang::Yaml | Lang::Make | Lang::Other)
     }
 
     /// Shell commands can appear here (scripts, Makefiles, Dockerfile `RUN`, CI `run:`).

@@ -24,20 +24,27 @@ fn re(p: &str) -> Regex {
 static TEST_HINT: LazyLock<Regex> =
     LazyLock::new(|| re(r#"test|Test|it\(|it\.|it '|it "|describe|context|scenario|specify"#));
 static ASSERT_HINT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"assert|expect|t\.Error|t\.Fatal|t\.Fail|require\.|should|pytest\.raises|verify\(")
+    re(r"assert|expect|t\.Error|t\.Fatal|t\.Fail|require\.|should|pytest\.raises|verify\(|eq\w*!")
 });
 static TEST_DECL: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"^\s*(async\s+)?def\s+test\w*\s*\(|^\s*class\s+Test\w*|^\s*func\s+(\(\w+\s+\*?\w+\)\s+)?Test\w*\(",
         r"|#\[(\w+::)?test\b|@(Test|ParameterizedTest|RepeatedTest|TestFactory)\b",
         r#"|^\s*(it|test|describe|context|scenario|specify)(\.each\(.*\))?\s*\(?\s*["'`]"#,
+        // A test written as a macro call that names it (ripgrep's `rgtest!(name, |dir, cmd| …)`).
+        r"|^\s*\w*test\w*!\s*\(\s*\w+\s*,",
     ))
 });
 static ASSERTION: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
-        r"^\s*assert\b|\bself\.assert\w*\(|\b(debug_)?assert(_eq|_ne|_matches)?!\(|\bexpect\s*\(|\bexpect\s*\{",
+        // `expect(…)` of Jest/RSpec, not Rust's `.expect("…")` on an Option or Result.
+        r"^\s*assert\b|\bself\.assert\w*\(|\b(debug_)?assert(_eq|_ne|_matches)?!\(|(^|[^.\w])expect\s*[({]",
         r"|\bassert(Equals|NotEquals|True|False|NotNull|Null|That|Throws|DoesNotThrow|Same|NotSame|ArrayEquals|Contains)\s*\(",
-        r"|\bt\.(Error|Errorf|Fatal|Fatalf|Fail|FailNow)\(|\b(assert|require)\.\w+\(|\.should(\.|\(|_)",
+        // RSpec's `.should`, `.should_not`, `.should_receive`, not `.should_attempt_color()`.
+        r"|\bt\.(Error|Errorf|Fatal|Fatalf|Fail|FailNow)\(|\b(assert|require)\.\w+\(|\.should(\.|\(|\s|_not\b|_receive\b)",
+        // Rust assertion macros of a crate's own, by the naming convention (`assert_paths!`,
+        // ripgrep's `eqnice!`, `prop_assert_eq!`).
+        r"|\b\w*assert\w*!\s*[(\[{]|\beq\w*!\(|\b\w+_eq!\(",
         r"|\bassert_(equal|not_equal|raises|nil|not_nil|includes|match|predicate|empty|not_empty|in_delta)\b",
         r"|\bpytest\.raises\(|\bverify\(",
     ))
@@ -70,6 +77,16 @@ static EMPTY_BODY: LazyLock<Regex> =
 static HINT: LazyLock<Regex> =
     LazyLock::new(|| re(r"catch|except|rescue|err\s*!=\s*nil|Err\(|\.ok\(\)"));
 static COMMENT: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(//|#|/\*|\*)"));
+
+/// A line that declares a test (as `safety-net.test-removed` counts them).
+pub(crate) fn is_test_decl(bytes: &[u8]) -> bool {
+    TEST_HINT.is_match(bytes) && TEST_DECL.is_match(bytes)
+}
+
+/// A line that asserts something (as `safety-net.assertions-removed` counts them).
+pub(crate) fn is_assertion(bytes: &[u8]) -> bool {
+    ASSERT_HINT.is_match(bytes) && ASSERTION.is_match(bytes)
+}
 
 pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     let mut facts = HunkFacts::new(hunk);
@@ -276,6 +293,32 @@ mod tests {
         let rewritten =
             "-        assertEquals(5, total);\n+        assertThat(total).isEqualTo(5);\n";
         assert!(fired("src/test/java/TotalTest.java", rewritten).is_empty());
+    }
+
+    /// Found on ripgrep's history: method calls that only look like assertions.
+    #[test]
+    fn rust_expect_and_should_methods_are_not_assertions() {
+        for line in [
+            "-        let c = lock.expect(\"no console\");",
+            "-            if choice.should_attempt_color() {",
+        ] {
+            assert!(
+                fired("src/lib.rs", &format!("{line}\n")).is_empty(),
+                "{line}"
+            );
+        }
+        for line in [
+            "-    expect(r.ok).toBe(true);",
+            "-    eqnice!(expected, cmd.stdout());",
+            "-    assert_paths!(wd, &[\"a\"]);",
+            "-    x.should_not be_nil",
+        ] {
+            assert_eq!(
+                fired("tests/a_test.rs", &format!("{line}\n")),
+                vec![("safety-net.assertions-removed", 0)],
+                "{line}"
+            );
+        }
     }
 
     #[test]

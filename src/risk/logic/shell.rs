@@ -50,6 +50,11 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
         if !recursive {
             continue;
         }
+        // The same command was there before, only quoted or braced differently (the fix that
+        // quotes `$dir`): nothing new is deleted.
+        if requoted(hunk, &line.bytes) {
+            continue;
+        }
         let temps = temps.get_or_insert_with(|| temp_vars(hunk));
         if let Some(var) = risky_variable(operands.as_bytes(), temps) {
             let col = Some(char_column(&line.bytes, cmd.start()));
@@ -61,6 +66,22 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
             sink.push(Id::RmRfVariable, Some(i), col, Some(msg));
         }
     }
+}
+
+/// The line without quotes, braces and blanks, to compare two spellings of one command.
+fn bare(b: &[u8]) -> Vec<u8> {
+    b.iter()
+        .copied()
+        .filter(|c| !matches!(c, b'"' | b'\'' | b'{' | b'}') && !c.is_ascii_whitespace())
+        .collect()
+}
+
+/// A removed line of the hunk is the added one but for quoting and braces.
+fn requoted(hunk: &Hunk, added: &[u8]) -> bool {
+    let want = bare(added);
+    hunk.lines
+        .iter()
+        .any(|l| l.kind == LineKind::Removed && bare(&l.bytes) == want)
 }
 
 /// Variables the hunk's new side assigns from `mktemp`.
@@ -137,5 +158,17 @@ mod tests {
         assert!(fires("+rm -rf ./target node_modules\n").is_empty());
         assert!(fires("+rm -f \"$LOCKFILE\"\n").is_empty());
         assert!(fires("+echo \"$1\" | grep -q form\n").is_empty());
+    }
+
+    /// The fix that quotes a variable is not a new deletion; a changed target still is.
+    #[test]
+    fn quoting_an_existing_rm_does_not_fire() {
+        assert!(
+            fires("-  rm -rf $NVM_DIR/$VERSION\n+  rm -rf \"${NVM_DIR}/${VERSION}\"\n").is_empty()
+        );
+        assert_eq!(
+            fires("-  rm -rf \"$NVM_DIR/old\"\n+  rm -rf \"$NVM_DIR\"\n").len(),
+            1
+        );
     }
 }
