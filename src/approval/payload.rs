@@ -443,7 +443,7 @@ pub(crate) mod tests {
             })
             .unwrap()
         };
-        let reviewed = |c: &Commit| -> Result<Payload, String> {
+        let reviewed = |c: &Commit, v: Verdict| -> Result<Payload, String> {
             let commits = [c];
             let change = Reviewed {
                 scope: Scope::Commit,
@@ -452,23 +452,15 @@ pub(crate) mod tests {
                 tree: &c.tree_id,
                 commits: &commits,
             };
-            Payload::for_change(&change, &decide(Verdict::Approved)).map_err(|e| e.to_string())
+            Payload::for_change(&change, &decide(v)).map_err(|e| e.to_string())
         };
-        let commits = [&c];
-        let change = Reviewed {
-            scope: Scope::Commit,
-            files: &c.files,
-            base_tree: &c.parent_tree_ids[0],
-            tree: &c.tree_id,
-            commits: &commits,
-        };
-        let err = Payload::for_change(&change, &decide(Verdict::NeedsWork)).unwrap_err();
+        let err = reviewed(&c, Verdict::NeedsWork).unwrap_err();
         assert!(err.to_string().contains("1 of 2 hunks approved"), "{err}");
-        let p = reviewed(&c).unwrap();
+        let p = reviewed(&c, Verdict::Approved).unwrap();
         assert_eq!(p.record, decide(Verdict::Approved).digest());
         let mut changed = c.clone();
         changed.files[0].hunks[0].lines[1].bytes = b"z".as_slice().into();
-        assert!(reviewed(&changed).is_err());
+        assert!(reviewed(&changed, Verdict::Approved).is_err());
     }
 
     #[test]

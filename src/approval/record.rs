@@ -87,15 +87,7 @@ impl ReviewRecord {
         time: i64,
         decision: impl Fn(&Hunk) -> Option<Decision>,
     ) -> Result<ReviewRecord> {
-        Ok(ReviewRecord {
-            version: RECORD_VERSION,
-            scope: "commit".into(),
-            reviewer: reviewer.to_string(),
-            time: timefmt::rfc3339(time),
-            commits: vec![commit.id.clone()],
-            content_digest: content_digest(&commit.files)?.to_string(),
-            hunks: hunk_records(commit, &decision),
-        })
+        ReviewRecord::of("commit", &[commit], &commit.files, reviewer, time, decision)
     }
 
     /// The record of a branch approval: the combined change `files` of `commits`, each of
@@ -107,9 +99,20 @@ impl ReviewRecord {
         time: i64,
         decision: impl Fn(&Hunk) -> Option<Decision>,
     ) -> Result<ReviewRecord> {
+        ReviewRecord::of("branch", commits, files, reviewer, time, decision)
+    }
+
+    fn of(
+        scope: &str,
+        commits: &[&Commit],
+        files: &[crate::model::FileChange],
+        reviewer: &str,
+        time: i64,
+        decision: impl Fn(&Hunk) -> Option<Decision>,
+    ) -> Result<ReviewRecord> {
         Ok(ReviewRecord {
             version: RECORD_VERSION,
-            scope: "branch".into(),
+            scope: scope.into(),
             reviewer: reviewer.to_string(),
             time: timefmt::rfc3339(time),
             commits: commits.iter().map(|c| c.id.clone()).collect(),

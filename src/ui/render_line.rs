@@ -185,6 +185,14 @@ mod tests {
     use super::*;
 
     fn changed(text: &str) -> String {
+        render(text, Some(Style::default()))
+    }
+
+    fn plain(text: &str) -> String {
+        render(text, None)
+    }
+
+    fn render(text: &str, whitespace: Option<Style>) -> String {
         let st = LineStyle {
             base: Style::default(),
             syntax: None,
@@ -193,7 +201,7 @@ mod tests {
             hidden_style: Style::default(),
             search: None,
             crlf: false,
-            whitespace: Some(Style::default()),
+            whitespace,
         };
         spans(text, &st)
             .iter()
@@ -210,23 +218,6 @@ mod tests {
         assert_eq!(display_width("\tx = 1  "), 11);
         assert_eq!(display_width("ab\tc"), 5);
         assert_eq!(changed("a b"), "a b", "inner spaces stay spaces");
-    }
-
-    fn plain(text: &str) -> String {
-        let st = LineStyle {
-            base: Style::default(),
-            syntax: None,
-            emph: &[],
-            emph_style: Style::default(),
-            hidden_style: Style::default(),
-            search: None,
-            crlf: false,
-            whitespace: None,
-        };
-        spans(text, &st)
-            .iter()
-            .map(|s| s.content.to_string())
-            .collect()
     }
 
     #[test]
