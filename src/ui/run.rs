@@ -263,32 +263,45 @@ fn paste(app: &mut App, text: &str) -> Vec<Effect> {
 /// Writes sessions off the screen's thread, one at a time, newest first: a save asked for
 /// while one is running replaces any other waiting.
 struct Saver {
-    tx: std::sync::mpsc::Sender<Session>,
+    tx: std::sync::mpsc::Sender<(u64, Session)>,
     store: Arc<Store>,
+    /// Generations: each save asked for gets the next; `written` is the newest on disk, held
+    /// while writing, so an older snapshot never lands after a newer one (the background
+    /// thread's and the loop's own saves on leaving the screen run in either order).
+    next: std::sync::atomic::AtomicU64,
+    written: Arc<std::sync::Mutex<u64>>,
 }
 
 impl Saver {
     fn start(store: Store, done: std::sync::mpsc::Sender<Event>) -> Saver {
         let store = Arc::new(store);
-        let (tx, rx) = std::sync::mpsc::channel::<Session>();
-        let writer = Arc::clone(&store);
+        let written = Arc::new(std::sync::Mutex::new(0u64));
+        let (tx, rx) = std::sync::mpsc::channel::<(u64, Session)>();
+        let (writer, last) = (Arc::clone(&store), Arc::clone(&written));
         let _ = std::thread::Builder::new()
             .name("countersign-save".into())
             .spawn(move || {
-                while let Ok(mut session) = rx.recv() {
+                while let Ok(mut job) = rx.recv() {
                     // Only the newest state matters.
                     while let Ok(newer) = rx.try_recv() {
-                        session = newer;
+                        job = newer;
                     }
-                    let result = writer
-                        .save(&session)
-                        .map_err(|e| crate::error::one_line(&e));
+                    let result = write(&writer, &last, job.0, &job.1);
                     if done.send(Event::Saved(result)).is_err() {
                         return;
                     }
                 }
             });
-        Saver { tx, store }
+        Saver {
+            tx,
+            store,
+            next: std::sync::atomic::AtomicU64::new(0),
+            written,
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
     }
 
     /// Saves the session with the current position, in the background.
@@ -296,19 +309,34 @@ impl Saver {
         let mut session = app.session.clone();
         let pos = app.position();
         session.positions.insert(app.position_key.clone(), pos);
-        let _ = self.tx.send(session);
+        let _ = self.tx.send((self.generation(), session));
     }
 
     /// Saves now, on this thread (before leaving the screen or quitting), and says how it went.
     fn save_now(&self, app: &mut App) {
         let pos = app.position();
         app.session.positions.insert(app.position_key.clone(), pos);
-        let result = self
-            .store
-            .save(&app.session)
-            .map_err(|e| crate::error::one_line(&e));
+        let result = write(&self.store, &self.written, self.generation(), &app.session);
         saved(app, result);
     }
+}
+
+/// Writes generation `gen` of the session unless a newer one is already on disk.
+fn write(
+    store: &Store,
+    written: &std::sync::Mutex<u64>,
+    gen: u64,
+    session: &Session,
+) -> std::result::Result<(), String> {
+    let mut last = written.lock().map_err(|_| "a save panicked".to_string())?;
+    if gen <= *last {
+        return Ok(());
+    }
+    store
+        .save(session)
+        .map_err(|e| crate::error::one_line(&e))?;
+    *last = gen;
+    Ok(())
 }
 
 /// A save's outcome: a failure is said at once, loudly, and remembered until a save works.
