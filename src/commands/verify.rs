@@ -88,7 +88,7 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
             ))
         }
     };
-    let analysis = Analysis::new(&policy, false)?;
+    let analysis = Analysis::without_scan(&policy)?;
     let mut commits = Vec::with_capacity(oids.len());
     load::full_commits(&repo.git, &analysis, &oids, |_, c| {
         commits.push(c);

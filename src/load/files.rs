@@ -114,7 +114,9 @@ fn deliver_in_order(
             .map(|(i, f)| f.with_context(|| format!("file #{i} of change #{c} was not read")))
             .collect::<Result<Vec<_>>>()?;
         let mut files = pair_renames(git, analysis, files)?;
-        crate::risk::Engine::weigh_change(&mut files);
+        if analysis.scan {
+            crate::risk::Engine::weigh_change(&mut files);
+        }
         if !deliver(c, files)? {
             return Ok(());
         }
@@ -170,6 +172,7 @@ fn worker(
         };
         let file = diff::load_file(plain, i).with_context(|| format!("reading file #{i}"))?;
         match analysis.engine_if_ready() {
+            _ if !analysis.scan => put(shared, c, i, file, done)?,
             Some(engine) => {
                 let mut file = file;
                 engine.scan_file(&mut file);
@@ -232,8 +235,7 @@ fn next<'r>(
 }
 
 fn scanned(analysis: &Analysis, mut file: FileChange) -> FileChange {
-    analysis.engine().scan_file(&mut file);
-    file.analysed = true;
+    analysis.scan_file(&mut file);
     file
 }
 

@@ -30,6 +30,8 @@ pub struct Analysis {
     pub all: bool,
     /// The policy trusts `refs/notes/ai` when it calls hunks human-written.
     pub trust_notes: bool,
+    /// Run the risk scan (verify does not need findings: what it checks is signed).
+    pub scan: bool,
 }
 
 impl Analysis {
@@ -45,6 +47,16 @@ impl Analysis {
             engine,
             all: all || policy.markers.all,
             trust_notes: policy.approval.trust_attribution_notes,
+            scan: true,
+        })
+    }
+
+    /// The analyses `verify` needs: the change and its attribution, no risk scan (findings
+    /// change nothing it judges, and a server hook has a time budget).
+    pub fn without_scan(policy: &Policy) -> Result<Analysis> {
+        Ok(Analysis {
+            scan: false,
+            ..Analysis::new(policy, false)?
         })
     }
 
@@ -55,6 +67,14 @@ impl Analysis {
     /// The engine if it is compiled already, without waiting for it.
     fn engine_if_ready(&self) -> Option<&Engine> {
         self.engine.get()
+    }
+
+    /// Scans `file` when this analysis scans, marking it analysed.
+    fn scan_file(&self, file: &mut FileChange) {
+        if self.scan {
+            self.engine().scan_file(file);
+            file.analysed = true;
+        }
     }
 
     /// Commit-level evidence, from the metadata alone.
@@ -73,8 +93,7 @@ impl Analysis {
     ) -> Result<()> {
         self.attribute(git, commit, files)?;
         for file in &mut commit.files {
-            self.engine().scan_file(file);
-            file.analysed = true;
+            self.scan_file(file);
         }
         Ok(())
     }
