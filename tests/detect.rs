@@ -447,22 +447,8 @@ fn trailers_are_what_git_reads() {
         "S\n\nGenerated-by : Gemini\n",
     ];
     for msg in messages {
-        let mut child = fx
-            .command("git")
-            .args(["interpret-trailers", "--parse"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(msg.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let git: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        let git: Vec<String> = fx
+            .interpret_trailers(msg)
             .lines()
             .map(str::to_string)
             .collect();

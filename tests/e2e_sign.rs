@@ -103,19 +103,7 @@ fn approve_sign_verify_then_tamper() {
     );
 
     let msg = s.fx.git(&["log", "-1", "--format=%B"]);
-    let parsed =
-        s.fx.command("git")
-            .args(["interpret-trailers", "--parse"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child.stdin.take().unwrap().write_all(msg.as_bytes())?;
-                child.wait_with_output()
-            })
-            .unwrap();
-    let trailers = String::from_utf8_lossy(&parsed.stdout);
+    let trailers = s.fx.interpret_trailers(&msg);
     assert!(
         trailers.contains("Co-Authored-By: Claude <noreply@anthropic.com>"),
         "{trailers}"

@@ -150,22 +150,7 @@ pub fn approve_head(fx: &Fixture, reviewer: &str, config: &SigningConfig) -> Str
 
 /// `git interpret-trailers --parse` must list every countersign trailer of the message.
 pub fn assert_parsed_by_git(fx: &Fixture, message: &str) -> String {
-    let mut child = fx
-        .command("git")
-        .args(["interpret-trailers", "--parse"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(message.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let parsed = String::from_utf8(out.stdout).unwrap();
+    let parsed = fx.interpret_trailers(message);
     let ours = parse_approvals(message);
     for set in &ours.sets {
         assert!(

@@ -140,6 +140,26 @@ impl Fixture {
         ))
     }
 
+    /// What `git interpret-trailers --parse` reads in `message`.
+    pub fn interpret_trailers(&self, message: &str) -> String {
+        use std::io::Write;
+        let mut child = self
+            .command("git")
+            .args(["interpret-trailers", "--parse"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("run git interpret-trailers");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(message.as_bytes())
+            .expect("write the message");
+        let out = child.wait_with_output().expect("git interpret-trailers");
+        String::from_utf8(out.stdout).expect("UTF-8 trailers")
+    }
+
     pub fn head(&self) -> String {
         self.git(&["rev-parse", "HEAD"])
     }
