@@ -22,9 +22,19 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
+}
+
+/// Ends a server and everything it started: `git daemon` runs `git-daemon` as a child, which
+/// killing `git` alone would leave listening after the test.
+fn kill_group(child: &mut Child) {
+    // SAFETY: killpg on the process group the server was started in (its own, see `start`).
+    unsafe {
+        libc::killpg(child.id() as libc::pid_t, libc::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 impl Server {
@@ -47,7 +57,7 @@ fn start(make: impl Fn(u16) -> Command, log: &Path) -> Server {
     for _ in 0..5 {
         let port = free_port();
         let err = std::fs::File::create(log).unwrap();
-        let child = make(port)
+        let child = std::os::unix::process::CommandExt::process_group(&mut make(port), 0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err)
@@ -68,7 +78,7 @@ fn start(make: impl Fn(u16) -> Command, log: &Path) -> Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = server.child.kill();
+        kill_group(&mut server.child);
         eprintln!("server on port {port} did not come up: {}", server.log());
     }
     panic!(
