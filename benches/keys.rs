@@ -46,16 +46,6 @@ impl Write for Sink {
 const W: u16 = 200;
 const H: u16 = 60;
 
-/// The run loop's highlight requests: the current hunk and three ahead.
-fn request_highlights(app: &App, hl: &mut Highlighter) {
-    for r in app.nav.iter().skip(app.pos).take(4) {
-        let file = &app.review.commits[r.commit].files[r.file];
-        if let Some(h) = file.hunks.get(r.hunk) {
-            hl.request(file.path(), h);
-        }
-    }
-}
-
 fn loaded_app(dir: &std::path::Path) -> Result<App> {
     let repo = git::repo::open_at(dir)?;
     let range = range::resolve(&repo, None)?;
@@ -108,8 +98,7 @@ impl Screen {
     /// Returns the bytes written.
     fn frame(&mut self, app: &mut App) -> Result<usize> {
         self.hl.receive();
-        view::ensure_visible(app, Rect::new(0, 0, W, H));
-        request_highlights(app, &mut self.hl);
+        countersign::ui::prepare_frame(app, &mut self.hl, Rect::new(0, 0, W, H), true);
         let before = self.bytes.get();
         let ctx = ViewCtx {
             theme: &self.theme,
@@ -277,8 +266,7 @@ fn settled(mut app: App) -> Result<()> {
         },
     );
     let mut draw = |app: &mut App, hl: &mut Highlighter| -> Result<()> {
-        view::ensure_visible(app, Rect::new(0, 0, W, H));
-        request_highlights(app, hl);
+        countersign::ui::prepare_frame(app, hl, Rect::new(0, 0, W, H), true);
         let ctx = ViewCtx {
             theme: &theme,
             highlight: hl,
@@ -302,11 +290,16 @@ fn settled(mut app: App) -> Result<()> {
         draw(&mut app, &mut hl)?;
         first.push(started.elapsed());
         let mut settled_at = started.elapsed();
+        // As the loop does: a second frame only when the hunk on screen was drawn plain.
+        let current = app.current().and_then(|r| app.review.hunk(r)).map(|h| h.id);
+        let mut plain = current.filter(|id| hl.get(id).is_none());
         while hl.is_busy() {
             if wake_rx.recv_timeout(Duration::from_secs(5)).is_err() {
                 break;
             }
-            if hl.receive() {
+            hl.receive();
+            if plain.is_some_and(|id| hl.get(&id).is_some()) {
+                plain = None;
                 draw(&mut app, &mut hl)?;
                 settled_at = started.elapsed();
                 second_frames += 1;

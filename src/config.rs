@@ -11,6 +11,9 @@ use serde::Deserialize;
 pub struct Config {
     /// Theme name: built-in (dark, light, colorblind) or a file in `themes/` beside the config.
     pub theme: Option<String>,
+    /// Mouse clicks and the wheel in the review screen (on unless set to false: a terminal's
+    /// own text selection then needs Shift held).
+    pub mouse: Option<bool>,
     /// Action name → keys, over the built-in keymap.
     #[serde(default)]
     pub keys: toml::Table,

@@ -193,3 +193,67 @@ fn colour_depth_follows_the_terminal() {
         "24-bit colour where the terminal says it has it"
     );
 }
+
+/// Two AI commits, three files, for the flows of a larger review.
+fn three_files() -> Fixture {
+    let fx = Fixture::new();
+    fx.write("README", "x\n").commit("base");
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write("a.py", "x = 1\n");
+    fx.write("lib/util.py", "def f():\n    return 1\n");
+    fx.commit_ai("Add the helpers");
+    fx.write("services/payments/Dockerfile", "FROM python:3.12\n");
+    fx.commit_ai("Containerise payments");
+    fx
+}
+
+#[test]
+fn the_list_folds_a_file_is_found_by_its_path_and_the_mouse_selects() {
+    let fx = three_files();
+    let mut s = Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (100, 30));
+    s.wait_ready("0/3 decided");
+    s.wait_raw("\u{1b}[?1000h");
+    // Every file folded: the list shows files, no hunk rows.
+    let folded = s.key_then("-", "▶A a.py");
+    assert!(!folded.contains("@@ 1,1"), "{folded}");
+    // The finder: a fuzzy path, Enter goes there.
+    s.key_then("f", "find a file");
+    s.keys("paydock");
+    s.wait_for("1 of 3");
+    s.keys("\r");
+    s.wait_until(
+        |sc| sc.contains("undecided A services/payments/Dockerfile"),
+        "the Dockerfile's hunk",
+    );
+    // A click on a.py's row (SGR mouse report, 1-based column and row) goes to a.py.
+    let screen = s.screen();
+    let row = screen
+        .lines()
+        .position(|l| l.contains("▶A a.py"))
+        .expect("a.py listed") as u16;
+    s.keys(&format!("\u{1b}[<0;6;{}M\u{1b}[<0;6;{}m", row + 1, row + 1));
+    s.wait_until(
+        |sc| sc.contains("undecided A a.py"),
+        "a.py's hunk after the click",
+    );
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+    s.wait_raw("\u{1b}[?1000l");
+}
+
+#[test]
+fn mouse_false_in_the_config_leaves_the_mouse_to_the_terminal() {
+    let fx = three_files();
+    let config = fx.home().join(".config/countersign");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "mouse = false\n").unwrap();
+    let mut s = Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (100, 30));
+    s.wait_ready("0/3 decided");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+    let raw = String::from_utf8_lossy(&s.raw.lock().unwrap()).to_string();
+    assert!(
+        !raw.contains("\u{1b}[?1000h"),
+        "mouse reports were asked for"
+    );
+}

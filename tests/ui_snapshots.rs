@@ -248,6 +248,7 @@ fn comment_box() {
         screen.contains("✎ your comment:") && screen.contains("The SLA is 10s."),
         "{screen}"
     );
+    insta::assert_snapshot!("comment_inline", screen);
 }
 
 /// A comment longer than the box wraps and scrolls with the cursor; the hunk's lines stay in
@@ -756,4 +757,230 @@ fn findings_that_do_not_fit_are_counted_and_listed_in_full() {
     for i in 0..8 {
         assert!(all.contains(&format!("Finding number {i}")), "{all}");
     }
+}
+
+/// The sample commit and a second one touching another file, as a two-commit review.
+fn two_commits() -> Review {
+    use LineKind::*;
+    let mut review = sample_review();
+    let mut second = review.commits[0].clone();
+    second.id = "77aa01b2c3d4e5f60718293a4b5c6d7e8f901234".into();
+    second.summary = "Log the retry count".into();
+    second.files = vec![file(
+        "services/payments/Dockerfile",
+        ChangeKind::Modified,
+        vec![hunk(
+            "services/payments/Dockerfile",
+            (1, 2),
+            (1, 2),
+            "",
+            vec![
+                line(Removed, Some(1), None, "FROM python:3.11"),
+                line(Added, None, Some(1), "FROM python:3.12"),
+                line(Context, Some(2), Some(2), "COPY . /app"),
+            ],
+        )],
+    )];
+    review.commits.push(second);
+    review
+}
+
+fn list_part(screen: &str) -> String {
+    screen
+        .lines()
+        .map(|l| l.split('│').next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_list_folds_files_then_commits_and_unfolds() {
+    let mut app = app_for(two_commits());
+    let open = list_part(&render(&mut app, 100, 30));
+    assert!(open.contains("@@ 10,5"), "{open}");
+    key(&mut app, '-');
+    let files = render(&mut app, 100, 30);
+    let list = list_part(&files);
+    assert!(!list.contains("@@"), "every file folded: {list}");
+    assert!(list.contains("▶M src/client.py"), "{list}");
+    assert!(list.contains("77aa01b2c3 Log the retry"), "{list}");
+    insta::assert_snapshot!("collapsed_list", files);
+    key(&mut app, '-');
+    let commits = list_part(&render(&mut app, 100, 30));
+    assert!(
+        !commits.contains("client.py"),
+        "every commit folded: {commits}"
+    );
+    assert!(
+        commits.contains("▸▶ 1124a17d66 Fix flaky"),
+        "the current commit's row is selected: {commits}"
+    );
+    key(&mut app, '=');
+    assert!(list_part(&render(&mut app, 100, 30)).contains("@@ 10,5"));
+    // h folds the file under the cursor, h again its commit; l opens both.
+    key(&mut app, 'h');
+    let one = list_part(&render(&mut app, 100, 30));
+    assert!(one.contains("▸▶M src/client.py"), "{one}");
+    assert!(one.contains("db/migrate.sql"), "{one}");
+    key(&mut app, 'h');
+    assert!(!list_part(&render(&mut app, 100, 30)).contains("client.py"));
+    key(&mut app, 'l');
+    assert!(list_part(&render(&mut app, 100, 30)).contains("@@ 10,5"));
+    // Navigation still walks every hunk while the list is folded.
+    key(&mut app, '-');
+    let before = app.pos;
+    key(&mut app, 'n');
+    assert_eq!(app.pos, before + 1);
+}
+
+#[test]
+fn a_large_review_opens_with_its_files_folded() {
+    use LineKind::*;
+    let mut review = sample_review();
+    review.commits[0].files = (0..300)
+        .map(|i| {
+            let path = format!("src/mod{i}.rs");
+            let hunks = (0..2)
+                .map(|k| {
+                    hunk(
+                        &path,
+                        (k * 10 + 1, 1),
+                        (k * 10 + 1, 1),
+                        "",
+                        vec![
+                            line(Removed, Some(k * 10 + 1), None, &format!("old {i} {k}")),
+                            line(Added, None, Some(k * 10 + 1), &format!("new {i} {k}")),
+                        ],
+                    )
+                })
+                .collect();
+            file(&path, ChangeKind::Modified, hunks)
+        })
+        .collect();
+    let app = app_for(review);
+    assert!(app.folds.files);
+    assert_eq!(app.rows.len(), 300, "one row a file: {}", app.rows.len());
+}
+
+#[test]
+fn the_file_finder_goes_to_a_file_by_a_fuzzy_path() {
+    let mut app = app_for(two_commits());
+    key(&mut app, 'f');
+    for c in "pyxl".chars() {
+        key(&mut app, c);
+    }
+    let shown = render(&mut app, 100, 30);
+    assert!(
+        shown.contains("find a file · 0 of 3"),
+        "no path has p…y…x…l: {shown}"
+    );
+    for _ in 0..4 {
+        special(&mut app, KeyCode::Backspace);
+    }
+    for c in "paydock".chars() {
+        key(&mut app, c);
+    }
+    let shown = render(&mut app, 100, 30);
+    assert!(shown.contains("find a file · 1 of 3"), "{shown}");
+    assert!(
+        shown.contains("▸ services/payments/Dockerfile  77aa01b2c3"),
+        "{shown}"
+    );
+    insta::assert_snapshot!("file_finder", shown);
+    special(&mut app, KeyCode::Enter);
+    assert!(app.overlay.is_none());
+    let r = app.current().unwrap();
+    assert_eq!(
+        app.review.commits[r.commit].files[r.file].path(),
+        "services/payments/Dockerfile"
+    );
+    // Esc leaves without moving.
+    key(&mut app, 'f');
+    key(&mut app, 'm');
+    special(&mut app, KeyCode::Esc);
+    assert_eq!(app.current(), Some(r));
+}
+
+#[test]
+fn a_click_selects_a_row_and_the_wheel_scrolls() {
+    use countersign::ui::update::handle_mouse;
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let area = ratatui::layout::Rect::new(0, 0, 100, 30);
+    let at = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let mut app = app_for(two_commits());
+    let screen = render(&mut app, 100, 30);
+    let row = screen
+        .lines()
+        .position(|l| l.contains("payments/Dockerfile"))
+        .expect("the Dockerfile's row is listed") as u16;
+    handle_mouse(
+        &mut app,
+        at(MouseEventKind::Down(MouseButton::Left), 5, row),
+        area,
+    );
+    let r = app.current().unwrap();
+    assert_eq!(
+        app.review.commits[r.commit].files[r.file].path(),
+        "services/payments/Dockerfile"
+    );
+    // A click on a line of the hunk puts the cursor there (row 1 of the view is its title).
+    app.go(0);
+    render(&mut app, 100, 30);
+    let hunk_top = view::areas(area, &app).hunk.y;
+    handle_mouse(
+        &mut app,
+        at(MouseEventKind::Down(MouseButton::Left), 60, hunk_top + 3),
+        area,
+    );
+    assert_eq!(app.line, 2);
+    handle_mouse(
+        &mut app,
+        at(MouseEventKind::ScrollDown, 60, hunk_top + 3),
+        area,
+    );
+    assert_eq!(app.line, 5, "the wheel moves three lines");
+    // Off in the config: nothing moves.
+    app.mouse = false;
+    handle_mouse(
+        &mut app,
+        at(MouseEventKind::ScrollUp, 60, hunk_top + 3),
+        area,
+    );
+    assert_eq!(app.line, 5);
+}
+
+#[test]
+fn a_long_notice_is_shown_whole_below_the_progress() {
+    let mut app = app_for(sample_review());
+    let text = "not signed: the branch agent/fix-flaky-timeouts moved since the review started \
+                (it is at 4be1c0ffee now); review the new commits and sign again";
+    app.notice = Some(countersign::ui::app::Notice {
+        text: text.into(),
+        error: true,
+    });
+    let screen = render(&mut app, 80, 24);
+    let joined: String = screen
+        .lines()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains("review the new commits and sign again"),
+        "{screen}"
+    );
+    assert!(
+        joined.contains("agent/fix-flaky-timeouts moved since"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("long_notice", screen);
 }

@@ -62,12 +62,14 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
     // Described from the settings alone (no key command runs when a review opens); a setup
     // that cannot sign is reported when signing is asked for, with its fix.
     app.signing_as = super::sign::signing_as(&repo.git);
+    app.mouse = config.mouse.unwrap_or(true);
     let plan = Plan::at_head(&repo.git)?;
     let loader = load::spawn(repo.git_dir(), oids, analysis);
     let mut host = ReviewHost {
         git_dir: repo.git_dir(),
         plan,
         policy,
+        reviewer: reviewer_identity(&repo.git),
     };
     let app = ui::run(
         app,
@@ -116,6 +118,8 @@ struct ReviewHost {
     /// HEAD when the review started: signing refuses if the branch moved since.
     plan: Plan,
     policy: crate::policy::Policy,
+    /// `Name <email>` from git's config, read when the review opened, for the export.
+    reviewer: Option<String>,
 }
 
 impl ui::Host for ReviewHost {
@@ -136,31 +140,34 @@ impl ui::Host for ReviewHost {
         )
     }
 
-    fn export(&mut self, review: &Review, session: &Session) -> Result<String> {
-        let repo = git::repo::open_at(&self.git_dir)?;
-        let reviewer = reviewer_identity(&repo.git);
+    fn export(&mut self, review: &Review, session: &Session) -> Result<ui::Job> {
+        // Rendered here (pure, from the state on screen); written by the job, off the screen's
+        // thread.
         let text = crate::export::markdown(
             &review.range,
             &review.commits,
-            &crate::export::Source::session(reviewer),
+            &crate::export::Source::session(self.reviewer.clone()),
             |h| session.decision(&h.id).cloned(),
         );
         // In the git directory, never the working tree: the reviewer's files are not ours.
         let dir = self.git_dir.join("countersign");
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
         let tip = review
             .commits
             .last()
             .map(|c| c.short_id().to_string())
             .unwrap_or_default();
-        let path = dir.join(format!("review-{tip}.md"));
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(format!(
-            "review for the author written to {} (also: countersign export {})",
-            path.display(),
-            review.range
-        ))
+        let range = review.range.clone();
+        Ok(Box::new(move || {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let path = dir.join(format!("review-{tip}.md"));
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(format!(
+                "review for the author written to {} (also: countersign export {range})",
+                path.display(),
+            ))
+        }))
     }
 }
 

@@ -42,6 +42,8 @@ pub enum Overlay {
     /// A result to read (what signing did, why it was refused): wrapped to the window,
     /// scrolled with j/k, closed with any other key.
     Message(Message),
+    /// Go to a file by a fuzzy match of its path.
+    Finder(Finder),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,38 @@ pub struct Message {
     pub error: bool,
     /// First wrapped line shown.
     pub scroll: usize,
+}
+
+/// Which commits and files of the list are folded (their hunks, or files, hidden). A default
+/// with exceptions, so commits that arrive later from the loader fold like the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Folds {
+    pub files: bool,
+    pub commits: bool,
+    pub file: std::collections::HashMap<(usize, usize), bool>,
+    pub commit: std::collections::HashMap<usize, bool>,
+}
+
+impl Folds {
+    pub fn file_folded(&self, c: usize, f: usize) -> bool {
+        self.file.get(&(c, f)).copied().unwrap_or(self.files)
+    }
+
+    pub fn commit_folded(&self, c: usize) -> bool {
+        self.commit.get(&c).copied().unwrap_or(self.commits)
+    }
+}
+
+/// Above this many list rows a review opens with its files folded: 3,000 hunk rows are not a
+/// list anyone reads.
+pub const FOLD_ABOVE_ROWS: usize = 400;
+
+/// A file the finder can go to: where its first hunk is, and what is shown for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finder {
+    pub query: String,
+    /// Index into the current matches of the highlighted one.
+    pub selected: usize,
 }
 
 /// One row of the file/hunk list.
@@ -138,6 +172,10 @@ pub struct App {
     /// Decisions pressed before their file's findings were known: applied, in order, when
     /// they arrive (a critical hunk then still asks its confirmation). (hunk, verdict, when)
     pub held: Vec<(crate::model::HunkId, crate::model::Verdict, i64)>,
+    /// Folded commits and files in the list (file order only).
+    pub folds: Folds,
+    /// Mouse clicks and the wheel are handled (the config's `mouse = false` turns them off).
+    pub mouse: bool,
 }
 
 /// The current hunk's layout on screen.
@@ -197,8 +235,14 @@ impl App {
             unseen_ok: None,
             zoom: false,
             held: Vec::new(),
+            folds: Folds::default(),
+            mouse: true,
         };
         app.rebuild();
+        if app.rows.len() > FOLD_ABOVE_ROWS {
+            app.folds.files = true;
+            app.rebuild();
+        }
         app.carried_over = app.session.carried_over(&app.review);
         app.place_at_start();
         app
@@ -257,6 +301,26 @@ impl App {
         self.nav.get(self.pos).copied()
     }
 
+    /// The list row that stands for the current hunk: its own, else its folded file's, else
+    /// its folded commit's.
+    pub fn selected_row(&self) -> Option<usize> {
+        let r = self.current()?;
+        let find = |want: Row| self.rows.iter().position(|row| *row == want);
+        find(Row::Hunk(r))
+            .or_else(|| find(Row::File(r.commit, r.file)))
+            .or_else(|| find(Row::Commit(r.commit)))
+    }
+
+    /// The position in `nav` a list row leads to: the hunk, or the first hunk of the file or
+    /// commit.
+    pub fn row_target(&self, row: Row) -> Option<usize> {
+        match row {
+            Row::Hunk(r) => self.nav.iter().position(|n| *n == r),
+            Row::File(c, f) => self.nav.iter().position(|n| n.commit == c && n.file == f),
+            Row::Commit(c) => self.nav.iter().position(|n| n.commit == c),
+        }
+    }
+
     /// Recomputes the derived navigation order and list rows.
     pub fn rebuild(&mut self) {
         let mut nav: Vec<HunkRef> = self.review.hunk_refs().collect();
@@ -276,9 +340,15 @@ impl App {
                 for (c, commit) in self.review.commits.iter().enumerate() {
                     if many {
                         rows.push(Row::Commit(c));
+                        if self.folds.commit_folded(c) {
+                            continue;
+                        }
                     }
                     for (f, file) in commit.files.iter().enumerate() {
                         rows.push(Row::File(c, f));
+                        if self.folds.file_folded(c, f) {
+                            continue;
+                        }
                         for h in 0..file.hunks.len() {
                             rows.push(Row::Hunk(HunkRef {
                                 commit: c,

@@ -118,6 +118,36 @@ impl Highlighter {
         any
     }
 
+    /// Waits up to `budget` for the colours of `id`, if they were asked for: a hunk that can
+    /// be highlighted within a frame's budget is drawn in colour the first time, not plain and
+    /// then again. True when they are here.
+    pub fn wait_for(&mut self, id: &HunkId, budget: std::time::Duration) -> bool {
+        if self.cache.contains_key(id) {
+            return true;
+        }
+        if !self.pending.contains(id) {
+            return false;
+        }
+        let deadline = std::time::Instant::now() + budget;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            let Some(rx) = &self.rx else { return false };
+            match rx.recv_timeout(left) {
+                Ok((got, sides)) => {
+                    self.pending.remove(&got);
+                    if self.cache.len() >= CACHE_LIMIT {
+                        self.cache.clear();
+                    }
+                    self.cache.insert(got, sides);
+                    if got == *id {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
     pub fn is_busy(&self) -> bool {
         !self.pending.is_empty()
     }
@@ -212,5 +242,40 @@ fn worker(
             return;
         }
         wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Line;
+
+    fn rust_hunk(text: &str) -> Hunk {
+        Hunk::new(
+            "src/lib.rs",
+            (1, 0),
+            (1, 1),
+            "",
+            vec![Line::new(LineKind::Added, None, Some(1), text.as_bytes())],
+        )
+    }
+
+    /// The loop waits for the current hunk's colours within a frame's budget, so it is drawn
+    /// once, in colour; a hunk never asked for is not waited on.
+    #[test]
+    fn a_requested_hunk_is_waited_for_and_an_unasked_one_is_not() {
+        let mut hl = Highlighter::start(Some("base16-ocean.dark"));
+        let h = rust_hunk("fn main() { let x = 1; }");
+        hl.request("src/lib.rs", &h);
+        // The grammars load on first use; a debug build is slow: a generous budget here.
+        assert!(hl.wait_for(&h.id, std::time::Duration::from_secs(20)));
+        let sides = hl.get(&h.id).expect("cached once waited for");
+        assert!(!sides[1][0].is_empty(), "the added line has colour spans");
+        let other = rust_hunk("fn other() {}");
+        assert!(!hl.wait_for(&other.id, std::time::Duration::from_millis(50)));
+        assert!(hl.get(&other.id).is_none());
+        let mut off = Highlighter::off();
+        off.request("src/lib.rs", &h);
+        assert!(!off.wait_for(&h.id, std::time::Duration::from_millis(10)));
     }
 }

@@ -29,6 +29,8 @@ pub enum Event {
     Highlighted,
     /// A save finished: `Err` says what was not saved.
     Saved(Result<(), String>),
+    /// The export job finished: what to tell the reviewer, or why it failed.
+    Exported(Result<String, String>),
     /// SIGTERM, SIGINT or SIGHUP.
     Terminated,
 }

@@ -17,4 +17,4 @@ pub mod update;
 pub mod view;
 pub mod wordiff;
 
-pub use run::{run, Host, RunOptions};
+pub use run::{prepare_frame, run, Host, Job, RunOptions};

@@ -29,23 +29,6 @@ pub struct LineStyle<'a> {
     pub whitespace: Option<Style>,
 }
 
-/// The columns `text` takes once drawn by [`spans`]: tabs expanded, invisible characters in
-/// their visible form. Layout (paging, wrapping) counts with this, so it matches the screen.
-pub fn display_width(text: &str) -> usize {
-    let mut col = 0usize;
-    for c in text.chars() {
-        col += match visibility(c) {
-            Visibility::Plain if c == '\t' => TAB_WIDTH - col % TAB_WIDTH,
-            Visibility::Plain => c.width().unwrap_or(0),
-            _ => visible_form(c)
-                .chars()
-                .map(|c| c.width().unwrap_or(0))
-                .sum(),
-        };
-    }
-    col
-}
-
 fn in_ranges(ranges: &[(usize, usize)], at: usize) -> bool {
     ranges.iter().any(|&(s, e)| s <= at && at < e)
 }
@@ -140,24 +123,74 @@ pub fn spans(text: &str, st: &LineStyle) -> Vec<Span<'static>> {
     out
 }
 
-/// Splits spans into rows of at most `width` display columns.
-pub fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Vec<Span<'static>>> {
+/// The display columns at which the second and later rows of a wrapped line start. A row
+/// ends after the last space or tab that fits, so words stay whole; a word longer than the row
+/// is cut at the column. `suffix` columns follow the text (a marker such as "no newline at
+/// end"), breakable before them. Layout and drawing both wrap by this, so the rows paging
+/// counts are the rows drawn.
+pub fn row_starts(text: &str, suffix: usize, width: usize) -> Vec<usize> {
     let width = width.max(1);
+    let mut starts = Vec::new();
+    let mut row = 0usize;
+    // The column just after the last space seen in the current row.
+    let mut after_space: Option<usize> = None;
+    let mut col = 0usize;
+    let mut place = |col: usize, w: usize, space: bool, starts: &mut Vec<usize>| {
+        while col + w > row + width && col > row {
+            let at = match after_space {
+                Some(b) if b > row && b <= col => b,
+                _ => col,
+            };
+            starts.push(at);
+            row = at;
+            after_space = None;
+        }
+        if space {
+            after_space = Some(col + w);
+        }
+    };
+    for c in text.chars() {
+        let w = char_columns(c, col);
+        place(col, w, c == ' ' || c == '\t', &mut starts);
+        col += w;
+    }
+    for i in 0..suffix {
+        place(col, 1, i == 0, &mut starts);
+        col += 1;
+    }
+    starts
+}
+
+/// Columns one character takes at column `col` once drawn (as [`spans`] draws it).
+fn char_columns(c: char, col: usize) -> usize {
+    match visibility(c) {
+        Visibility::Plain if c == '\t' => TAB_WIDTH - col % TAB_WIDTH,
+        Visibility::Plain => c.width().unwrap_or(0),
+        _ => visible_form(c)
+            .chars()
+            .map(|c| c.width().unwrap_or(0))
+            .sum(),
+    }
+}
+
+/// Splits spans into rows starting at the display columns `starts` (from [`row_starts`]).
+pub fn wrap_at(spans: Vec<Span<'static>>, starts: &[usize]) -> Vec<Vec<Span<'static>>> {
     let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new()];
-    let mut used = 0usize;
+    let mut next = starts.iter().copied().peekable();
+    let mut col = 0usize;
     for span in spans {
         let mut piece = String::new();
         for c in span.content.chars() {
             let w = c.width().unwrap_or(0);
-            if used + w > width && used > 0 {
+            while next.peek().is_some_and(|&s| col >= s && w > 0) {
+                next.next();
                 if let (false, Some(r)) = (piece.is_empty(), rows.last_mut()) {
                     r.push(Span::styled(std::mem::take(&mut piece), span.style));
                 }
                 rows.push(Vec::new());
-                used = 0;
             }
             piece.push(c);
-            used += w;
+            col += w;
         }
         if !piece.is_empty() {
             if let Some(r) = rows.last_mut() {
@@ -168,13 +201,20 @@ pub fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Vec<Span<'static>>> 
     rows
 }
 
+/// Splits spans into rows of at most `width` display columns, at words where it can.
+pub fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Vec<Span<'static>>> {
+    let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+    let starts = row_starts(&text, 0, width);
+    wrap_at(spans, &starts)
+}
+
 /// Cuts spans to `width` columns, marking the cut with `…`.
 pub fn truncate(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
     let total: usize = spans.iter().map(|s| s.width()).sum();
     if total <= width {
         return spans;
     }
-    let mut rows = wrap(spans, width.saturating_sub(1));
+    let mut rows = wrap_at(spans, &[width.saturating_sub(1)]);
     let mut first = rows.swap_remove(0);
     first.push(Span::raw("…"));
     first
@@ -215,8 +255,14 @@ mod tests {
     fn changed_whitespace_is_visible_and_keeps_its_width() {
         assert_eq!(changed("\tx = 1  "), "→   x = 1··");
         assert_eq!(plain("\tx = 1  "), "    x = 1  ");
-        assert_eq!(display_width("\tx = 1  "), 11);
-        assert_eq!(display_width("ab\tc"), 5);
+        // 11 columns: one row at 11, two at 10 (layout counts what is drawn).
+        assert!(row_starts("\tx = 1  ", 0, 11).is_empty());
+        assert_eq!(row_starts("\tx = 1  ", 0, 10).len(), 1);
+        assert_eq!(
+            row_starts("ab\tc", 0, 4),
+            vec![4],
+            "the tab reaches column 4"
+        );
         assert_eq!(changed("a b"), "a b", "inner spaces stay spaces");
     }
 
@@ -244,8 +290,30 @@ mod tests {
             .iter()
             .map(|r| r.iter().map(|s| s.content.to_string()).collect())
             .collect();
-        assert_eq!(text, vec!["abc", "def", "gh"]);
+        assert_eq!(
+            text,
+            vec!["abc", "def", "gh"],
+            "a word longer than the row is cut"
+        );
         let rows = wrap(vec![Span::raw("界界界")], 4);
         assert_eq!(rows.len(), 2);
+    }
+
+    /// Rows end after a space when one fits, so a word is never split that fits a row.
+    #[test]
+    fn wraps_at_words() {
+        let text = "let total = compute_sum(items);";
+        let rows = wrap(vec![Span::raw(text)], 14);
+        let text_rows: Vec<String> = rows
+            .iter()
+            .map(|r| r.iter().map(|s| s.content.to_string()).collect())
+            .collect();
+        assert_eq!(text_rows, vec!["let total = ", "compute_sum(it", "ems);"]);
+        assert_eq!(row_starts(text, 0, 14), vec![12, 26]);
+        assert_eq!(row_starts("short", 0, 14), Vec::<usize>::new());
+        // Tabs count at their drawn width and break like spaces.
+        assert_eq!(row_starts("\tab cd", 0, 6), vec![4]);
+        // A suffix after the text breaks before itself.
+        assert_eq!(row_starts("abcd", 5, 6), vec![5]);
     }
 }

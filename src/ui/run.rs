@@ -23,16 +23,26 @@ use crate::session::{Session, Store};
 
 /// Hunks ahead of the current one whose colours are prepared before they are needed.
 const HIGHLIGHT_AHEAD: usize = 3;
+/// How long a frame waits for the current hunk's colours before drawing it plain (and again
+/// when they come): within the key-to-screen budget, so a hunk of ordinary size is drawn once,
+/// in colour.
+const HIGHLIGHT_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+/// Hunks longer than this are not waited for: their colours come in a later frame.
+const HIGHLIGHT_WAIT_LINES: usize = 400;
 
 /// What the review screen asks of the program around it: the parts that touch git and keys.
 pub trait Host {
     /// Signs the approval and writes it; returns what to tell the reviewer.
     fn sign(&mut self, review: &Review, session: &Session) -> Result<String>;
-    /// Writes the review for the author; returns what to tell the reviewer.
-    fn export(&mut self, review: &Review, session: &Session) -> Result<String>;
+    /// The job that writes the review for the author (run off the screen's thread); it
+    /// returns what to tell the reviewer.
+    fn export(&mut self, review: &Review, session: &Session) -> Result<Job>;
     /// The content of a blob (a file as the commit under review has it).
     fn blob(&mut self, id: &str) -> Result<Vec<u8>>;
 }
+
+/// Work for a background thread, whose outcome comes back to the loop as an event.
+pub type Job = Box<dyn FnOnce() -> Result<String> + Send>;
 
 pub struct RunOptions {
     pub theme: Theme,
@@ -53,7 +63,7 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
     if let Some(loader) = opts.loader.take() {
         inbox.forward_loader(loader);
     }
-    let (mut term, _guard) = terminal::enter()?;
+    let (mut term, _guard) = terminal::enter(app.mouse)?;
     let wake = inbox.tx.clone();
     let mut hl = Highlighter::start_waking(opts.theme.syntax.as_deref(), opts.depth, move || {
         let _ = wake.send(Event::Highlighted);
@@ -67,12 +77,23 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
     // burst of keys, off this thread, so the disk's latency never delays what is seen.
     let mut pending_save = false;
     let mut area = Rect::default();
+    // Export jobs still running: quitting waits for them, so a file being written is whole and
+    // what it says is printed after the screen closes.
+    let mut jobs: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    // The hunk on screen when it was drawn without its colours (they were not ready).
+    let mut plain: Option<crate::model::HunkId> = None;
     'main: loop {
         if dirty {
             let size = term.size().context("cannot read the terminal size")?;
             area = Rect::new(0, 0, size.width, size.height);
-            view::ensure_visible(&mut app, area);
-            request_highlights(&app, &mut hl);
+            // Not before the first frame: the highlighter is still loading its grammars, and
+            // the first screen must not wait for colours.
+            prepare_frame(&mut app, &mut hl, area, timings.first_frame.is_some());
+            plain = app
+                .current()
+                .and_then(|r| app.review.hunk(r))
+                .map(|h| h.id)
+                .filter(|id| hl.get(id).is_none());
             let ctx = ViewCtx {
                 theme: &opts.theme,
                 highlight: &hl,
@@ -114,10 +135,22 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                 }
                 Event::Highlighted => {
                     hl.receive();
+                    // Colours for hunks ahead change nothing on screen: redraw only when the
+                    // hunk drawn plain has its colours now.
+                    if plain.is_none_or(|id| hl.get(&id).is_none()) {
+                        next = inbox.rx.try_recv().ok();
+                        continue;
+                    }
+                    plain = None;
                     Vec::new()
                 }
                 Event::Saved(result) => {
                     saved(&mut app, result);
+                    Vec::new()
+                }
+                Event::Exported(result) => {
+                    let result = result.map_err(anyhow::Error::msg);
+                    show_result(&mut app, "review exported", "not exported", result);
                     Vec::new()
                 }
                 Event::Input(input_event) => {
@@ -127,6 +160,7 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                             handle_key(&mut app, k, crate::timefmt::now())
                         }
                         CEvent::Paste(text) => paste(&mut app, &text),
+                        CEvent::Mouse(m) => super::update::handle_mouse(&mut app, m, area),
                         _ => Vec::new(),
                     }
                 }
@@ -214,17 +248,56 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                         input.resume();
                         show_result(&mut app, "signed", "not signed", result?);
                     }
-                    Effect::Export => {
-                        let result = host.export(&app.review, &app.session);
-                        show_result(&mut app, "review exported", "not exported", result);
-                    }
+                    Effect::Export => match host.export(&app.review, &app.session) {
+                        Err(e) => show_result(&mut app, "review exported", "not exported", Err(e)),
+                        Ok(job) => {
+                            app.notice = Some(Notice {
+                                text: "exporting the review…".into(),
+                                error: false,
+                            });
+                            jobs.extend(run_job(job, inbox.tx.clone()));
+                        }
+                    },
                 }
             }
             next = inbox.rx.try_recv().ok();
         }
     }
     drop(input);
+    for job in jobs {
+        let _ = job.join();
+    }
+    while let Ok(ev) = inbox.rx.try_recv() {
+        if let Event::Exported(result) = ev {
+            app.results.push(match result {
+                Ok(text) => text,
+                Err(why) => format!("not exported: {why}"),
+            });
+        }
+    }
     Ok(app)
+}
+
+/// Runs an export off this thread; its outcome comes back as [`Event::Exported`].
+fn run_job(job: Job, done: std::sync::mpsc::Sender<Event>) -> Option<std::thread::JoinHandle<()>> {
+    let spawned = std::thread::Builder::new()
+        .name("countersign-export".into())
+        .spawn({
+            let done = done.clone();
+            move || {
+                let result = job().map_err(|e| crate::error::one_line(&e));
+                let _ = done.send(Event::Exported(result));
+            }
+        });
+    match spawned {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            let _ = done.send(Event::Exported(Err(format!(
+                "cannot start the export: {e}"
+            ))));
+            None
+        }
+    }
 }
 
 /// A job's outcome in a window that fits it, kept for printing after the screen closes.
@@ -357,6 +430,21 @@ fn error(e: &anyhow::Error) -> Notice {
     Notice {
         text: crate::error::one_line(e),
         error: true,
+    }
+}
+
+/// Everything a frame needs before it is drawn: the cursor on screen, the colours of the hunks
+/// on screen and a few ahead asked for, and, when `wait`, the current hunk's colours waited for
+/// within the frame's budget.
+pub fn prepare_frame(app: &mut App, hl: &mut Highlighter, area: Rect, wait: bool) {
+    view::ensure_visible(app, area);
+    request_highlights(app, hl);
+    if wait {
+        if let Some(h) = app.current().and_then(|r| app.review.hunk(r)) {
+            if h.lines.len() <= HIGHLIGHT_WAIT_LINES {
+                hl.wait_for(&h.id, HIGHLIGHT_WAIT);
+            }
+        }
     }
 }
 

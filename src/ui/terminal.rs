@@ -59,18 +59,22 @@ pub fn terminated(flag: &AtomicBool) -> bool {
     flag.load(Ordering::Relaxed)
 }
 
-/// Takes over the terminal. The returned guard gives it back when dropped.
-pub fn enter() -> Result<(Term, Guard)> {
+/// Clicks and the wheel (xterm's mode 1000) in SGR encoding (1006), and no more: crossterm's
+/// capture also asks for every motion (1003), which would wake the loop at each pixel moved.
+const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1006h";
+const MOUSE_OFF: &[u8] = b"\x1b[?1006l\x1b[?1000l";
+
+/// Whether the screen asked for mouse events, so that coming back from an editor asks again.
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+/// Takes over the terminal, with mouse reports when `mouse` is set. The returned guard gives
+/// it back when dropped.
+pub fn enter(mouse: bool) -> Result<(Term, Guard)> {
     install_panic_hook();
     enable_raw_mode().context("cannot put the terminal in raw mode (is stdin a terminal?)")?;
     let guard = Guard;
-    execute!(
-        io::stdout(),
-        EnterAlternateScreen,
-        EnableBracketedPaste,
-        cursor::Hide
-    )
-    .context("cannot switch to the alternate screen")?;
+    MOUSE.store(mouse, Ordering::Relaxed);
+    take_screen()?;
     let term = Terminal::new(CrosstermBackend::new(io::stdout()))
         .context("cannot start the terminal UI")?;
     Ok((term, guard))
@@ -87,6 +91,9 @@ impl Drop for Guard {
 
 /// Gives the terminal back: safe to call twice, never fails.
 pub fn restore() {
+    if MOUSE.load(Ordering::Relaxed) {
+        let _ = io::stdout().write_all(MOUSE_OFF);
+    }
     let _ = execute!(
         io::stdout(),
         DisableBracketedPaste,
@@ -102,18 +109,34 @@ pub fn pause<T>(term: &mut Term, f: impl FnOnce() -> T) -> Result<T> {
     restore();
     let out = f();
     enable_raw_mode().context("cannot return the terminal to raw mode")?;
+    take_screen()?;
     execute!(
         io::stdout(),
-        EnterAlternateScreen,
-        EnableBracketedPaste,
-        cursor::Hide,
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )
-    .context("cannot switch to the alternate screen")?;
+    .context("cannot clear the screen")?;
     // A new Terminal forgets what it drew, so the next frame repaints everything. (`clear()`
     // would ask the terminal for the cursor position, which not every terminal answers.)
     *term = Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot redraw")?;
     Ok(out)
+}
+
+/// The alternate screen, bracketed paste, no cursor, and mouse reports if asked for.
+fn take_screen() -> Result<()> {
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
+    .context("cannot switch to the alternate screen")?;
+    if MOUSE.load(Ordering::Relaxed) {
+        io::stdout()
+            .write_all(MOUSE_ON)
+            .and_then(|()| io::stdout().flush())
+            .context("cannot ask for mouse reports")?;
+    }
+    Ok(())
 }
 
 /// Ctrl-Z: give the terminal back and stop, as any well-behaved full-screen program does.

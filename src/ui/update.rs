@@ -8,8 +8,13 @@ use super::app::{App, Confirm, Notice, Overlay};
 use super::textbox::TextBox;
 use crate::model::{Severity, Verdict};
 
+mod finder;
+mod folds;
+mod mouse;
 mod search;
 
+pub use finder::{candidates as finder_candidates, Candidate};
+pub use mouse::handle_mouse;
 pub use search::matches;
 use search::{search, search_key};
 
@@ -77,6 +82,7 @@ pub fn handle_key(app: &mut App, key: KeyEvent, now: i64) -> Vec<Effect> {
         }
         Some(Overlay::Comment(tb)) => comment_key(app, tb, key, now),
         Some(Overlay::Search(q)) => search_key(app, q, key),
+        Some(Overlay::Finder(f)) => finder::key(app, f, key),
         Some(Overlay::Message(mut m)) => {
             // Scroll keys move through it; any other key closes it (its text is printed again
             // when the screen closes).
@@ -235,6 +241,11 @@ pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
                 app.expanded.insert(h.id);
             }
         }
+        Action::Fold => folds::fold(app),
+        Action::Unfold => folds::unfold(app),
+        Action::FoldAll => folds::fold_all(app),
+        Action::UnfoldAll => folds::unfold_all(app),
+        Action::FindFile => finder::open(app),
         Action::Sign => sign(app),
         Action::Help => app.overlay = Some(Overlay::Help(0)),
         Action::Quit => return vec![Effect::Quit],

@@ -279,7 +279,7 @@ pub fn content_spans(
     };
     let mut spans = render_line::spans(&text, &st);
     if line.missing_newline {
-        spans.push(Span::styled(" ⏎̸ no newline at end", t.get("gutter")));
+        spans.push(Span::styled(NO_NEWLINE, t.get("gutter")));
     }
     spans
 }
@@ -292,7 +292,24 @@ fn line_rows(
     i: usize,
     width: usize,
 ) -> Vec<Vec<Span<'static>>> {
-    render_line::wrap(content_spans(app, ctx, file, hunk, i), width)
+    let starts = row_starts(hunk, i, width);
+    render_line::wrap_at(content_spans(app, ctx, file, hunk, i), &starts)
+}
+
+/// Shown after a last line that has no newline.
+const NO_NEWLINE: &str = " ⏎̸ no newline at end";
+
+/// Where the wrapped rows of line `i` start, for a text area `width` columns wide: at words.
+fn row_starts(hunk: &Hunk, i: usize, width: usize) -> Vec<usize> {
+    let Some(line) = hunk.lines.get(i) else {
+        return Vec::new();
+    };
+    let suffix = if line.missing_newline {
+        unicode_width::UnicodeWidthStr::width(NO_NEWLINE)
+    } else {
+        0
+    };
+    render_line::row_starts(&line.text(), suffix, width)
 }
 
 /// Index of line `i` within its side (0: old = context + removed, 1: new = context + added).
@@ -312,11 +329,6 @@ pub fn rows_of(hunk: &Hunk, i: usize, width: usize, side_by_side: bool) -> usize
     if side_by_side {
         return 1;
     }
-    let Some(line) = hunk.lines.get(i) else {
-        return 1;
-    };
     let text_w = width.saturating_sub(gutter_width(hunk)).max(1);
-    let w: usize =
-        render_line::display_width(&line.text()) + if line.missing_newline { 21 } else { 0 };
-    w.div_ceil(text_w).max(1)
+    row_starts(hunk, i, text_w).len() + 1
 }

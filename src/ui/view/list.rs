@@ -18,20 +18,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         .borders(Borders::RIGHT)
         .border_style(t.get("border"))
         .title(Span::styled(title, t.get("list.commit")));
-    let inner = block.inner(area);
+    let inner = inner(area);
     frame.render_widget(block, area);
     let height = inner.height as usize;
     let width = inner.width as usize;
-    let current = app.current();
-    let selected = app
-        .rows
-        .iter()
-        .position(|r| matches!(r, Row::Hunk(h) if Some(*h) == current))
-        .unwrap_or(0);
-    // Keep the selection in the middle third once the list scrolls.
-    let start = selected
-        .saturating_sub(height / 3)
-        .min(app.rows.len().saturating_sub(height));
+    let (start, selected) = window(app, height);
     let lines: Vec<Line> = app.rows[start..]
         .iter()
         .take(height)
@@ -39,6 +30,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         .map(|(i, row)| row_line(app, ctx, *row, start + i == selected, width))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The first row shown in a list `height` rows tall, and the selected row: the selection stays
+/// in the middle third once the list scrolls. Drawing and mouse clicks both place rows by this.
+pub fn window(app: &App, height: usize) -> (usize, usize) {
+    let selected = app.selected_row().unwrap_or(0);
+    let start = selected
+        .saturating_sub(height / 3)
+        .min(app.rows.len().saturating_sub(height));
+    (start, selected)
+}
+
+/// The list's inner area (inside its border, below its title) within the list's area.
+pub fn inner(area: Rect) -> Rect {
+    Block::default()
+        .borders(Borders::RIGHT)
+        .title(" ")
+        .inner(area)
 }
 
 fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: usize) -> Line<'a> {
@@ -51,13 +60,26 @@ fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: us
     match row {
         Row::Commit(c) => {
             let commit = &app.review.commits[c];
-            Line::from(Span::styled(
-                fit(
-                    &format!("{} {}", commit.short_id(), printable(&commit.summary)),
-                    width,
+            // The selection glyph, then the fold: ▶ folded, ▼ open.
+            let fold = if app.folds.commit_folded(c) {
+                "▶"
+            } else {
+                "▼"
+            };
+            Line::from(vec![
+                Span::styled(if selected { "▸" } else { " " }, sel),
+                Span::styled(
+                    fit(
+                        &format!(
+                            "{fold} {} {}",
+                            commit.short_id(),
+                            printable(&commit.summary)
+                        ),
+                        width.saturating_sub(1),
+                    ),
+                    t.get("list.commit").patch(sel),
                 ),
-                t.get("list.commit"),
-            ))
+            ])
         }
         Row::File(c, f) => {
             let file = &app.review.commits[c].files[f];
@@ -67,16 +89,25 @@ fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: us
             } else {
                 "…".to_string()
             };
+            let fold = if app.order == Order::File && app.folds.file_folded(c, f) {
+                "▶"
+            } else {
+                " "
+            };
             let tail = format!(" {stats} {badge}");
-            let name_w = width.saturating_sub(tail.chars().count() + 2);
+            let name_w = width.saturating_sub(tail.chars().count() + 4);
             let name = fit_left(&printable(&file.display_path()), name_w);
             let mut spans = vec![
-                Span::styled(format!("{} ", file.change.letter()), t.get("list.file")),
-                Span::styled(format!("{name:<name_w$}"), t.get("list.file")),
-                Span::styled(format!(" {stats} "), t.get("list.hunk")),
+                Span::styled(if selected { "▸" } else { " " }, sel),
+                Span::styled(
+                    format!("{fold}{} ", file.change.letter()),
+                    t.get("list.file").patch(sel),
+                ),
+                Span::styled(format!("{name:<name_w$}"), t.get("list.file").patch(sel)),
+                Span::styled(format!(" {stats} "), t.get("list.hunk").patch(sel)),
             ];
             if let Some(sev) = file.risk() {
-                spans.push(Span::styled(badge, severity_style(t, sev)));
+                spans.push(Span::styled(badge, severity_style(t, sev).patch(sel)));
             }
             Line::from(spans)
         }

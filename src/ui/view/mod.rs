@@ -4,6 +4,8 @@ mod findings;
 mod header;
 mod hunk;
 mod list;
+
+pub use list::{inner as list_inner, window as list_window};
 mod overlay;
 mod side_by_side;
 mod status;
@@ -53,7 +55,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
         .constraints([
             Constraint::Length(2 + u16::from(stale)),
             Constraint::Min(1),
-            Constraint::Length(1),
+            Constraint::Length(status::height(app, area.width)),
         ])
         .areas(area);
     let list_width = if app.zoom {

@@ -31,6 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             frame.set_cursor_position(Position::new(r.x + w.min(r.width.saturating_sub(1)), r.y));
         }
         Some(Overlay::Message(m)) => message(frame, area, m, ctx),
+        Some(Overlay::Finder(f)) => finder(frame, area, app, f, ctx),
         Some(Overlay::Confirm(what)) => {
             let (title, body) = confirm_text(app, *what);
             let r = centered(area, 60, 7);
@@ -94,6 +95,80 @@ fn comment_box(frame: &mut Frame, r: Rect, tb: &crate::ui::textbox::TextBox, ctx
         inner.x + cursor_col as u16,
         inner.y + (cursor_row - scroll) as u16,
     ));
+}
+
+/// The file finder: the query on top, the matching files below, best first, the matched
+/// characters marked, the chosen one marked by a glyph too (it must show without colour).
+fn finder(frame: &mut Frame, area: Rect, app: &App, f: &crate::ui::app::Finder, ctx: &ViewCtx) {
+    let t = ctx.theme;
+    let found = crate::ui::update::finder_candidates(app, &f.query);
+    let total = crate::ui::update::finder_candidates(app, "").len();
+    let width = area.width.saturating_sub(4).clamp(20, 90);
+    let height = area.height.saturating_sub(4).clamp(5, 22);
+    let r = centered(area, width, height);
+    let title = format!(
+        " find a file · {} of {total} · ↑/↓ choose · Enter goes · Esc closes ",
+        found.len()
+    );
+    let block = window(ctx, &title);
+    let inner = block.inner(r);
+    frame.render_widget(Clear, r);
+    frame.render_widget(block, r);
+    let rows = inner.height.saturating_sub(1) as usize;
+    let selected = f.selected.min(found.len().saturating_sub(1));
+    let top = selected.saturating_sub(rows.saturating_sub(1));
+    let text_w = (inner.width as usize).saturating_sub(2);
+    let mut lines = vec![Line::from(Span::styled(
+        format!("> {}", printable(&f.query)),
+        t.get("overlay"),
+    ))];
+    for (i, c) in found.iter().enumerate().skip(top).take(rows) {
+        let chosen = i == selected;
+        let base = if chosen {
+            t.get("overlay").patch(t.get("list.selected"))
+        } else {
+            t.get("overlay")
+        };
+        let mut spans = vec![Span::styled(if chosen { "▸ " } else { "  " }, base)];
+        let label = fit_start(&c.label, text_w);
+        let cut = c.label.len() - label.len();
+        for (at, ch) in label.char_indices() {
+            let style = if c.hits.contains(&(at + cut)) {
+                base.patch(t.get("search.match"))
+            } else {
+                base
+            };
+            spans.push(Span::styled(ch.to_string(), style));
+        }
+        lines.push(Line::from(spans));
+    }
+    if found.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "  no file matches",
+            t.get("gutter"),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines).style(t.get("overlay")), inner);
+    let qw = unicode_width::UnicodeWidthStr::width(printable(&f.query).as_str()) as u16 + 2;
+    frame.set_cursor_position(Position::new(
+        inner.x + qw.min(inner.width.saturating_sub(1)),
+        inner.y,
+    ));
+}
+
+/// The end of `s` that fits `w` columns (a path's end tells files apart), whole characters.
+fn fit_start(s: &str, w: usize) -> &str {
+    let mut start = s.len();
+    let mut used = 0;
+    for (at, c) in s.char_indices().rev() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw > w {
+            break;
+        }
+        used += cw;
+        start = at;
+    }
+    &s[start..]
 }
 
 /// A result window as wide as the screen allows, wrapped at words, as tall as its text (up to

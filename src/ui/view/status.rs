@@ -11,36 +11,75 @@ use crate::model::Severity;
 use crate::ui::action::Action;
 use crate::ui::app::App;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
-    let t = ctx.theme;
+/// Rows a notice takes at most when it does not fit beside the progress; past them it is cut
+/// (the notices that long are errors whose full text is also printed after the screen closes).
+const NOTICE_MAX_ROWS: usize = 3;
+
+/// The progress part, as text and the theme key it is drawn with.
+fn left(app: &App) -> Vec<(String, String)> {
     let p = app.progress();
-    let mut spans = vec![Span::styled(
+    let mut parts = vec![(
         format!(" {}/{} decided ", p.decided, p.total),
-        t.get("status.key"),
+        "status.key".to_string(),
     )];
     for (i, sev) in Severity::ALL.iter().enumerate() {
         if p.by_severity[i] > 0 {
-            spans.push(Span::styled(
+            parts.push((
                 format!(" {} {} ", p.by_severity[i], sev.as_str()),
-                super::severity_style(t, *sev),
+                format!("finding.{}", sev.as_str()),
             ));
         }
     }
     if let Some(at) = position(app) {
-        spans.push(Span::styled(at, t.get("status")));
+        parts.push((at, "status".into()));
     }
     if let Some((done, total)) = app.loading {
-        spans.push(Span::styled(
-            format!(" loading {done}/{total} "),
-            t.get("status.message"),
-        ));
+        parts.push((format!(" loading {done}/{total} "), "status.message".into()));
     } else if !app.review.is_complete() {
-        spans.push(Span::styled(" loading… ", t.get("status.message")));
+        parts.push((" loading… ".into(), "status.message".into()));
     }
+    parts
+}
+
+/// The notice's rows when it goes below the progress (it does not fit beside it), else empty.
+fn notice_rows(app: &App, width: usize) -> Vec<String> {
+    let Some(n) = &app.notice else {
+        return Vec::new();
+    };
+    let text = crate::text::printable(&n.text);
+    let left_w: usize = left(app)
+        .iter()
+        .map(|(s, _)| unicode_width::UnicodeWidthStr::width(s.as_str()))
+        .sum();
+    if unicode_width::UnicodeWidthStr::width(text.as_str()) + 2 + left_w <= width {
+        return Vec::new();
+    }
+    let mut rows = super::overlay::wrap_words(&text, width.saturating_sub(2).max(10));
+    if rows.len() > NOTICE_MAX_ROWS {
+        rows.truncate(NOTICE_MAX_ROWS);
+        if let Some(last) = rows.last_mut() {
+            last.push('…');
+        }
+    }
+    rows
+}
+
+/// Rows the status area needs: one, plus a long notice's own rows.
+pub fn height(app: &App, width: u16) -> u16 {
+    1 + notice_rows(app, width as usize).len() as u16
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
+    let t = ctx.theme;
+    let mut spans: Vec<Span> = left(app)
+        .into_iter()
+        .map(|(text, key)| Span::styled(text, t.get(&key)))
+        .collect();
+    let below = notice_rows(app, area.width as usize);
     let left_w: usize = spans.iter().map(|s| s.width()).sum();
     let room = (area.width as usize).saturating_sub(left_w);
     let right: Vec<Span> = match &app.notice {
-        Some(n) => vec![Span::styled(
+        Some(n) if below.is_empty() => vec![Span::styled(
             format!(" {} ", crate::text::printable(&n.text)),
             t.get(if n.error {
                 "status.error"
@@ -48,7 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
                 "status.message"
             }),
         )],
-        None => {
+        _ => {
             // Drop hints from the end (help last of all) until they fit.
             let mut h = hints(app, ctx);
             while h.iter().map(|s| s.width()).sum::<usize>() > room && h.len() > 2 {
@@ -66,10 +105,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
     let gap = (area.width as usize).saturating_sub(left_w + right_w);
     spans.push(Span::styled(" ".repeat(gap), t.get("status")));
     spans.extend(right);
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(t.get("status")),
-        area,
-    );
+    let mut lines = vec![Line::from(spans)];
+    if let Some(n) = &app.notice {
+        let style = t.get(if n.error {
+            "status.error"
+        } else {
+            "status.message"
+        });
+        lines.extend(
+            below
+                .into_iter()
+                .map(|row| Line::from(Span::styled(format!(" {row} "), style))),
+        );
+    }
+    frame.render_widget(Paragraph::new(lines).style(t.get("status")), area);
 }
 
 /// Where the reviewer is, as tig says it: `c 1/3 f 2/10 h 3/19 L 8/152`.
