@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -15,9 +14,10 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
+use common::review::review;
 use common::{median, ms, verdict};
 use countersign::git::{self, bench_repo::Size, diff, range};
-use countersign::load::{self, Analysis, LoadEvent};
+use countersign::load::{self, Analysis};
 use countersign::report::ScanReport;
 use countersign::session::Session;
 use countersign::ui::app::App;
@@ -25,72 +25,6 @@ use countersign::ui::highlight::Highlighter;
 use countersign::ui::keymap::Keymap;
 use countersign::ui::theme::Theme;
 use countersign::ui::view::{self, ViewCtx};
-
-struct Sample {
-    first_frame: Duration,
-    /// The first frame's time on a CPU (main thread), without waits for a busy core.
-    first_frame_cpu: Duration,
-    complete: Duration,
-    /// The loader's own time, from its start to Done.
-    loader: Duration,
-}
-
-/// The review opening on `spec` (None: the default range, as `countersign` with no argument).
-fn review(dir: &Path, spec: Option<&str>) -> Result<Sample> {
-    let t0 = Instant::now();
-    let cpu0 = common::thread_cpu();
-    let theme = Theme::load("dark", None, true)?;
-    let keymap = Keymap::builtin();
-    let repo = git::repo::open_at(dir)?;
-    let range = range::resolve(&repo, spec)?;
-    let policy = git::trusted::policy(
-        &repo.git,
-        git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
-    )?;
-    let analysis = Arc::new(Analysis::new(&policy, false)?);
-    let (review, oids) = load::first_frame(
-        &repo.git,
-        &range,
-        &analysis,
-        &load::Reviewing::of(&repo.git, &policy),
-    )?;
-    let key = oids.last().map(|o| o.to_string()).unwrap_or_default();
-    let mut app = App::new(review, Session::default(), keymap, key);
-    let hl = Highlighter::start(theme.syntax.as_deref());
-    let mut term = Terminal::new(TestBackend::new(200, 60))?;
-    let area = Rect::new(0, 0, 200, 60);
-    let ctx = ViewCtx {
-        theme: &theme,
-        highlight: &hl,
-    };
-    view::ensure_visible(&mut app, area);
-    term.draw(|f| view::draw(f, &app, &ctx))?;
-    let first_frame = t0.elapsed();
-    let first_frame_cpu = common::thread_cpu().saturating_sub(cpu0);
-
-    let rx = load::spawn(repo.git_dir(), oids, analysis);
-    let mut loader = Duration::ZERO;
-    for ev in rx.iter() {
-        let done = match &ev {
-            LoadEvent::Done { elapsed } => Some(*elapsed),
-            LoadEvent::Failed(e) => anyhow::bail!("loading failed: {e}"),
-            _ => None,
-        };
-        app.apply_load(ev);
-        view::ensure_visible(&mut app, area);
-        term.draw(|f| view::draw(f, &app, &ctx))?;
-        if let Some(elapsed) = done {
-            loader = elapsed;
-            break;
-        }
-    }
-    Ok(Sample {
-        first_frame,
-        first_frame_cpu,
-        complete: t0.elapsed(),
-        loader,
-    })
-}
 
 /// Where the first frame's time goes, phase by phase (one run).
 fn phases(dir: &Path, spec: Option<&str>) -> Result<String> {

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use countersign::git::bench_repo;
 
+pub mod mem;
+pub mod review;
+
 /// The benchmark repository, created on first use under cargo's scratch directory. Keyed by a
 /// hash of the generator's source, so a changed generator gets a fresh repository.
 pub fn repo() -> PathBuf {

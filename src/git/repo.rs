@@ -40,6 +40,22 @@ pub fn open_at(path: &Path) -> Result<Repo> {
     Ok(Repo { git })
 }
 
+/// Opens the repository at `path` to read objects only, as if it were bare: without a work
+/// tree, libgit2's attribute lookups (one per file diffed, for its diff driver) no longer stat
+/// and resolve `.gitattributes` in every directory of the work tree, which cost about a tenth
+/// of reading a large change. What is read is the commits' objects, whatever the work tree has.
+pub fn open_objects(path: &Path) -> Result<Repo> {
+    tune_libgit2();
+    let git = Repository::open_ext(
+        path,
+        git2::RepositoryOpenFlags::NO_SEARCH | git2::RepositoryOpenFlags::BARE,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .with_context(|| format!("cannot open the git repository at {}", path.display()))?;
+    add_env_object_dirs(&git)?;
+    Ok(Repo { git })
+}
+
 /// Inside a server's pre-receive hook the pushed objects are not in the repository yet: git
 /// keeps them in a quarantine directory and tells its hooks where through the environment
 /// (`GIT_OBJECT_DIRECTORY` the quarantine, `GIT_ALTERNATE_OBJECT_DIRECTORIES` the repository's

@@ -76,7 +76,7 @@ pub(super) fn read_commits(
         for _ in 0..workers() {
             let (shared, done_tx, git_dir) = (&shared, done_tx.clone(), &git_dir);
             s.spawn(move || {
-                let result = git::repo::open_at(git_dir)
+                let result = git::repo::open_objects(git_dir)
                     .and_then(|repo| worker(&repo.git, analysis, shared, &done_tx));
                 if let Err(e) = result {
                     shared.stop.store(true, Ordering::Relaxed);

@@ -481,7 +481,6 @@ impl App {
                 let line = self.line;
                 let scroll = self.scroll;
                 self.rebuild();
-                self.carried_over = self.session.carried_over(&self.review);
                 if !self.moved {
                     self.place_at_start();
                 } else if let Some((c, id, path)) = current {
@@ -503,7 +502,12 @@ impl App {
                 }
             }
             LoadEvent::Progress { done, total } => self.loading = Some((done, total)),
-            LoadEvent::Done { .. } => self.loading = None,
+            LoadEvent::Done { .. } => {
+                self.loading = None;
+                // Counted once the review is whole: per commit it would walk every hunk of the
+                // review again for each of a long range's commits.
+                self.carried_over = self.session.carried_over(&self.review);
+            }
             LoadEvent::Failed(message) => {
                 self.loading = None;
                 self.notice = Some(Notice {
