@@ -55,6 +55,15 @@ fn norm(v: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// The other way of keying a resource's instances.
+fn switched_keying(attr: &str) -> Option<&'static str> {
+    match attr {
+        "count" => Some("for_each"),
+        "for_each" => Some("count"),
+        _ => None,
+    }
+}
+
 pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
     if !(sink.on(Id::TfForceNew) || sink.on(Id::TfStatefulForceNew) || sink.on(Id::TfInstanceKeys))
     {
@@ -86,6 +95,12 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
                 let before = removed.iter().find(|(b, a, _)| *b == block && *a == attr);
                 if let Some((_, _, old)) = before {
                     if *old != value {
+                        hits.push((i, block.clone(), attr));
+                    }
+                } else if let Some(other) = switched_keying(&attr) {
+                    // `count` turned into `for_each` (or back): every instance's index becomes
+                    // a key, so each is a new address unless `moved` blocks say otherwise.
+                    if removed.iter().any(|(b, a, _)| *b == block && a == other) {
                         hits.push((i, block.clone(), attr));
                     }
                 }
