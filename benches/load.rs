@@ -74,6 +74,7 @@ fn phases(dir: &Path, spec: Option<&str>) -> Result<String> {
     let review = countersign::model::Review {
         range: range.spec.clone(),
         commits,
+        ..Default::default()
     };
     let mut app = App::new(review, Session::default(), keymap, String::new());
     lap("app", &mut out);

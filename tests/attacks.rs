@@ -634,6 +634,7 @@ fn a_failed_approval_write_leaves_the_old_tip() {
     let review = countersign::model::Review {
         range: "HEAD".into(),
         commits: vec![commit],
+        ..Default::default()
     };
     let mut session = countersign::session::Session::default();
     for (_, h) in review.reviewable() {

@@ -307,6 +307,7 @@ fn decisions_carry_over_an_amend_and_changed_hunks_come_back_undecided() {
         Review {
             range: "HEAD".into(),
             commits: vec![full_commit(&repo.git, &analysis, oid).unwrap()],
+            ..Default::default()
         }
     };
     let before = load();

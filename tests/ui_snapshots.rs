@@ -133,6 +133,7 @@ fn sample_review() -> Review {
     Review {
         range: "main..HEAD".into(),
         commits: vec![commit],
+        ..Default::default()
     }
 }
 
@@ -983,4 +984,23 @@ fn a_long_notice_is_shown_whole_below_the_progress() {
         "{screen}"
     );
     insta::assert_snapshot!("long_notice", screen);
+}
+
+#[test]
+fn the_header_says_how_many_resources_the_plan_destroys() {
+    let mut review = sample_review();
+    review.plan_summary =
+        Some("the Terraform plan destroys 1 resource (1 of them recreated)".into());
+    let mut app = app_for(review);
+    let screen = render(&mut app, 80, 24);
+    let header: Vec<&str> = screen.lines().take(4).collect();
+    assert!(
+        header
+            .iter()
+            .any(|l| l.contains("the Terraform plan destroys 1 resource")),
+        "{screen}"
+    );
+    // Without a plan the header keeps its two lines.
+    let mut app = app_for(sample_review());
+    assert!(!render(&mut app, 80, 24).contains("Terraform plan"));
 }

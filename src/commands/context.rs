@@ -1,14 +1,17 @@
 //! What every command that reads a review opens first, once: the repository, the range, the
 //! trusted policy and the analyses built from it.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
 
+use crate::error::UserError;
 use crate::git::{self, range, trusted};
 use crate::load::{self, Analysis};
 use crate::model::Commit;
 use crate::policy::Policy;
+use crate::risk::terraform::TerraformPlan;
 
 pub struct Context {
     pub repo: git::Repo,
@@ -23,11 +26,23 @@ impl Context {
     /// Opens the repository from the environment and resolves `rev` (default: the branch's
     /// commits not in its upstream); `all` treats every hunk as AI-touched.
     pub fn open(rev: Option<&str>, all: bool) -> Result<Context> {
+        Context::open_with_plan(rev, all, None)
+    }
+
+    /// [`open`](Context::open), with a Terraform plan (`terraform show -json` output) whose
+    /// destroys the scan puts on the hunks that cause them.
+    pub fn open_with_plan(rev: Option<&str>, all: bool, plan: Option<&Path>) -> Result<Context> {
+        // The plan is read first: a wrong path is the user's error, said before any git work.
+        let plan = plan
+            .map(|p| TerraformPlan::read(p).map_err(|e| UserError::new(format!("{e:#}"))))
+            .transpose()?;
         let repo = git::open()?;
         let range = range::resolve(&repo, rev)?;
         let trusted = trusted::of_base(&repo.git, range.base.as_deref())?;
         let policy = trusted::policy(&repo.git, trusted.as_ref())?;
-        let analysis = Arc::new(Analysis::new(&policy, all)?);
+        let mut analysis = Analysis::new(&policy, all)?;
+        analysis.plan = plan.map(Arc::new);
+        let analysis = Arc::new(analysis);
         Ok(Context {
             repo,
             range,

@@ -47,6 +47,7 @@ pub fn run(args: &DemoArgs) -> Result<i32> {
         rev: None,
         all: false,
         theme: None,
+        plan: None,
     })?;
     println!(
         "The demo repository stays at {} (remove it when done).",

@@ -20,6 +20,10 @@ pub struct ReviewArgs {
     /// Colour theme: dark, light, colorblind, or a theme file's name in the config directory.
     #[arg(long)]
     pub theme: Option<String>,
+    /// A Terraform plan (`terraform show -json PLANFILE`): its deletes and replacements become
+    /// critical findings on the hunks of the resources they name; the header says how many.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
 }
 
 pub fn run(opts: &ReviewArgs) -> Result<i32> {
@@ -45,7 +49,11 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
                 .unwrap_or_default()
         )
     })?;
-    let cx = super::context::Context::open(opts.rev.as_deref(), opts.all)?;
+    let cx = super::context::Context::open_with_plan(
+        opts.rev.as_deref(),
+        opts.all,
+        opts.plan.as_deref(),
+    )?;
     let super::context::Context {
         repo,
         range,
@@ -54,7 +62,8 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
         ..
     } = cx;
     let reviewing = load::Reviewing::of(&repo.git, &policy);
-    let (review, oids) = load::first_frame(&repo.git, &range, &analysis, &reviewing)?;
+    let (mut review, oids) = load::first_frame(&repo.git, &range, &analysis, &reviewing)?;
+    review.plan_summary = analysis.plan.as_ref().map(|p| p.summary());
     let position_key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let store = Store::for_repo(&repo.key())?;
     let session = store.load()?;

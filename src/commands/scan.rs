@@ -28,6 +28,10 @@ pub struct ScanArgs {
     /// Treat every commit and hunk as AI-touched.
     #[arg(long)]
     pub all: bool,
+    /// A Terraform plan (`terraform show -json PLANFILE`): its deletes and replacements become
+    /// critical findings on the hunks of the resources they name.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
 }
 
 pub fn run(opts: &ScanArgs) -> Result<i32> {
@@ -36,7 +40,11 @@ pub fn run(opts: &ScanArgs) -> Result<i32> {
         .as_deref()
         .map(|s| s.parse::<Severity>().map_err(UserError::new))
         .transpose()?;
-    let cx = super::context::Context::open(opts.rev.as_deref(), opts.all)?;
+    let cx = super::context::Context::open_with_plan(
+        opts.rev.as_deref(),
+        opts.all,
+        opts.plan.as_deref(),
+    )?;
     let commits = cx.commits()?;
     let report = ScanReport::new(&cx.range.spec, &commits);
     match opts.format {

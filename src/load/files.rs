@@ -175,7 +175,7 @@ fn worker(
             _ if !analysis.scan => put(shared, c, i, file, done)?,
             Some(engine) => {
                 let mut file = file;
-                engine.scan_file(&mut file);
+                engine.scan_file_with(&mut file, analysis.plan.as_deref());
                 file.analysed = true;
                 put(shared, c, i, file, done)?;
             }

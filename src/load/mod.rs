@@ -32,6 +32,8 @@ pub struct Analysis {
     pub trust_notes: bool,
     /// Run the risk scan (verify does not need findings: what it checks is signed).
     pub scan: bool,
+    /// A Terraform plan (`--plan FILE`): its destroys become findings on the hunks causing them.
+    pub plan: Option<std::sync::Arc<crate::risk::terraform::TerraformPlan>>,
 }
 
 impl Analysis {
@@ -48,6 +50,7 @@ impl Analysis {
             all: all || policy.markers.all,
             trust_notes: policy.approval.trust_attribution_notes,
             scan: true,
+            plan: None,
         })
     }
 
@@ -72,7 +75,7 @@ impl Analysis {
     /// Scans `file` when this analysis scans, marking it analysed.
     fn scan_file(&self, file: &mut FileChange) {
         if self.scan {
-            self.engine().scan_file(file);
+            self.engine().scan_file_with(file, self.plan.as_deref());
             file.analysed = true;
         }
     }
@@ -392,6 +395,7 @@ pub fn first_frame(
         crate::model::Review {
             range: range.spec.clone(),
             commits,
+            plan_summary: None,
         },
         oids,
     ))

@@ -14,6 +14,8 @@ pub struct Review {
     /// What the reviewer asked for (`HEAD`, `main..feature`), for headers and messages.
     pub range: String,
     pub commits: Vec<Commit>,
+    /// What the Terraform plan given with `--plan` destroys, for the header.
+    pub plan_summary: Option<String>,
 }
 
 impl Review {

@@ -177,6 +177,12 @@ impl Engine {
     /// hunk, so that hunk-by-hunk consumers (triage, bulk approval, `scan`) see them. Call it
     /// once the file's hunks are loaded; calling it again replaces what it set before.
     pub fn scan_file(&self, file: &mut FileChange) {
+        self.scan_file_with(file, None);
+    }
+
+    /// [`scan_file`](Engine::scan_file), with a Terraform plan whose destroys become critical
+    /// findings on the hunks of the resource blocks they name (`--plan FILE`).
+    pub fn scan_file_with(&self, file: &mut FileChange, plan: Option<&terraform::TerraformPlan>) {
         let path = file.path().to_string();
         let old_path = file.old_path.clone().unwrap_or_default();
         let matches =
@@ -224,6 +230,9 @@ impl Engine {
                 sink.hits.extend(touched.map(|&(r, _)| Hit::at(r, first)));
             }
             logic::scan_hunk(&facts, hunk, &mut sink);
+            if let Some(plan) = plan.filter(|_| facts.lang == Lang::Terraform) {
+                logic::plan::scan(hunk, plan, &mut sink);
+            }
             // A hunk that only re-formats (the same tokens in the same order) changes nothing
             // a line rule looks for: low notes at most. Not where indentation is syntax.
             if sink.hits.iter().any(|h| self.above_low(h))

@@ -87,6 +87,7 @@ pub fn approve_and_sign(fx: &Fixture, rev: &str, who: &Reviewer) -> String {
     let review = Review {
         range: rev.into(),
         commits,
+        ..Default::default()
     };
     let mut session = Session::default();
     for (_, h) in review.reviewable() {

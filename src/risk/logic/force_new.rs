@@ -22,13 +22,21 @@ fn re(p: &str) -> Regex {
 
 static RESOURCE: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\s*(resource|module)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{"#));
+/// The same, in a hunk header: git cuts the function context at 80 columns, so the name may
+/// lack its closing quote and the line its `{`.
+static HEADER: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"^\s*(resource|module)\s+"([^"]+)"(?:\s+"([^"]*))?"#));
 static ARG: LazyLock<Regex> = LazyLock::new(|| re(r"^  ([a-z_][a-z0-9_]*)\s*=\s*(.*)$"));
 
 /// The block a line is in: ("aws_db_instance", "main") or ("module", "db").
 type Block = (String, String);
 
 fn block_of(bytes: &[u8]) -> Option<Block> {
-    let caps = RESOURCE.captures(bytes)?;
+    block_by(&RESOURCE, bytes)
+}
+
+fn block_by(re: &Regex, bytes: &[u8]) -> Option<Block> {
+    let caps = re.captures(bytes)?;
     let s = |i: usize| {
         caps.get(i)
             .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
@@ -47,12 +55,21 @@ fn norm(v: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// The other way of keying a resource's instances.
+fn switched_keying(attr: &str) -> Option<&'static str> {
+    match attr {
+        "count" => Some("for_each"),
+        "for_each" => Some("count"),
+        _ => None,
+    }
+}
+
 pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
     if !(sink.on(Id::TfForceNew) || sink.on(Id::TfStatefulForceNew) || sink.on(Id::TfInstanceKeys))
     {
         return;
     }
-    let mut block = block_of(hunk.header.as_bytes());
+    let mut block = block_by(&HEADER, hunk.header.as_bytes());
     let mut removed: Vec<(Option<Block>, String, Vec<u8>)> = Vec::new();
     let mut hits = Vec::new();
     for (i, line) in hunk.lines.iter().enumerate() {
@@ -78,6 +95,12 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
                 let before = removed.iter().find(|(b, a, _)| *b == block && *a == attr);
                 if let Some((_, _, old)) = before {
                     if *old != value {
+                        hits.push((i, block.clone(), attr));
+                    }
+                } else if let Some(other) = switched_keying(&attr) {
+                    // `count` turned into `for_each` (or back): every instance's index becomes
+                    // a key, so each is a new address unless `moved` blocks say otherwise.
+                    if removed.iter().any(|(b, a, _)| *b == block && a == other) {
                         hits.push((i, block.clone(), attr));
                     }
                 }
@@ -136,6 +159,22 @@ mod tests {
             .iter()
             .map(|h| RULES[h.rule].id)
             .collect()
+    }
+
+    #[test]
+    fn a_header_cut_at_80_columns_still_names_the_resource() {
+        let mut h = hunk(
+            "infra/main.tf",
+            "-  vnet_subnet_id = each.value.vnet_subnet_id\n+  vnet_subnet_id = try(each.value.vnet_subnet.id, null)\n",
+        );
+        h.header =
+            "resource \"azurerm_kubernetes_cluster_node_pool\" \"node_pool_create_before_destroy"
+                .into();
+        let found: Vec<_> = hits(|s| scan(&h, s))
+            .iter()
+            .map(|h| RULES[h.rule].id)
+            .collect();
+        assert_eq!(found, ["destructive.tf-force-new"]);
     }
 
     #[test]

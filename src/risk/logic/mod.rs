@@ -5,6 +5,7 @@
 
 mod force_new;
 mod iac;
+pub(crate) mod plan;
 mod safety;
 mod shell;
 mod size;
@@ -40,6 +41,7 @@ pub(crate) enum Id {
     TfForceNew,
     TfStatefulForceNew,
     TfInstanceKeys,
+    TfPlanDestroys,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -66,7 +68,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 21] = [
+pub(crate) const RULES: [Meta; 22] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -88,6 +90,7 @@ pub(crate) const RULES: [Meta; 21] = [
     m("destructive.tf-force-new", High, "destructive", "An argument Terraform cannot change in place changes, so the next apply destroys and recreates the resource."),
     m("destructive.tf-stateful-force-new", Critical, "destructive", "An argument Terraform cannot change in place changes on a resource that holds data, so the next apply destroys and recreates it with its data."),
     m("destructive.tf-instance-keys", High, "destructive", "`count` or `for_each` changes, so every instance whose key or index changes is destroyed and recreated by the next apply."),
+    m("destructive.tf-plan-destroys", Critical, "destructive", "The Terraform plan given with --plan destroys (or replaces) the resource this hunk changes."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.

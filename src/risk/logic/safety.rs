@@ -52,15 +52,20 @@ static ASSERTION: LazyLock<Regex> = LazyLock::new(|| {
 static PY_EXCEPT: LazyLock<Regex> =
     LazyLock::new(|| re(r"^\s*except\b([^:]*):\s*(pass|\.\.\.)?\s*(#.*)?$"));
 static PY_FINE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"ImportError|ModuleNotFoundError|FileNotFoundError|ProcessLookupError|StopIteration")
+    // Failures that mean "not there", where carrying on is the point (EAFP lookups).
+    re(
+        r"ImportError|ModuleNotFoundError|FileNotFoundError|ProcessLookupError|StopIteration|IndexError|KeyError",
+    )
 });
-static PY_PASS: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(pass|\.\.\.)\s*(#.*)?$"));
+// A `pass` with a comment saying why it carries on is a decision written down, not a slip.
+static PY_PASS: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(pass|\.\.\.)\s*$"));
 /// `except:` or `except Exception:`, which catch everything, so even `return None` drops it.
 static PY_BROAD: LazyLock<Regex> = LazyLock::new(|| {
     re(r"^\s*except\s*(\(?\s*(Base)?Exception\s*\)?)?\s*(as\s+\w+)?\s*:\s*(#.*)?$")
 });
 static PY_GIVE_UP: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"^\s*(pass|\.\.\.|continue|return(\s+(None|False|\[\]|\{\}|""|''|0|-1))?)\s*(#.*)?$"#)
+    // Without a comment: one saying why it gives up is a decision written down.
+    re(r#"^\s*(pass|\.\.\.|continue|return(\s+(None|False|\[\]|\{\}|""|''|0|-1))?)\s*$"#)
 });
 static INLINE: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
@@ -205,7 +210,8 @@ fn swallowed(hunk: &Hunk, sink: &mut Sink) {
             .is_some_and(|c| c.get(1).is_some_and(|t| PY_FINE.is_match(t.as_bytes())));
         if let Some(c) = &py {
             if c.get(2).is_some() {
-                if added && !py_fine {
+                // `except X: pass  # why` says why it carries on, as the body form does.
+                if added && !py_fine && c.get(3).is_none() {
                     sink.push(Id::ErrorSwallowed, Some(j), Some(first_col(bytes)), None);
                 }
                 continue;

@@ -1,6 +1,10 @@
 //! What Terraform cannot change in place: the built-in table of force-new attributes
 //! (`force_new.toml`, each resource with its source), read once.
 
+mod plan;
+
+pub use plan::{Destroyed, TerraformPlan};
+
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -23,6 +27,9 @@ pub struct Entry {
     pub stateful: bool,
     pub force_new: Vec<String>,
     pub source: String,
+    /// The provider source file (and commit) checked for `ForceNew: true` on every listed
+    /// attribute; None when only the documentation was read.
+    pub verified: Option<String>,
 }
 
 pub const FORCE_NEW_TOML: &str = include_str!("force_new.toml");

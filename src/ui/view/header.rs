@@ -81,6 +81,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             t.get("finding.high"),
         )));
     }
+    if let Some(plan) = &app.review.plan_summary {
+        lines.push(Line::from(Span::styled(
+            format!(" {}", printable(plan)),
+            t.get("finding.critical"),
+        )));
+    }
     let style = t.get("header");
     frame.render_widget(Paragraph::new(lines).style(style), area);
 }

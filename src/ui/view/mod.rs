@@ -53,7 +53,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     let [header, body, status] = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
-            Constraint::Length(2 + u16::from(stale)),
+            Constraint::Length(2 + u16::from(stale) + u16::from(app.review.plan_summary.is_some())),
             Constraint::Min(1),
             Constraint::Length(status::height(app, area.width)),
         ])
