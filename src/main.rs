@@ -45,6 +45,8 @@ enum Command {
     Verify(commands::verify::VerifyArgs),
     /// Who approved what landed on the protected branch, commit by commit.
     Log(commands::log::LogArgs),
+    /// Sign an emergency approval with a reason, for the policy's break-glass terms only.
+    BreakGlass(commands::break_glass::BreakGlassArgs),
     /// Make a throw-away repository with an AI-assisted commit and review it.
     Demo(commands::demo::DemoArgs),
     /// Print the approval record of a commit: its approval trailers and review records.
@@ -106,6 +108,7 @@ fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Scan(a)) => commands::scan::run(&a),
         Some(Command::Verify(a)) => commands::verify::run(&a),
         Some(Command::Log(a)) => commands::log::run(&a),
+        Some(Command::BreakGlass(a)) => commands::break_glass::run(&a),
         Some(Command::Demo(a)) => commands::demo::run(&a),
         Some(Command::Show(a)) => commands::show::run(&a),
         Some(Command::Export(a)) => commands::export::run(&a),

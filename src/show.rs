@@ -84,6 +84,8 @@ pub struct ApprovalView {
     /// For ssh: the key type and fingerprint the signature names (not checked here).
     pub key_type: Option<String>,
     pub fingerprint: Option<String>,
+    /// A break-glass approval's signed reason.
+    pub break_glass: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -168,6 +170,9 @@ impl ShowReport {
                 a.hunks_approved,
                 a.hunks_total
             ));
+            if let Some(reason) = &a.break_glass {
+                s.push_str(&format!("    BREAK-GLASS: \"{}\"\n", p(reason)));
+            }
             s.push_str(&format!("    content {}\n", a.content_digest));
             let key = match (&a.key_type, &a.fingerprint) {
                 (Some(t), Some(f)) => format!(" {} {}", p(t), p(f)),
@@ -270,6 +275,7 @@ fn approval_view(set: &ApprovalSet, record_digests: &[String]) -> ApprovalView {
         scope: set.scope.as_str().to_string(),
         base_tree: set.base_tree.clone(),
         authors: set.authors.clone(),
+        break_glass: set.break_glass.clone(),
         record_in_notes: record_digests.contains(&record),
         record_digest: record,
         scheme: set.signature.scheme.as_str().to_string(),

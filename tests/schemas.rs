@@ -192,3 +192,48 @@ fn verify_show_export_and_log_json_validate() {
     v["commits"][0]["state"] = v["commits"][0]["status"].take();
     assert!(!validate(&schema("log.schema.json"), v.to_string().as_bytes()).is_empty());
 }
+
+#[test]
+fn break_glass_verify_log_and_show_json_validate() {
+    use countersign::commands::sign::Kind;
+    let fx = Fixture::new();
+    fx.write(
+        ".countersign.toml",
+        "[roles]\noncall = [\"raj@example.com\"]\n[[approval.sign_off]]\nrole = \"oncall\"\nsigners = 2\n\
+         [approval.break_glass]\nroles = [\"oncall\"]\npaths = [\"**\"]\nwindow = \"4h\"\ncountersign_within = \"1d\"\n",
+    )
+    .write("app.py", "A = 1\n");
+    let base = fx.commit("base");
+    fx.git(&["checkout", "-q", "-b", "agent"]);
+    fx.write("app.py", "A = 2\n");
+    fx.commit_ai("Hotfix");
+    let raj = reviewer(&fx, "Raj Oncall", "raj@example.com");
+    let signers = allowed(&fx, &[&raj]);
+    let at = common::EPOCH + 86_400;
+    common::signing::sign_with(&fx, "HEAD", &raj, at, Kind::BreakGlass { reason: "INC-7" });
+    let range = format!("{base}..HEAD");
+    let now = (at + 60).to_string();
+    let json = |args: &[&str]| {
+        let out = fx
+            .command(common::bin().to_str().unwrap())
+            .args(args)
+            .args(["--format", "json"])
+            .env("COUNTERSIGN_NOW", &now)
+            .output()
+            .unwrap();
+        (out.status.code(), out.stdout)
+    };
+    let s = signers.to_str().unwrap();
+    let (code, out) = json(&["verify", &range, "--allowed-signers", s]);
+    assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&out));
+    assert!(String::from_utf8_lossy(&out).contains("\"break-glass\""));
+    assert_valid("verify.schema.json", &out);
+    let (code, out) = json(&["log", &range, "--allowed-signers", s]);
+    assert_eq!(code, Some(0));
+    assert!(String::from_utf8_lossy(&out).contains("INC-7"));
+    assert_valid("log.schema.json", &out);
+    let (code, out) = json(&["show", "HEAD"]);
+    assert_eq!(code, Some(0));
+    assert!(String::from_utf8_lossy(&out).contains("INC-7"));
+    assert_valid("show.schema.json", &out);
+}

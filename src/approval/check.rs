@@ -41,6 +41,10 @@ pub enum CheckName {
     /// Enough distinct signers for the policy.
     Signers,
     PathRule,
+    /// A sign-off rule of the policy (a role, a tier, by path, author tier or risk).
+    SignOff,
+    /// An emergency approval, judged against the policy's break-glass terms.
+    BreakGlass,
 }
 
 impl CheckName {
@@ -57,6 +61,8 @@ impl CheckName {
             CheckName::ReviewRecord => "review-record",
             CheckName::Signers => "signers",
             CheckName::PathRule => "path-rule",
+            CheckName::SignOff => "sign-off",
+            CheckName::BreakGlass => "break-glass",
         }
     }
 }
@@ -148,6 +154,8 @@ pub struct Landing<'a> {
 pub struct Signer {
     /// The principal the key is allowed for: the reviewer's e-mail.
     pub principal: String,
+    /// The person it belongs to: their name in the policy's `[people]`, else the principal.
+    pub person: String,
     pub key: String,
     pub scope: &'static str,
     pub route: Route,
@@ -156,12 +164,26 @@ pub struct Signer {
     pub time: i64,
 }
 
+/// A break-glass approval whose checks all passed (signature, signer, change): whether the
+/// policy's terms let it through is judged by `approval::breakglass`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BreakGlassUse {
+    #[serde(flatten)]
+    pub signer: Signer,
+    pub reason: String,
+}
+
 /// Every check made on one change.
 #[derive(Debug, Clone, Default)]
 pub struct Coverage {
     pub checks: Vec<Check>,
     /// The distinct signers (distinct people with distinct keys) whose approvals passed.
     pub signers: Vec<Signer>,
+    /// Break-glass approvals that passed their checks; never counted among `signers`.
+    pub break_glass: Vec<BreakGlassUse>,
+    /// Every author and committer e-mail the approvals found sign for (what the reviewers
+    /// saw), for the change's author tier.
+    pub signed_authors: Vec<String>,
 }
 
 impl Coverage {
@@ -242,6 +264,8 @@ pub fn check_change(
         if !seen.insert(candidate.set.signature.blob.clone()) {
             continue;
         }
+        out.signed_authors
+            .extend(candidate.set.authors.iter().cloned());
         let before = out.checks.len();
         let Some(signer) = check_set(&mut out, landing, candidate, policy, records, oracle) else {
             continue;
@@ -249,17 +273,26 @@ pub fn check_change(
         let all_passed = out.checks[before..]
             .iter()
             .all(|c| c.status != Status::Failed);
+        if !all_passed {
+            continue;
+        }
+        if let Some(reason) = &candidate.set.break_glass {
+            out.break_glass.push(BreakGlassUse {
+                signer,
+                reason: reason.clone(),
+            });
+            continue;
+        }
         // Distinct people with distinct keys: one key listed under two names, or one person
-        // with two keys, counts once.
-        if all_passed
-            && !principals.contains(&signer.principal.to_ascii_lowercase())
-            && !keys.contains(&signer.key)
-        {
-            principals.insert(signer.principal.to_ascii_lowercase());
+        // with two keys or two e-mails (the policy's `[people]`), counts once.
+        if !principals.contains(&signer.person) && !keys.contains(&signer.key) {
+            principals.insert(signer.person.clone());
             keys.insert(signer.key.clone());
             out.signers.push(signer);
         }
     }
+    out.signed_authors.sort();
+    out.signed_authors.dedup();
     out
 }
 
@@ -388,15 +421,29 @@ fn check_set(
             return None;
         }
     };
-    out.push(
-        CheckName::HunksApproved,
-        who,
-        status(set.hunks.all_approved()),
-        format!(
-            "{} of {} hunks approved",
-            set.hunks.approved, set.hunks.total
-        ),
-    );
+    if set.break_glass.is_some() {
+        // An emergency approval may land before every hunk is reviewed; the normal
+        // countersignature that the policy may ask for afterwards is the full review.
+        out.push(
+            CheckName::HunksApproved,
+            who,
+            Status::Skipped,
+            format!(
+                "break-glass: {} of {} hunks approved",
+                set.hunks.approved, set.hunks.total
+            ),
+        );
+    } else {
+        out.push(
+            CheckName::HunksApproved,
+            who,
+            status(set.hunks.all_approved()),
+            format!(
+                "{} of {} hunks approved",
+                set.hunks.approved, set.hunks.total
+            ),
+        );
+    }
     check_self_approval(out, who, set, &signer.principal, policy);
     let (rec_status, rec_reason) = if records.is_empty() {
         (
@@ -417,6 +464,7 @@ fn check_set(
     };
     out.push(CheckName::ReviewRecord, who, rec_status, rec_reason);
     Some(Signer {
+        person: policy.org.person_of(&signer.principal),
         principal: signer.principal,
         key: signer.key,
         scope: set.scope.as_str(),
@@ -445,14 +493,13 @@ fn check_self_approval(
         );
         return;
     }
-    let signer_emails = [
-        principal.to_ascii_lowercase(),
-        set.reviewer.email.to_ascii_lowercase(),
-    ];
+    // By person: under [people], a signer's other e-mail on the change is still their own.
+    let org = &policy.org;
+    let signer = [org.person_of(principal), org.person_of(&set.reviewer.email)];
     let wrote = set
         .authors
         .iter()
-        .find(|a| signer_emails.iter().any(|s| s.eq_ignore_ascii_case(a)));
+        .find(|a| signer.contains(&org.person_of(a)));
     match wrote {
         None => out.push(
             CheckName::SelfApproval,

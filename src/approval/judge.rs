@@ -1,17 +1,20 @@
 //! Judging what a range lands, commit by commit along its first-parent chain, as pure logic:
-//! which commits need a countersignature (the policy's `require`), whether each is covered by
-//! an approval of its own change or by a branch approval of the whole range, and the checks
-//! that run on every commit whatever its markers (the policy and signer lists untouched, path
-//! rules).
+//! which commits need a countersignature (the policy's `require`, and every path and sign-off
+//! rule that applies), whether each is covered by an approval of its own change or by a branch
+//! approval of the whole range, or, failing both, let through by a break-glass approval within
+//! the policy's terms; and the checks that run on every commit whatever its markers (the policy
+//! and signer lists untouched, path and sign-off rules).
 
 use anyhow::Result;
 use globset::GlobBuilder;
 
+use super::breakglass::{self, Emergency};
 use super::check::{
-    check_change, check_paths, signers_needed, status, Candidate, CheckName, Coverage, Landing,
-    Oracle, Signer, Status,
+    check_change, BreakGlassUse, Candidate, Check, CheckName, Coverage, Landing, Oracle, Signer,
+    Status,
 };
 use super::record::ReviewRecord;
+use super::signoff::{self, Subject};
 use super::trailer::TrailerProblem;
 use crate::model::Commit;
 use crate::policy::{Approval, Require};
@@ -43,6 +46,9 @@ pub enum CommitStatus {
     /// The policy does not ask for a countersignature here, and the checks that run on every
     /// commit passed.
     NotRequired,
+    /// Let through by a break-glass approval within the policy's terms, without the sign-off
+    /// it needs (said, with the reason, in `emergency`).
+    BreakGlass,
     Failed,
 }
 
@@ -54,7 +60,12 @@ pub struct CommitVerdict {
     pub required: bool,
     pub status: CommitStatus,
     pub signers: Vec<Signer>,
-    pub checks: Vec<super::check::Check>,
+    pub checks: Vec<Check>,
+    /// Every break-glass approval of this change whose signature and signer are good, whether
+    /// or not it was needed or within its terms.
+    pub break_glass: Vec<BreakGlassUse>,
+    /// The break-glass approval that let it land (status `break-glass`).
+    pub emergency: Option<Emergency>,
 }
 
 /// The whole range's outcome.
@@ -99,20 +110,21 @@ pub fn required(policy: &Approval, commit: &Commit, paths: &[&str]) -> Result<bo
 
 /// Judges every commit of the chain. `guarded` are the trusted files no commit may change;
 /// `branch` yields the range's combined change and what was found for it, asked for only
-/// when some commit is not covered on its own.
+/// when some commit is not covered on its own. `now` is the clock break-glass windows are
+/// judged against.
 pub fn judge<'a>(
     policy: &Approval,
     guarded: &[&str],
     commits: Vec<CommitInput<'a>>,
     branch: impl FnOnce() -> Result<Option<(Landing<'a>, Approvals)>>,
     oracle: &mut dyn Oracle,
+    now: i64,
 ) -> Result<RangeVerdict> {
     let mut verdicts = Vec::new();
     let mut pending = Vec::new();
+    let mut own = Vec::new();
     for input in &commits {
         let commit = input.commit;
-        let paths = &input.landing.paths;
-        let required = required(policy, commit, paths)?;
         let mut coverage = check_change(
             &input.landing,
             &input.found.candidates,
@@ -121,89 +133,131 @@ pub fn judge<'a>(
             &input.found.records,
             oracle,
         );
-        policy_unchanged(&mut coverage, paths, guarded);
-        let need = signers_needed(policy, paths)?;
+        policy_unchanged(&mut coverage, &input.landing.paths, guarded);
+        let subject = subject(input, &coverage.signed_authors);
+        // A sign-off rule that applies makes the commit need a countersignature whatever its
+        // markers, as a path rule does: rules only ever add to what a change needs.
+        let required = required(policy, commit, &input.landing.paths)?
+            || !signoff::needs(policy, &subject)?.is_empty();
         let have = coverage.signers.len();
-        let own_checks_ok = coverage.passed();
-        let status = if !own_checks_ok {
+        let met = signoff::requirements(policy, &subject, &coverage.signers, "")?;
+        let all_met = met.iter().all(|c| c.status != Status::Failed);
+        let status = if !coverage.passed() {
             CommitStatus::Failed
-        } else if have >= need {
+        } else if have > 0 && all_met {
+            coverage.checks.extend(met);
             CommitStatus::Approved
-        } else if !required {
+        } else if !required && have == 0 {
             CommitStatus::NotRequired
+        } else if !required {
+            coverage.checks.extend(met);
+            CommitStatus::Failed
         } else {
             pending.push(verdicts.len());
             CommitStatus::Failed
         };
-        if status != CommitStatus::Failed {
-            check_paths(&mut coverage, paths, policy, have)?;
-            if required || have > 0 {
-                signers_check(&mut coverage, have, need);
-            }
-        }
         verdicts.push(CommitVerdict {
             id: commit.id.clone(),
             summary: commit.summary.clone(),
             ai_assisted: commit.is_ai_assisted(),
             required,
-            status: if coverage.passed() {
-                status
-            } else {
-                CommitStatus::Failed
-            },
-            signers: coverage.signers,
-            checks: coverage.checks,
+            status,
+            signers: coverage.signers.clone(),
+            checks: std::mem::take(&mut coverage.checks),
+            break_glass: coverage.break_glass.clone(),
+            emergency: None,
         });
+        own.push(coverage);
     }
     let mut branch_coverage = None;
     if !pending.is_empty() {
-        if let Some((landing, found)) = branch()? {
-            let cov = check_change(
+        let found = branch()?;
+        let cov = found.map(|(landing, found)| {
+            check_change(
                 &landing,
                 &found.candidates,
                 &found.problems,
                 policy,
                 &found.records,
                 oracle,
-            );
-            let branch_have = cov.signers.len();
-            for &i in &pending {
-                let input = &commits[i];
-                let need = signers_needed(policy, &input.landing.paths)?;
-                let v = &mut verdicts[i];
-                if cov.signers.is_empty() {
-                    signers_check_into(&mut v.checks, 0, need, "no approval of this commit's change, nor a branch approval of the whole range");
+            )
+        });
+        for &i in &pending {
+            let input = &commits[i];
+            let mine = &own[i];
+            let v = &mut verdicts[i];
+            let mut authors = mine.signed_authors.clone();
+            if let Some(c) = &cov {
+                authors.extend(c.signed_authors.iter().cloned());
+            }
+            let subject = subject(input, &authors);
+            if let Some(c) = cov.as_ref().filter(|c| !c.signers.is_empty()) {
+                let through = "through the branch approval of the whole range";
+                let met = signoff::requirements(policy, &subject, &c.signers, through)?;
+                if met.iter().all(|k| k.status != Status::Failed) {
+                    v.checks.extend(met);
+                    v.signers = c.signers.clone();
+                    v.status = CommitStatus::CoveredByBranch;
                     continue;
                 }
-                let mut c = Coverage {
-                    checks: std::mem::take(&mut v.checks),
-                    signers: Vec::new(),
-                };
-                check_paths(&mut c, &input.landing.paths, policy, branch_have)?;
-                signers_check_into(
-                    &mut c.checks,
-                    branch_have,
-                    need,
-                    "through the branch approval of the whole range",
-                );
-                v.checks = c.checks;
-                v.signers = cov.signers.clone();
-                if v.checks.iter().all(|k| k.status != Status::Failed) {
-                    v.status = CommitStatus::CoveredByBranch;
+            }
+            // What is missing, said for the signers it has: its own, else the branch's.
+            let (signers, how): (&[Signer], &str) = if !mine.signers.is_empty() {
+                (&mine.signers, "")
+            } else {
+                match &cov {
+                    Some(c) if !c.signers.is_empty() => (
+                        &c.signers,
+                        "through the branch approval of the whole range",
+                    ),
+                    Some(_) => (
+                        &[],
+                        "no approval of this commit's change, nor a branch approval of the whole range",
+                    ),
+                    None => (&[], "no approval of this commit's change"),
+                }
+            };
+            let missing = signoff::requirements(policy, &subject, signers, how)?;
+            let mut uses = mine.break_glass.clone();
+            if let Some(c) = &cov {
+                uses.extend(c.break_glass.iter().cloned());
+            }
+            v.break_glass = uses.clone();
+            if uses.is_empty() {
+                v.checks.extend(missing);
+                continue;
+            }
+            match breakglass::judge(policy, &input.landing.paths, &uses, now) {
+                Ok(emergency) => {
+                    v.checks.push(Check {
+                        name: CheckName::BreakGlass,
+                        reviewer: None,
+                        status: Status::Passed,
+                        reason: emergency.describe(),
+                    });
+                    // What it landed without, kept for the audit.
+                    v.checks.extend(missing.into_iter().map(|mut k| {
+                        if k.status == Status::Failed {
+                            k.status = Status::Skipped;
+                            k.reason = format!("waived by break-glass: {}", k.reason);
+                        }
+                        k
+                    }));
+                    v.status = CommitStatus::BreakGlass;
+                    v.emergency = Some(emergency);
+                }
+                Err(why) => {
+                    v.checks.extend(missing);
+                    v.checks.push(Check {
+                        name: CheckName::BreakGlass,
+                        reviewer: None,
+                        status: Status::Failed,
+                        reason: why,
+                    });
                 }
             }
-            branch_coverage = Some(cov);
-        } else {
-            for &i in &pending {
-                let need = signers_needed(policy, &commits[i].landing.paths)?;
-                signers_check_into(
-                    &mut verdicts[i].checks,
-                    0,
-                    need,
-                    "no approval of this commit's change",
-                );
-            }
         }
+        branch_coverage = cov;
     }
     Ok(RangeVerdict {
         commits: verdicts,
@@ -211,22 +265,11 @@ pub fn judge<'a>(
     })
 }
 
-fn signers_check(coverage: &mut Coverage, have: usize, need: usize) {
-    signers_check_into(&mut coverage.checks, have, need, "");
-}
-
-fn signers_check_into(checks: &mut Vec<super::check::Check>, have: usize, need: usize, how: &str) {
-    let how = if how.is_empty() {
-        String::new()
-    } else {
-        format!(" ({how})")
-    };
-    checks.push(super::check::Check {
-        name: CheckName::Signers,
-        reviewer: None,
-        status: status(have >= need),
-        reason: format!("{have} of {need} required distinct signer(s){how}"),
-    });
+/// The commit as the requirements see it.
+fn subject<'a>(input: &'a CommitInput<'_>, signed_authors: &[String]) -> Subject<'a> {
+    let mut s = Subject::of_commit(input.commit, signed_authors);
+    s.paths.clone_from(&input.landing.paths);
+    s
 }
 
 /// The policy and the signer lists are read from the trusted ref, so an edit in the range
@@ -242,7 +285,7 @@ fn policy_unchanged(coverage: &mut Coverage, paths: &[&str], guarded: &[&str]) {
     coverage.push(
         CheckName::PolicyUnchanged,
         None,
-        status(touched.is_empty()),
+        status_of(touched.is_empty()),
         if touched.is_empty() {
             "the policy and signer lists are untouched".into()
         } else {
@@ -252,4 +295,8 @@ fn policy_unchanged(coverage: &mut Coverage, paths: &[&str], guarded: &[&str]) {
             )
         },
     );
+}
+
+fn status_of(ok: bool) -> Status {
+    super::check::status(ok)
 }

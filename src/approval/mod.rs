@@ -10,6 +10,7 @@
 //! [`trailer::append_approval`]. Back: [`trailer::parse_approvals`] → [`check::check_change`]
 //! per change and [`judge::judge`] over a range's first-parent chain.
 
+pub mod breakglass;
 pub mod check;
 pub mod digest;
 pub mod judge;
@@ -18,6 +19,7 @@ pub mod record;
 pub mod sign;
 pub mod signature;
 pub mod signers;
+pub mod signoff;
 pub(crate) mod tool;
 pub mod trailer;
 pub mod trailer_block;
@@ -31,3 +33,7 @@ pub use payload::{Identity, ObjectFormat, Payload, Scope};
 pub use record::{HunkCounts, ReviewRecord};
 pub use signature::{Scheme, Signature, SSH_NAMESPACE};
 pub use trailer::{append_approval, parse_approvals, ApprovalSet, ParsedApprovals};
+
+#[cfg(test)]
+#[path = "signoff_tests.rs"]
+mod signoff_tests;

@@ -138,6 +138,29 @@ pub struct Payload {
     pub authors: Vec<String>,
     /// The digest of the review record.
     pub record: Sha256Digest,
+    /// A break-glass approval's reason: an emergency approval, which never counts as a normal
+    /// one (its payload differs, so its signature can't be passed off as one).
+    pub break_glass: Option<String>,
+}
+
+/// The longest break-glass reason, in characters: one line a log reader takes in.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Checks a break-glass reason: one line, printable, trimmed, not too long.
+pub fn check_reason(reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        bail!("a break-glass reason is required (what is broken, the incident)");
+    }
+    if reason.trim() != reason || reason.contains("  ") {
+        bail!("a break-glass reason has no leading, trailing or double spaces");
+    }
+    if reason.chars().any(char::is_control) {
+        bail!("a break-glass reason is one line without control characters");
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        bail!("a break-glass reason is at most {MAX_REASON_CHARS} characters");
+    }
+    Ok(())
 }
 
 /// The change one payload is made for, as the signer saw it.
@@ -201,7 +224,33 @@ impl Payload {
             tree: change.tree.to_string(),
             authors: authors_of(change.commits),
             record: record.digest(),
+            break_glass: None,
         };
+        payload.validate()?;
+        Ok(payload)
+    }
+
+    /// The payload of a break-glass approval of `change`: like [`Payload::for_change`], but the
+    /// hunks need not all be approved (an emergency; the record says what was looked at), and
+    /// it carries the reason.
+    pub fn for_break_glass(
+        change: &Reviewed<'_>,
+        record: &ReviewRecord,
+        reason: &str,
+    ) -> Result<Payload> {
+        check_reason(reason)?;
+        let mut complete = record.clone();
+        // Reuse the one constructor's checks (digest, identity, time, ids) on a record that
+        // counts as complete; the payload keeps the record's real counts and digest.
+        for h in &mut complete.hunks {
+            if h.needs_review {
+                h.verdict = Some(crate::model::Verdict::Approved);
+            }
+        }
+        let mut payload = Payload::for_change(change, &complete)?;
+        payload.hunks = record.counts();
+        payload.record = record.digest();
+        payload.break_glass = Some(reason.to_string());
         payload.validate()?;
         Ok(payload)
     }
@@ -241,6 +290,9 @@ impl Payload {
             s.push_str(&format!("author {author}\n"));
         }
         s.push_str(&format!("record {}\n", self.record));
+        if let Some(reason) = &self.break_glass {
+            s.push_str(&format!("break-glass {reason}\n"));
+        }
         s
     }
 
@@ -269,6 +321,9 @@ impl Payload {
             a.is_empty() || a.chars().any(|c| c.is_control()) || a.to_ascii_lowercase() != **a
         }) {
             bail!("bad author e-mail '{bad}'");
+        }
+        if let Some(reason) = &self.break_glass {
+            check_reason(reason)?;
         }
         Ok(())
     }
@@ -308,7 +363,15 @@ impl Payload {
             ObjectFormat::parse(format).ok_or_else(|| anyhow!("bad object format '{format}'"))?;
         let base_tree = field("base-tree")?.to_string();
         let tree = field("tree")?.to_string();
-        let rest: Vec<&str> = lines.collect();
+        let mut rest: Vec<&str> = lines.collect();
+        let break_glass = match rest.last().and_then(|l| l.strip_prefix("break-glass ")) {
+            Some(reason) => {
+                let reason = reason.to_string();
+                rest.pop();
+                Some(reason)
+            }
+            None => None,
+        };
         let (record_line, author_lines) = rest
             .split_last()
             .ok_or_else(|| anyhow!("payload ends before 'record'"))?;
@@ -334,6 +397,7 @@ impl Payload {
             tree,
             authors,
             record,
+            break_glass,
         };
         payload.validate()?;
         if payload.to_canonical() != text {
@@ -375,6 +439,26 @@ pub(crate) mod tests {
             tree: "1".repeat(40),
             authors: vec!["ada@example.com".into(), "bob@example.com".into()],
             record: Sha256Digest::of(b"record"),
+            break_glass: None,
+        }
+    }
+
+    #[test]
+    fn a_break_glass_payload_ends_with_its_reason() {
+        let p = Payload {
+            break_glass: Some("INC-42 checkout is down".into()),
+            ..sample()
+        };
+        let text = p.to_canonical();
+        assert!(
+            text.ends_with("\nbreak-glass INC-42 checkout is down\n"),
+            "{text}"
+        );
+        assert_eq!(Payload::parse(&text).unwrap(), p);
+        assert_ne!(text, sample().to_canonical());
+        for bad in ["", " x", "x ", "a  b", "a\tb"] {
+            let b = text.replace("INC-42 checkout is down", bad);
+            assert!(Payload::parse(&b).is_err(), "accepted {bad:?}");
         }
     }
 

@@ -8,6 +8,10 @@
 //! Reviewed-by: Jane Doe <jane@example.com>          (only when the policy asks)
 //! ```
 //!
+//! A break-glass approval has one more trailer, right after `Countersigned-by`:
+//! `Countersign-Break-Glass: <reason>`. The reason is signed (the payload's last line), so
+//! it can be neither added to a normal approval nor stripped from an emergency one.
+//!
 //! The approval carries every payload field except the reviewer (which is the
 //! `Countersigned-by` value), so `verify` rebuilds the signed payload from the message alone —
 //! the trees it names are the ones signed, not the commit's current ones, which a clean rebase
@@ -28,6 +32,7 @@ pub const KEY_BY: &str = "Countersigned-by";
 pub const KEY_APPROVAL: &str = "Countersign-Approval";
 pub const KEY_SIGNATURE: &str = "Countersign-Signature";
 pub const KEY_REVIEWED_BY: &str = "Reviewed-by";
+pub const KEY_BREAK_GLASS: &str = "Countersign-Break-Glass";
 
 /// Signature values longer than this are folded (RSA and most OpenPGP signatures); an
 /// ed25519 or ECDSA signature stays on one line.
@@ -47,6 +52,8 @@ pub struct ApprovalSet {
     pub tree: String,
     pub authors: Vec<String>,
     pub record: Sha256Digest,
+    /// The reason of a break-glass approval.
+    pub break_glass: Option<String>,
     pub signature: Signature,
 }
 
@@ -63,6 +70,7 @@ impl ApprovalSet {
             tree: payload.tree.clone(),
             authors: payload.authors.clone(),
             record: payload.record,
+            break_glass: payload.break_glass.clone(),
             signature,
         }
     }
@@ -82,6 +90,7 @@ impl ApprovalSet {
             tree: self.tree.clone(),
             authors: self.authors.clone(),
             record: self.record,
+            break_glass: self.break_glass.clone(),
         };
         payload.validate()?;
         Ok(payload)
@@ -117,7 +126,11 @@ impl ApprovalSet {
         let approval = self.approval_value();
         // Fold before `base=`, so the first line reads as DESIGN.md shows it.
         let approval = approval.replacen(" base=", "\n base=", 1);
-        let mut out = format!("{KEY_BY}: {}\n{KEY_APPROVAL}: {approval}\n", self.reviewer);
+        let mut out = format!("{KEY_BY}: {}\n", self.reviewer);
+        if let Some(reason) = &self.break_glass {
+            out.push_str(&format!("{KEY_BREAK_GLASS}: {reason}\n"));
+        }
+        out.push_str(&format!("{KEY_APPROVAL}: {approval}\n"));
         out.push_str(&format!(
             "{KEY_SIGNATURE}: {}\n",
             fold(&self.signature.to_value())
@@ -128,8 +141,13 @@ impl ApprovalSet {
         out
     }
 
-    /// Parses one set from its three trailer values (unfolded).
-    pub fn parse(by: &str, approval: &str, signature: &str) -> Result<ApprovalSet> {
+    /// Parses one set from its trailer values (unfolded).
+    pub fn parse(
+        by: &str,
+        approval: &str,
+        signature: &str,
+        break_glass: Option<&str>,
+    ) -> Result<ApprovalSet> {
         let reviewer =
             Identity::parse(by).ok_or_else(|| anyhow!("{KEY_BY} '{by}' is not 'Name <email>'"))?;
         let signature =
@@ -138,6 +156,7 @@ impl ApprovalSet {
         let set = ApprovalSet {
             reviewer,
             signature,
+            break_glass: break_glass.map(str::to_string),
             ..a
         };
         set.payload().map_err(|e| anyhow!("{KEY_APPROVAL}: {e}"))?;
@@ -251,6 +270,7 @@ fn parse_approval(value: &str) -> Result<ApprovalSet> {
         tree,
         authors,
         record,
+        break_glass: None,
         signature: Signature {
             scheme: super::signature::Scheme::Ssh,
             blob: Vec::new(),
@@ -308,6 +328,7 @@ struct Raw<'a> {
     by: Option<&'a Trailer>,
     approval: Option<&'a Trailer>,
     signature: Option<&'a Trailer>,
+    break_glass: Option<&'a Trailer>,
 }
 
 /// Reads every approval set back from a message. A set starts at `Countersigned-by` and takes
@@ -325,11 +346,13 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
                 by: Some(t),
                 ..Raw::default()
             });
-        } else if is(KEY_APPROVAL) || is(KEY_SIGNATURE) {
+        } else if is(KEY_APPROVAL) || is(KEY_SIGNATURE) || is(KEY_BREAK_GLASS) {
             let key = if is(KEY_APPROVAL) {
                 KEY_APPROVAL
-            } else {
+            } else if is(KEY_SIGNATURE) {
                 KEY_SIGNATURE
+            } else {
+                KEY_BREAK_GLASS
             };
             let Some(raw) = raws.last_mut() else {
                 out.problems.push(TrailerProblem {
@@ -341,8 +364,10 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
             };
             let slot = if is(KEY_APPROVAL) {
                 &mut raw.approval
-            } else {
+            } else if is(KEY_SIGNATURE) {
                 &mut raw.signature
+            } else {
+                &mut raw.break_glass
             };
             if slot.is_some() {
                 out.problems.push(TrailerProblem {
@@ -375,7 +400,8 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
             });
             continue;
         };
-        match ApprovalSet::parse(&by.value, &approval.value, &signature.value) {
+        let reason = raw.break_glass.map(|t| t.value.as_str());
+        match ApprovalSet::parse(&by.value, &approval.value, &signature.value, reason) {
             Ok(set) if out.sets.contains(&set) => out.problems.push(TrailerProblem {
                 reviewer,
                 message: format!("line {}: the same approval appears twice", by.line),
@@ -394,7 +420,7 @@ pub fn parse_approvals(message: &str) -> ParsedApprovals {
     let block_start = trailer_block::find_block(message).start;
     for (i, line) in message[..block_start].lines().enumerate() {
         let key = line.split(':').next().unwrap_or("").trim();
-        if [KEY_BY, KEY_APPROVAL, KEY_SIGNATURE]
+        if [KEY_BY, KEY_APPROVAL, KEY_SIGNATURE, KEY_BREAK_GLASS]
             .iter()
             .any(|k| key.eq_ignore_ascii_case(k))
         {

@@ -163,3 +163,35 @@ fn authors_with_separators_round_trip() {
     assert!(msg.contains("authors=a%20b%2Cc@x,d%25e@y "), "{msg}");
     assert_eq!(parse_approvals(&msg).sets, vec![odd]);
 }
+
+#[test]
+fn a_break_glass_set_round_trips_and_its_reason_is_bound() {
+    let mut bg = set();
+    bg.break_glass = Some("INC-42 checkout down".into());
+    let msg = append_approval("Hotfix\n", &bg, false).unwrap();
+    assert!(
+        msg.contains("Countersigned-by: Jane Doe <jane@example.com>\nCountersign-Break-Glass: INC-42 checkout down\nCountersign-Approval: v2"),
+        "{msg}"
+    );
+    let parsed = parse_approvals(&msg);
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    assert_eq!(parsed.sets, vec![bg.clone()]);
+    // The reason is part of what is signed: stripping it gives another payload.
+    let stripped = msg.replace("Countersign-Break-Glass: INC-42 checkout down\n", "");
+    let plain = &parse_approvals(&stripped).sets[0];
+    assert_ne!(
+        plain.payload().unwrap().to_canonical(),
+        bg.payload().unwrap().to_canonical()
+    );
+    // Two reasons in one set are ambiguous: refused.
+    let twice = msg.replace(
+        "Countersign-Break-Glass: INC-42 checkout down\n",
+        "Countersign-Break-Glass: INC-42 checkout down\nCountersign-Break-Glass: other\n",
+    );
+    let p = parse_approvals(&twice);
+    assert!(
+        p.sets.is_empty() && p.problems.iter().any(|x| x.fatal),
+        "{:?}",
+        p.problems
+    );
+}

@@ -198,6 +198,33 @@ impl Verifier {
         })
     }
 
+    /// Whether a signer list names `email` as someone who may sign: an allowed-signers line
+    /// listing it, a `cert-authority` line whose principals match it, or the OpenPGP signers
+    /// list. (Whether a signature of theirs verifies is still `verify`'s to say.)
+    pub fn names_signer(&self, email: &str) -> bool {
+        let ssh = self
+            .ssh
+            .as_ref()
+            .and_then(|s| s.allowed.as_ref())
+            .is_some_and(|a| {
+                a.lines.iter().any(|l| {
+                    l.literal(email).is_some()
+                        || (l.cert_authority
+                            && super::signers::pattern_list_matches(&l.principals, email))
+                })
+            });
+        let gpg = self
+            .gpg
+            .as_ref()
+            .and_then(|g| g.signers.as_ref())
+            .is_some_and(|s| {
+                s.signers
+                    .iter()
+                    .any(|x| x.principal.eq_ignore_ascii_case(email))
+            });
+        ssh || gpg
+    }
+
     pub fn verify(&self, check: &SignatureCheck<'_>) -> SignatureReport {
         let result = match (check.signature.scheme, &self.ssh, &self.gpg) {
             (Scheme::Ssh, Some(ssh), _) => ssh.verify(check),

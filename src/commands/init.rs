@@ -303,6 +303,29 @@ mod tests {
     }
 
     #[test]
+    fn the_commented_tiers_and_break_glass_example_is_a_valid_policy() {
+        let start = POLICY_TEMPLATE
+            .find("# --- Tiered sign-off")
+            .expect("the tiered example");
+        let example: String = POLICY_TEMPLATE[start..]
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let p = Policy::parse(&example, "template").unwrap();
+        let a = &p.approval;
+        assert_eq!(a.sign_off.len(), 3);
+        assert_eq!(a.org.tiers.first().map(String::as_str), Some("agent"));
+        assert_eq!(a.org.person_of("jane.doe@corp.example"), "jane");
+        let bg = a.break_glass.as_ref().expect("break-glass terms");
+        assert_eq!(
+            (bg.window, bg.countersign_within),
+            (4 * 3600, Some(2 * 86_400))
+        );
+    }
+
+    #[test]
     fn the_allowed_signers_template_is_all_comments_with_a_namespaced_example() {
         assert!(ALLOWED_SIGNERS_TEMPLATE
             .lines()

@@ -1,5 +1,6 @@
 //! One module per subcommand: each orchestrates the library and holds no logic of its own.
 
+pub mod break_glass;
 pub mod context;
 pub mod demo;
 pub mod export;

@@ -72,6 +72,13 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
     // that cannot sign is reported when signing is asked for, with its fix.
     app.signing_as = super::sign::signing_as(&repo.git);
     app.mouse = config.mouse.unwrap_or(true);
+    app.sign_outlook = reviewing
+        .email
+        .clone()
+        .map(|email| crate::approval::signoff::Outlook {
+            policy: policy.approval.clone(),
+            email,
+        });
     let plan = Plan::at_head(&repo.git)?;
     let loader = load::spawn(repo.git_dir(), oids, analysis);
     let mut host = ReviewHost {

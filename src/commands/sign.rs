@@ -59,15 +59,38 @@ fn is_chain(commits: &[Commit]) -> bool {
         .all(|w| w[1].parent_ids.first() == Some(&w[0].id))
 }
 
+/// What is signed: a finished review, or an emergency approval with its reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind<'a> {
+    Review,
+    /// Signed without every hunk approved; lands only within the policy's break-glass terms.
+    BreakGlass {
+        reason: &'a str,
+    },
+}
+
 /// Signs every commit of `review` and writes the approvals back. `plan` was taken when the
 /// review started, so a branch that moved since is refused. Returns one line for the reviewer.
 pub fn sign_review(
     repo: &Repository,
     review: &Review,
     session: &Session,
+    plan: Plan,
+    policy: &Policy,
+    now: i64,
+) -> Result<String> {
+    sign_as(repo, review, session, plan, policy, now, Kind::Review)
+}
+
+/// [`sign_review`] for either kind of approval.
+pub fn sign_as(
+    repo: &Repository,
+    review: &Review,
+    session: &Session,
     mut plan: Plan,
     policy: &Policy,
     now: i64,
+    kind: Kind<'_>,
 ) -> Result<String> {
     let (signer, reviewer) = signer(repo)?;
     let decision = |h: &crate::model::Hunk| session.decision(&h.id).cloned();
@@ -76,7 +99,7 @@ pub fn sign_review(
     for commit in &review.commits {
         let record = ReviewRecord::from_commit(commit, &reviewer, now, decision)?;
         let counts = record.counts();
-        if !counts.all_approved() {
+        if kind == Kind::Review && !counts.all_approved() {
             return Err(UserError::new(format!(
                 "commit {} has {} of {} AI-touched hunks approved",
                 commit.short_id(),
@@ -93,7 +116,7 @@ pub fn sign_review(
             tree: &commit.tree_id,
             commits: &commits,
         };
-        let set = sign_one(&signer, &change, &record)?;
+        let set = sign_one(&signer, &change, &record, kind)?;
         let oid = crate::git::oid(&commit.id)?;
         let message = append_approval(&commit.message, &set, policy.approval.reviewed_by_trailer)?;
         messages.push((oid, message));
@@ -119,7 +142,7 @@ pub fn sign_review(
             tree: &last.tree_id,
             commits: &commits,
         };
-        let set = sign_one(&signer, &change, &record)?;
+        let set = sign_one(&signer, &change, &record, kind)?;
         let tip = crate::git::oid(&last.id)?;
         if let Some((_, message)) = messages.iter_mut().find(|(id, _)| *id == tip) {
             *message = append_approval(message, &set, false)?;
@@ -133,8 +156,13 @@ pub fn sign_review(
     let outcome = rewrite_messages(repo, &plan, &RewriteOptions::default())?;
     let mut msg =
         format!(
-        "signed {signed} commit{}{} as {reviewer}; {} is now {} (undo: {}); share the approval \
+        "signed {}{signed} commit{}{} as {reviewer}; {} is now {} (undo: {}); share the approval \
          with: git push origin {} 'refs/notes/countersign' 'refs/countersign/*'",
+        if matches!(kind, Kind::BreakGlass { .. }) {
+            "a BREAK-GLASS approval of "
+        } else {
+            ""
+        },
         if signed == 1 { "" } else { "s" },
         if branch { " and the branch as a whole" } else { "" },
         outcome.refname.trim_start_matches("refs/heads/"),
@@ -148,8 +176,17 @@ pub fn sign_review(
     Ok(msg)
 }
 
-fn sign_one(signer: &Signer, change: &Reviewed<'_>, record: &ReviewRecord) -> Result<ApprovalSet> {
-    let payload = Payload::for_change(change, record)?;
+fn sign_one(
+    signer: &Signer,
+    change: &Reviewed<'_>,
+    record: &ReviewRecord,
+    kind: Kind<'_>,
+) -> Result<ApprovalSet> {
+    let payload = match kind {
+        Kind::Review => Payload::for_change(change, record)?,
+        Kind::BreakGlass { reason } => Payload::for_break_glass(change, record, reason)
+            .map_err(|e| UserError::new(format!("{e:#}")))?,
+    };
     let signature = signer
         .sign(payload.to_canonical().as_bytes())
         .with_context(|| format!("cannot sign the {} approval", change.scope.as_str()))?;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use clap::Args;
 
+use crate::approval::breakglass::Due;
 use crate::approval::check::Landing;
 use crate::approval::content_digest;
 use crate::approval::judge::{self, Approvals, CommitInput};
@@ -88,7 +89,13 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
             ))
         }
     };
-    let analysis = Analysis::without_scan(&policy)?;
+    // The risk scan only when a sign-off rule asks by risk: its rules are the built-in ones and
+    // the trusted policy's own, never anything from the range.
+    let analysis = if policy.approval.needs_findings() {
+        Analysis::new(&policy, false)?
+    } else {
+        Analysis::without_scan(&policy)?
+    };
     let mut commits = Vec::with_capacity(oids.len());
     load::full_commits(&repo.git, &analysis, &oids, |_, c| {
         commits.push(c);
@@ -129,10 +136,13 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
         };
         Ok(Some((landing, found)))
     };
-    let mut oracle = GitOracle {
-        repo,
-        verifier: verifier(repo, given, target.trusted.as_ref(), &policy)?,
-    };
+    let verifier = verifier(repo, given, target.trusted.as_ref(), &policy)?;
+    policy
+        .approval
+        .org
+        .check_signers(|email| verifier.names_signer(email))?;
+    let mut oracle = GitOracle { repo, verifier };
+    let now = crate::timefmt::now();
     let a = &policy.approval;
     let guarded = [
         POLICY_FILE,
@@ -141,14 +151,106 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
         a.openpgp_signers.as_str(),
         a.openpgp_keys.as_str(),
     ];
-    let verdict = judge::judge(&policy.approval, &guarded, inputs, branch, &mut oracle)?;
+    let verdict = judge::judge(&policy.approval, &guarded, inputs, branch, &mut oracle, now)?;
+    let mut due: Vec<Due> = verdict
+        .commits
+        .iter()
+        .filter_map(|c| {
+            let e = c.emergency.as_ref()?;
+            Some(Due {
+                id: c.id.clone(),
+                summary: c.summary.clone(),
+                used: e.used.clone(),
+                due: e.due?,
+                overdue: e.due.is_some_and(|d| now > d),
+            })
+        })
+        .collect();
+    due.extend(due_before(
+        repo,
+        target.base,
+        &policy,
+        &analysis,
+        &guarded,
+        &mut oracle,
+        now,
+    )?);
     Ok(VerifyReport::new(
         &target.spec,
         &target.base.to_string(),
         &target.tip.to_string(),
         target.trusted.as_ref().map(|t| t.name.clone()),
         verdict,
+        due,
     ))
+}
+
+/// The break-glass landings in the base's first-parent history (what is already on the
+/// protected branch) whose normal countersignature the policy still asks for: each is judged
+/// again, under the trusted policy and signer lists, with the approvals found for it now (its
+/// message, and the store by its digest, where a later review files its approval). Only when
+/// the policy sets `countersign_within`; the walk reads messages and loads only the commits
+/// that carry a break-glass trailer.
+fn due_before(
+    repo: &git::Repo,
+    base: git::Oid,
+    policy: &Policy,
+    analysis: &Analysis,
+    guarded: &[&str],
+    oracle: &mut GitOracle<'_>,
+    now: i64,
+) -> Result<Vec<Due>> {
+    let Some(within) = policy
+        .approval
+        .break_glass
+        .as_ref()
+        .and_then(|b| b.countersign_within)
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for oid in landing::break_glass_history(&repo.git, base)? {
+        let commit = load::full_commit(&repo.git, analysis, oid)?;
+        let digest = content_digest(&commit.files)?;
+        let found =
+            landing::approvals_for(repo, &commit.message, Some(&commit.id), &digest.to_hex())?;
+        let input = CommitInput {
+            commit: &commit,
+            landing: Landing {
+                digest,
+                base_tree: commit.base_tree(),
+                tree: &commit.tree_id,
+                paths: commit.files.iter().flat_map(FileChange::paths).collect(),
+            },
+            found,
+        };
+        let verdict = judge::judge(
+            &policy.approval,
+            guarded,
+            vec![input],
+            || Ok(None),
+            oracle,
+            now,
+        )?;
+        let Some(v) = verdict.commits.into_iter().next() else {
+            continue;
+        };
+        if v.status == judge::CommitStatus::Approved {
+            continue;
+        }
+        let Some(first) = v.break_glass.iter().min_by_key(|u| u.signer.time) else {
+            continue;
+        };
+        let due = first.signer.time.saturating_add(within);
+        out.push(Due {
+            id: v.id,
+            summary: v.summary,
+            used: first.clone(),
+            due,
+            overdue: now > due,
+        });
+    }
+    Ok(out)
 }
 
 /// The signer lists: the allowed-signers file named on the command line or the policy's at

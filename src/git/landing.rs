@@ -227,3 +227,33 @@ pub fn differing_paths(
     paths.dedup();
     Ok(paths)
 }
+
+/// The commits of `from`'s first-parent history (itself included), newest first, whose
+/// message carries a break-glass approval that parses. A message-only pass: no diff is read.
+pub fn break_glass_history(git: &git2::Repository, from: Oid) -> Result<Vec<Oid>> {
+    let key = crate::approval::trailer::KEY_BREAK_GLASS.to_ascii_lowercase();
+    let mut walk = git.revwalk().context("walking the base's history")?;
+    walk.push(from)
+        .with_context(|| format!("walking the history of {from}"))?;
+    walk.simplify_first_parent()
+        .context("walking the base's history")?;
+    let mut out = Vec::new();
+    for oid in walk {
+        let oid = oid.context("walking the base's history")?;
+        let commit = git
+            .find_commit(oid)
+            .with_context(|| format!("cannot read commit {oid}"))?;
+        let message = String::from_utf8_lossy(commit.message_bytes());
+        if !message.to_ascii_lowercase().contains(&key) {
+            continue;
+        }
+        if parse_approvals(&message)
+            .sets
+            .iter()
+            .any(|s| s.break_glass.is_some())
+        {
+            out.push(oid);
+        }
+    }
+    Ok(out)
+}

@@ -30,6 +30,23 @@ pub struct LoggedCommit {
     pub approvals: Vec<LoggedApproval>,
     /// The failed checks' reasons, when it is not covered.
     pub missing: Vec<String>,
+    /// Its break-glass approvals: who broke the glass, when, why, and where its normal
+    /// countersignature stands.
+    pub break_glass: Vec<LoggedBreakGlass>,
+}
+
+#[derive(Serialize)]
+pub struct LoggedBreakGlass {
+    pub signer: String,
+    pub person: String,
+    pub time: String,
+    pub reason: String,
+    /// `landed` (it let the commit land and no normal approval covers it yet), `countersigned`
+    /// (a normal approval covers the commit now) or `refused` (outside its terms).
+    pub state: &'static str,
+    /// When the normal countersignature is due, if the policy asks for one and it is missing.
+    pub due: Option<String>,
+    pub overdue: bool,
 }
 
 #[derive(Serialize)]
@@ -46,11 +63,34 @@ pub struct LoggedApproval {
 
 impl From<VerifyReport> for LogReport {
     fn from(r: VerifyReport) -> LogReport {
+        let due = &r.countersign_due;
         let commits = r
             .commits
             .into_iter()
             .rev()
             .map(|c| LoggedCommit {
+                break_glass: c
+                    .break_glass
+                    .iter()
+                    .map(|u| {
+                        let d = due.iter().find(|d| d.id == c.id);
+                        LoggedBreakGlass {
+                            signer: u.signer.principal.clone(),
+                            person: u.signer.person.clone(),
+                            time: crate::timefmt::rfc3339(u.signer.time),
+                            reason: u.reason.clone(),
+                            state: match c.status {
+                                CommitStatus::BreakGlass => "landed",
+                                CommitStatus::Approved | CommitStatus::CoveredByBranch => {
+                                    "countersigned"
+                                }
+                                _ => "refused",
+                            },
+                            due: d.map(|d| crate::timefmt::rfc3339(d.due)),
+                            overdue: d.is_some_and(|d| d.overdue),
+                        }
+                    })
+                    .collect(),
                 approvals: c
                     .signers
                     .iter()
@@ -105,6 +145,26 @@ impl LogReport {
         for c in &self.commits {
             let short = &c.id[..c.id.len().min(10)];
             s.push_str(&format!("{short} {}\n", printable(&c.summary)));
+            for b in &c.break_glass {
+                let state = match (b.state, &b.due, b.overdue) {
+                    ("countersigned", _, _) => {
+                        "countersigned since by a normal approval".to_string()
+                    }
+                    ("refused", _, _) => {
+                        "refused: outside the policy's break-glass terms".to_string()
+                    }
+                    (_, Some(due), true) => format!("normal countersignature OVERDUE since {due}"),
+                    (_, Some(due), false) => format!("normal countersignature due by {due}"),
+                    _ => "landed without its sign-off".to_string(),
+                };
+                s.push_str(&format!(
+                    "    !!! BREAK-GLASS by {} ({}) at {}: \"{}\"; {state}\n",
+                    printable(&b.person),
+                    printable(&b.signer),
+                    b.time,
+                    printable(&b.reason)
+                ));
+            }
             match c.status {
                 CommitStatus::NotRequired => {
                     s.push_str("    not required by the policy\n");

@@ -4,11 +4,14 @@
 
 use serde::Serialize;
 
+use crate::approval::breakglass::Due;
 use crate::approval::check::{Check, Coverage, Signer, Status};
 use crate::approval::judge::{CommitStatus, CommitVerdict, RangeVerdict};
 use crate::text::printable;
 
 /// Bumped on any incompatible change to the JSON output (2: chain, routes, branch approvals).
+/// Compatible additions keep it: the `break-glass` status and check, `sign-off` checks, a
+/// signer's `person`, a commit's `break_glass` and `emergency`, the report's `countersign_due`.
 pub const VERIFY_FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize)]
@@ -23,6 +26,9 @@ pub struct VerifyReport {
     pub chain: Option<String>,
     pub commits: Vec<CommitVerdict>,
     pub branch: Option<BranchReport>,
+    /// Break-glass landings whose normal countersignature is still due (in the range, or
+    /// already on the base); an `overdue` one fails the report.
+    pub countersign_due: Vec<Due>,
     pub passed: bool,
 }
 
@@ -39,8 +45,9 @@ impl VerifyReport {
         tip: &str,
         policy_ref: Option<String>,
         verdict: RangeVerdict,
+        countersign_due: Vec<Due>,
     ) -> VerifyReport {
-        let passed = verdict.passed();
+        let passed = verdict.passed() && !countersign_due.iter().any(|d| d.overdue);
         VerifyReport {
             version: VERIFY_FORMAT_VERSION,
             range: range.to_string(),
@@ -53,6 +60,7 @@ impl VerifyReport {
                 checks: c.checks,
             }),
             commits: verdict.commits,
+            countersign_due,
             passed,
         }
     }
@@ -68,6 +76,7 @@ impl VerifyReport {
             chain: Some(why),
             commits: Vec::new(),
             branch: None,
+            countersign_due: Vec::new(),
             passed: false,
         }
     }
@@ -90,7 +99,7 @@ impl VerifyReport {
             ));
             return s;
         }
-        let (mut ok, mut failed, mut not_required) = (0, 0, 0);
+        let (mut ok, mut failed, mut not_required, mut glass) = (0, 0, 0, 0);
         for c in &self.commits {
             let short = &c.id[..c.id.len().min(10)];
             let summary = printable(&c.summary);
@@ -107,6 +116,27 @@ impl VerifyReport {
                         "ok     {short} {summary} ({})\n",
                         signers_words(&c.signers, c.status)
                     ));
+                }
+                CommitStatus::BreakGlass => {
+                    glass += 1;
+                    let why = c
+                        .emergency
+                        .as_ref()
+                        .map(|e| e.describe())
+                        .unwrap_or_default();
+                    s.push_str(&format!(
+                        "BREAK-GLASS {short} {summary}: landed without its sign-off, {}\n",
+                        printable(&why)
+                    ));
+                    for check in c.checks.iter().filter(|k| {
+                        k.status == Status::Skipped && k.reason.starts_with("waived by break-glass")
+                    }) {
+                        s.push_str(&format!(
+                            "       ! {}: {}\n",
+                            check.name,
+                            printable(&check.reason)
+                        ));
+                    }
                 }
                 CommitStatus::Failed => {
                     failed += 1;
@@ -137,11 +167,39 @@ impl VerifyReport {
                 }
             }
         }
+        let mut overdue = 0;
+        for d in &self.countersign_due {
+            let short = &d.id[..d.id.len().min(10)];
+            if d.overdue {
+                overdue += 1;
+                s.push_str(&format!(
+                    "OVERDUE {short} {}: {}\n",
+                    printable(&d.summary),
+                    printable(&d.describe())
+                ));
+            } else {
+                s.push_str(&format!(
+                    "due    {short} {}: {}\n",
+                    printable(&d.summary),
+                    printable(&d.describe())
+                ));
+            }
+        }
         s.push_str(&format!(
-            "verify: {} commit{} in {}: {ok} verified, {failed} failed, {not_required} not required\n",
+            "verify: {} commit{} in {}: {ok} verified, {failed} failed, {not_required} not required{}{}\n",
             self.commits.len(),
             if self.commits.len() == 1 { "" } else { "s" },
-            printable(&self.range)
+            printable(&self.range),
+            if glass > 0 {
+                format!(", {glass} by break-glass")
+            } else {
+                String::new()
+            },
+            if overdue > 0 {
+                format!("; {overdue} break-glass countersignature(s) overdue")
+            } else {
+                String::new()
+            }
         ));
         s
     }

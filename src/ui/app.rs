@@ -150,6 +150,9 @@ pub struct App {
     /// Who signs and with which key, as the reviewer's git setup says (`Jane <jane@…> with SSH
     /// key …`), shown in the confirmation so nobody signs with a key they did not mean to.
     pub signing_as: Option<String>,
+    /// Whether this reviewer's signature meets the policy's sign-off rules (said in the sign
+    /// confirmation).
+    pub sign_outlook: Option<crate::approval::signoff::Outlook>,
     /// When this screen opened (seconds since the epoch): decisions older than this were made
     /// in an earlier sitting, which the sign confirmation says.
     pub opened_at: i64,
@@ -227,6 +230,7 @@ impl App {
             signed: false,
             expanded: std::collections::HashSet::new(),
             signing_as: None,
+            sign_outlook: None,
             opened_at: crate::timefmt::now(),
             results: Vec::new(),
             save_error: None,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use countersign::commands::sign::sign_review;
+use countersign::commands::sign::{sign_as, Kind};
 use countersign::git::{self, range, rewrite::Plan};
 use countersign::load::{self, Analysis};
 use countersign::model::{Review, Verdict};
@@ -75,6 +75,12 @@ pub fn become_reviewer(fx: &Fixture, who: &Reviewer) {
 /// Approves every hunk of `rev` as `who` and signs, as the review screen's `S` does; returns
 /// what the screen would say.
 pub fn approve_and_sign(fx: &Fixture, rev: &str, who: &Reviewer) -> String {
+    sign_with(fx, rev, who, super::EPOCH + 3600, Kind::Review)
+}
+
+/// Signs `rev` as `who` at `now`: a finished review (every hunk approved), or a break-glass
+/// approval (no hunk decided) as `countersign break-glass` signs it.
+pub fn sign_with(fx: &Fixture, rev: &str, who: &Reviewer, now: i64, kind: Kind<'_>) -> String {
     become_reviewer(fx, who);
     let repo = git::repo::open_at(&fx.path()).unwrap();
     let r = range::resolve(&repo, Some(rev)).unwrap();
@@ -90,21 +96,43 @@ pub fn approve_and_sign(fx: &Fixture, rev: &str, who: &Reviewer) -> String {
         ..Default::default()
     };
     let mut session = Session::default();
-    for (_, h) in review.reviewable() {
-        session.set_verdict(h.id, Some(Verdict::Approved), "c", 1);
+    if kind == Kind::Review {
+        for (_, h) in review.reviewable() {
+            session.set_verdict(h.id, Some(Verdict::Approved), "c", 1);
+        }
     }
     let plan = Plan::at_head(&repo.git).unwrap();
-    let msg = sign_review(
+    let msg = sign_as(
         &repo.git,
         &review,
         &session,
         plan,
         &Policy::default(),
-        super::EPOCH + 3600,
+        now,
+        kind,
     )
     .unwrap();
     assert!(msg.contains("signed"), "{msg}");
     msg
+}
+
+/// `countersign verify ARGS --allowed-signers FILE` with the clock at `now`.
+pub fn verify_at(fx: &Fixture, args: &[&str], signers: &PathBuf, now: i64) -> (i32, String) {
+    let out = fx
+        .command(super::bin().to_str().unwrap())
+        .arg("verify")
+        .args(args)
+        .arg("--allowed-signers")
+        .arg(signers)
+        .env("COUNTERSIGN_NOW", now.to_string())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
 }
 
 /// `countersign verify ARGS --allowed-signers FILE`: exit code and everything printed.

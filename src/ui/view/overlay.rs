@@ -285,14 +285,18 @@ fn confirm_text(app: &App, what: Confirm) -> (&'static str, String) {
             (
                 " sign the approval? ",
                 format!(
-                    "All {} AI-touched hunks are approved.{earlier} Sign as {} and write the trailer into {} commit(s)? y signs, any other key cancels.",
+                    "All {} AI-touched hunks are approved.{earlier} Sign as {} and write the trailer into {} commit(s)?{} y signs, any other key cancels.",
                     p.total,
                     crate::text::printable(
                         app.signing_as
                             .as_deref()
                             .unwrap_or("your git signing key")
                     ),
-                    app.review.commits.len()
+                    app.review.commits.len(),
+                    app.sign_outlook
+                        .as_ref()
+                        .map(|o| format!(" {}", crate::text::printable(&o.describe(&app.review.commits))))
+                        .unwrap_or_default()
                 ),
             )
         }

@@ -3,13 +3,25 @@
 //!
 //! Plain data parsed from text. Where the text comes from matters (a trusted ref, never the
 //! change under review, which could otherwise approve itself) and is decided by the caller.
+//! Who is who (people, roles, tiers) is in [`org`]; which signers a change needs in
+//! [`signoff`]; the emergency approval's terms in [`breakglass`]. All of it is checked when
+//! the file is parsed, and a mistake is an error naming the file's line.
+
+pub mod breakglass;
+pub mod org;
+pub mod signoff;
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
+use crate::error::UserError;
 use crate::model::Severity;
+use breakglass::{BreakGlass, BreakGlassSpec};
+use org::{Names, Org, TiersSpec};
+use signoff::{SignOff, SignOffSpec};
 
 /// The policy file's name at the root of the repository.
 pub const POLICY_FILE: &str = ".countersign.toml";
@@ -35,6 +47,15 @@ pub struct Policy {
     pub severity: BTreeMap<String, String>,
     #[serde(default)]
     pub approval: Approval,
+    /// Person → e-mails: one person with several e-mails (and keys) is one signer.
+    #[serde(default)]
+    pub people: BTreeMap<String, Names>,
+    /// Role → people or signer e-mails (`senior`, `platform`, `oncall`).
+    #[serde(default)]
+    pub roles: BTreeMap<String, Names>,
+    /// Tiers in order, and who is in each: authors and signers alike.
+    #[serde(default)]
+    pub tiers: TiersSpec,
 }
 
 /// Extra AI-assistance markers, on top of the built-in list.
@@ -108,6 +129,21 @@ pub struct Approval {
     /// `require_hardware_key`.
     #[serde(default)]
     pub require_user_verification: bool,
+    /// `[[approval.sign_off]]` as written; checked into `sign_off`.
+    #[serde(default, rename = "sign_off")]
+    pub sign_off_spec: Vec<Spanned<SignOffSpec>>,
+    /// `[approval.break_glass]` as written; checked into `break_glass`.
+    #[serde(default, rename = "break_glass")]
+    pub break_glass_spec: Option<Spanned<BreakGlassSpec>>,
+    /// People, roles and tiers (from the policy's top-level tables), checked.
+    #[serde(skip)]
+    pub org: Org,
+    /// The sign-off rules, checked.
+    #[serde(skip)]
+    pub sign_off: Vec<SignOff>,
+    /// The break-glass terms, checked; `None`: no break-glass approval is accepted.
+    #[serde(skip)]
+    pub break_glass: Option<BreakGlass>,
 }
 
 impl Default for Approval {
@@ -128,7 +164,19 @@ impl Default for Approval {
             openpgp_keys: default_openpgp_keys(),
             require_hardware_key: false,
             require_user_verification: false,
+            sign_off_spec: Vec::new(),
+            break_glass_spec: None,
+            org: Org::default(),
+            sign_off: Vec::new(),
+            break_glass: None,
         }
+    }
+}
+
+impl Approval {
+    /// Whether some sign-off rule depends on the risk scan's findings (verify then scans).
+    pub fn needs_findings(&self) -> bool {
+        self.sign_off.iter().any(|r| r.risk.is_some())
     }
 }
 
@@ -181,7 +229,7 @@ fn default_openpgp_keys() -> String {
 impl Policy {
     /// Parses a policy file's text; `origin` names it in errors (`origin/main:.countersign.toml`).
     pub fn parse(text: &str, origin: &str) -> Result<Policy> {
-        let policy: Policy = toml::from_str(text)
+        let mut policy: Policy = toml::from_str(text)
             .map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))
             .with_context(|| format!("invalid policy {origin}"))?;
         for (rule, sev) in &policy.severity {
@@ -191,8 +239,64 @@ impl Policy {
                     .with_context(|| format!("invalid policy {origin}: severity of {rule}"))?;
             }
         }
+        let lines = Lines { text, origin };
+        let org = Org::resolve(&policy.people, &policy.roles, &policy.tiers, &lines)?;
+        let a = &mut policy.approval;
+        a.sign_off = a
+            .sign_off_spec
+            .iter()
+            .map(|r| SignOff::resolve(r, &org, &lines))
+            .collect::<Result<_>>()?;
+        a.break_glass = a
+            .break_glass_spec
+            .as_ref()
+            .map(|b| BreakGlass::resolve(b, &org, &lines))
+            .transpose()?;
+        a.org = org;
         Ok(policy)
     }
+}
+
+/// The policy text, for turning a value's place into its line in errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Lines<'a> {
+    pub text: &'a str,
+    /// `<ref>:.countersign.toml`.
+    pub origin: &'a str,
+}
+
+impl Lines<'_> {
+    /// The 1-based line of a byte offset range's start.
+    pub fn of(&self, span: std::ops::Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+}
+
+/// A mistake in the policy, at a line: one line for the user, exit 2.
+pub fn invalid(lines: &Lines<'_>, line: usize, message: String) -> anyhow::Error {
+    invalid_at(lines.origin, line, message)
+}
+
+/// [`invalid`] for a policy whose text is gone, by its origin.
+pub fn invalid_at(origin: &str, line: usize, message: String) -> anyhow::Error {
+    UserError::new(format!("invalid policy {origin} line {line}: {message}"))
+        .hint("fix the policy on the trusted branch")
+        .into()
+}
+
+/// A path glob as every rule of the policy matches it: whole paths, `*` within a directory,
+/// `**` across.
+pub fn compile_glob(glob: &str) -> Result<globset::GlobMatcher> {
+    Ok(globset::GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+        .with_context(|| format!("invalid glob '{glob}'"))?
+        .compile_matcher())
 }
 
 /// toml's errors span several lines (a source excerpt); the CLI reports errors on one line.
@@ -272,3 +376,7 @@ signers = 2
         assert!(format!("{err:#}").contains("unknown severity"));
     }
 }
+
+#[cfg(test)]
+#[path = "org_tests.rs"]
+mod org_tests;
