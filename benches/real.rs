@@ -140,6 +140,28 @@ fn run(case: &Case, dir: &Path) -> Result<()> {
         case.complete_target,
         met(r, case.complete_target)
     );
+    if !case.range && case.branch == "small" {
+        // The fixed costs a small review pays, each alone.
+        let rules: Vec<_> = (0..n)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                std::hint::black_box(countersign::risk::Engine::builtin());
+                t.elapsed()
+            })
+            .collect();
+        let open: Vec<_> = (0..n)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                let _ = std::hint::black_box(countersign::git::repo::open_at(dir).map(|_| ()));
+                t.elapsed()
+            })
+            .collect();
+        println!(
+            "      fixed costs: compiling the rules {:.2} ms, opening the repository {:.2} ms",
+            ms(median(&rules)),
+            ms(median(&open))
+        );
+    }
     let home = tempfile::tempdir()?;
     let git_rss = time_rss(dir, home.path(), "git", &git_args);
     let cs_rss = session_rss(dir, &spec);

@@ -42,6 +42,7 @@ pub fn review(dir: &Path, spec: Option<&str>) -> Result<Sample> {
         git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
     )?;
     let analysis = Arc::new(Analysis::new(&policy, false)?);
+    analysis.prepare_in_background();
     let (review, oids) = load::first_frame(
         &repo.git,
         &range,

@@ -61,6 +61,7 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
         analysis,
         ..
     } = cx;
+    analysis.prepare_in_background();
     let reviewing = load::Reviewing::of(&repo.git, &policy);
     let (mut review, oids) = load::first_frame(&repo.git, &range, &analysis, &reviewing)?;
     review.plan_summary = analysis.plan.as_ref().map(|p| p.summary());

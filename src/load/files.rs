@@ -38,6 +38,11 @@ fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
 }
 
+/// A commit with at most this many files is read whole by the worker that reaches it first,
+/// so the other does not diff its trees too: in a long range of small commits the tree diffs
+/// were paid once per worker.
+const WHOLE_COMMIT_FILES: usize = 8;
+
 /// What the workers share: where the cursor is, and every commit's files as they come in.
 struct Shared<'a> {
     commits: &'a [TreePair],
@@ -155,6 +160,8 @@ fn worker(
 ) -> Result<()> {
     // This worker's own diff of each commit, made when it first reads one of its files.
     let mut diffs: Vec<Option<Diff>> = shared.commits.iter().map(|_| None).collect();
+    // The rest of a small commit this worker took whole.
+    let mut mine: std::collections::VecDeque<(usize, usize)> = Default::default();
     // Files read before the rules finish compiling (on another thread) are scanned once they
     // are ready, rather than waiting for them.
     let mut unscanned: Vec<(usize, usize, FileChange)> = Vec::new();
@@ -164,7 +171,11 @@ fn worker(
                 put(shared, c, i, scanned(analysis, file), done)?;
             }
         }
-        let Some((c, i)) = next(git, shared, &mut diffs, done)? else {
+        let taken = match mine.pop_front() {
+            Some(file) => Some(file),
+            None => next(git, shared, &mut diffs, &mut mine, done)?,
+        };
+        let Some((c, i)) = taken else {
             break;
         };
         let Some(plain) = &diffs[c] else {
@@ -196,6 +207,7 @@ fn next<'r>(
     git: &'r Repository,
     shared: &Shared,
     diffs: &mut [Option<Diff<'r>>],
+    mine: &mut std::collections::VecDeque<(usize, usize)>,
     done: &Sender<Result<usize>>,
 ) -> Result<Option<(usize, usize)>> {
     loop {
@@ -226,6 +238,11 @@ fn next<'r>(
             }
         }
         let n = shared.count[c].get().copied().unwrap_or(0);
+        if i == 0 && n > 1 && n <= WHOLE_COMMIT_FILES {
+            *cursor = (c + 1, 0);
+            mine.extend((1..n).map(|f| (c, f)));
+            return Ok(Some((c, 0)));
+        }
         if i < n {
             *cursor = (c, i + 1);
             return Ok(Some((c, i)));

@@ -67,6 +67,22 @@ impl Analysis {
         self.engine.get_or_init(Engine::builtin)
     }
 
+    /// Compiles the rules on a background thread of low priority, now: a review's first frame
+    /// does not need them, and on a small change compiling them is most of the time until the
+    /// analysis is complete, so they are made while the first frame is drawn rather than after.
+    pub fn prepare_in_background(self: &Arc<Self>) {
+        if !self.scan || self.engine.get().is_some() {
+            return;
+        }
+        let me = Arc::clone(self);
+        let _ = std::thread::Builder::new()
+            .name("countersign-rules".into())
+            .spawn(move || {
+                yield_to_ui();
+                me.engine();
+            });
+    }
+
     /// The engine if it is compiled already, without waiting for it.
     fn engine_if_ready(&self) -> Option<&Engine> {
         self.engine.get()
