@@ -48,7 +48,10 @@ const H: u16 = 60;
 
 fn loaded_app(dir: &std::path::Path) -> Result<App> {
     let repo = git::repo::open_at(dir)?;
-    let range = range::resolve(&repo, None)?;
+    // COUNTERSIGN_BENCH_RANGE names a range on another repository (COUNTERSIGN_BENCH_REPO),
+    // e.g. big-base..big of scripts/prepare-real-bench.sh's ripgrep.
+    let spec = std::env::var("COUNTERSIGN_BENCH_RANGE").ok();
+    let range = range::resolve(&repo, spec.as_deref())?;
     let policy = git::trusted::policy(
         &repo.git,
         git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
