@@ -12,6 +12,7 @@ use crate::approval::ReviewRecord;
 use crate::model::{Commit, Decision, FileChange, Finding, Hunk, LineKind, Verdict};
 use crate::text::{printable, visibility, Visibility};
 
+pub mod agent;
 mod markdown;
 mod records;
 
@@ -139,6 +140,14 @@ pub struct HunkExport {
     /// The hunk's lines with their `+`/`-`/` ` sign, one per line, each made printable.
     pub diff: String,
     pub findings: Vec<FindingExport>,
+    /// The review round the decision was made in (absent for a session or record without
+    /// rounds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// Where the lines the comment is about are in this version of the hunk (absent when the
+    /// comment is on the whole hunk, or has no anchor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_lines: Option<LineSpan>,
 }
 
 /// First and last changed line, on the new side, or on the old side when the hunk only removes.
@@ -188,6 +197,14 @@ impl Export {
     pub fn to_markdown(&self) -> String {
         markdown::render(self)
     }
+
+    /// Keeps only the hunks decided in review round `n` (`--round`, `--since-last`); the
+    /// counts stay those of the whole review.
+    pub fn keep_round(&mut self, n: u32) {
+        for c in &mut self.commits {
+            c.hunks.retain(|h| h.round == Some(n));
+        }
+    }
 }
 
 impl CommitExport {
@@ -221,7 +238,7 @@ impl CommitExport {
                 if to_act_on || !comment.is_empty() {
                     // File-level findings (deleted file, mode change…) go with the first hunk.
                     let file_findings: &[Finding] = if i == 0 { &file.findings } else { &[] };
-                    hunks.push(hunk_export(file, hunk, file_findings, d.verdict, comment));
+                    hunks.push(hunk_export(file, hunk, file_findings, &d, comment));
                 }
             }
         }
@@ -272,9 +289,22 @@ fn hunk_export(
     file: &FileChange,
     hunk: &Hunk,
     file_findings: &[Finding],
-    verdict: Option<Verdict>,
+    decision: &Decision,
     comment: String,
 ) -> HunkExport {
+    let verdict = decision.verdict;
+    let comment_lines = decision
+        .anchor
+        .as_ref()
+        .and_then(|a| a.locate(file.path(), hunk).map(|l| (a.side, l)))
+        .map(|(side, l)| LineSpan {
+            side: match side {
+                crate::model::Side::Old => Side::Old,
+                crate::model::Side::New => Side::New,
+            },
+            start: l.start,
+            end: l.end,
+        });
     let path = file.path().to_string();
     let lines = line_span(hunk);
     let location = match lines {
@@ -340,6 +370,8 @@ fn hunk_export(
                 message: printable(&f.message),
             })
             .collect(),
+        round: (decision.round > 0).then_some(decision.round),
+        comment_lines,
     }
 }
 

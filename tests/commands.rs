@@ -103,7 +103,7 @@ fn write_session(fx: &Fixture, commit: &Commit) -> PathBuf {
     for_each_hunk(commit, |h, d| {
         if let Some(d) = d {
             session.set_verdict(h.id, d.verdict, &commit.id, EPOCH);
-            session.set_comment(h.id, &d.comment, &commit.id, EPOCH);
+            session.set_comment(h.id, &d.comment, None, &commit.id, EPOCH);
         }
     });
     Store::at(path.clone()).save(&session).unwrap();

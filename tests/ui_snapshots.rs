@@ -205,7 +205,7 @@ fn list_and_hunk_at_80x24() {
 fn help_overlay_lists_every_key() {
     let mut app = app_for(sample_review());
     key(&mut app, '?');
-    let screen = render(&mut app, 80, 40);
+    let screen = render(&mut app, 80, 44);
     for a in countersign::ui::action::Action::ALL {
         assert!(screen.contains(a.description()), "help lacks {a:?}");
     }
@@ -1003,4 +1003,157 @@ fn the_header_says_how_many_resources_the_plan_destroys() {
     // Without a plan the header keeps its two lines.
     let mut app = app_for(sample_review());
     assert!(!render(&mut app, 80, 24).contains("Terraform plan"));
+}
+
+/// Round 1 on the sample: the SQL hunk rejected with a comment on its DELETE line, the rest
+/// approved; round 2: the agent amended the DELETE and added a hunk to the client.
+fn second_round() -> App {
+    let mut first = app_for(sample_review());
+    first.start_rounds("refs/heads/agent".into());
+    first.open_round(0);
+    let sql = first
+        .find_id(first.review.commits[0].files[1].hunks[0].id)
+        .unwrap();
+    first.go(sql);
+    first.line = 1;
+    first.session.round = 1;
+    key(&mut first, 'c');
+    for c in "every session row goes: keep the last day".chars() {
+        key(&mut first, c);
+    }
+    special(&mut first, KeyCode::Esc);
+    let ids: Vec<_> = first.review.reviewable().map(|(_, h)| h.id).collect();
+    for id in ids {
+        let v = if first.review.commits[0].files[1].hunks[0].id == id {
+            Verdict::Rejected
+        } else {
+            Verdict::Approved
+        };
+        first.session.set_verdict(id, Some(v), "old", 1);
+    }
+    let mut session = first.session.clone();
+    session.round = 0;
+
+    let mut review = sample_review();
+    let c = &mut review.commits[0];
+    c.id = "2235b28e77bb4cc9d0e1f2a3b4c5d6e7f8091234".into();
+    c.files[1].hunks[0] = hunk(
+        "db/migrate.sql",
+        (0, 0),
+        (1, 3),
+        "",
+        vec![
+            line(LineKind::Added, None, Some(1), "BEGIN;"),
+            line(
+                LineKind::Added,
+                None,
+                Some(2),
+                "DELETE FROM sessions WHERE seen_at < now() - interval '1 day';",
+            ),
+            line(LineKind::Added, None, Some(3), "COMMIT;"),
+        ],
+    );
+    c.files[0].hunks.push(hunk(
+        "src/client.py",
+        (80, 1),
+        (80, 2),
+        "def close():",
+        vec![
+            line(LineKind::Context, Some(80), Some(80), "    session.close()"),
+            line(LineKind::Added, None, Some(81), "    log.info('closed')"),
+        ],
+    ));
+    let mut app = App::new(review, session, Keymap::builtin(), "tip2".into());
+    app.opened_at = 0;
+    app.start_rounds("refs/heads/agent".into());
+    app.open_round(100);
+    app
+}
+
+#[test]
+fn a_changed_hunk_opens_on_what_changed_since_with_the_earlier_comment_beside_it() {
+    let mut app = second_round();
+    assert_eq!(app.session.round, 2);
+    let sql = app.review.commits[0].files[1].hunks[0].id;
+    app.go(app.find_id(sql).unwrap());
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        screen.contains("round 2: 2 carried over, 1 changed, 1 new"),
+        "{screen}"
+    );
+    assert!(screen.contains("changes since round 1"), "{screen}");
+    assert!(screen.contains("round 1: you rejected it"), "{screen}");
+    assert!(
+        screen.contains("every session row goes: keep the last day"),
+        "{screen}"
+    );
+    // The interdiff: the DELETE as reviewed, removed; as it is now, added.
+    assert!(screen.contains("- DELETE FROM sessions;"), "{screen}");
+    assert!(
+        screen.contains("+ DELETE FROM sessions WHERE seen_at"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("interdiff", screen);
+
+    // Approving from the interdiff first shows the hunk as it is now: that is what is approved.
+    key(&mut app, 'a');
+    assert_eq!(
+        app.session.verdict(&sql),
+        None,
+        "not approved from the interdiff"
+    );
+    assert!(!app.showing_interdiff(app.current().unwrap()));
+    let plain = render(&mut app, 100, 30);
+    assert!(!plain.contains("changes since round 1"), "{plain}");
+    assert!(plain.contains("COMMIT;"), "{plain}");
+    // i switches back and forth.
+    key(&mut app, 'i');
+    assert!(app.showing_interdiff(app.current().unwrap()));
+    key(&mut app, 'i');
+    render(&mut app, 100, 30);
+    let effects = key(&mut app, 'a');
+    assert!(effects.contains(&Effect::Save));
+    assert_eq!(app.session.verdict(&sql), Some(Verdict::Approved));
+    assert_eq!(app.session.decision(&sql).unwrap().round, 2);
+    // Decided again: the earlier comment no longer stands beside it.
+    app.go(app.find_id(sql).unwrap());
+    let after = render(&mut app, 100, 30);
+    assert!(!after.contains("round 1: you rejected it"), "{after}");
+}
+
+#[test]
+fn the_list_marks_what_changed_since_the_last_round_and_filters_to_it() {
+    let mut app = second_round();
+    let screen = render(&mut app, 100, 30);
+    let list = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter_map(|l| l.split('│').next())
+            .filter(|l| l.contains("@@"))
+            .map(str::to_string)
+            .collect()
+    };
+    let rows = list(&screen);
+    assert_eq!(rows.len(), 4, "{screen}");
+    assert_eq!(
+        rows.iter().filter(|r| r.contains("~")).count(),
+        1,
+        "{screen}"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r.contains("+@@")).count(),
+        1,
+        "{screen}"
+    );
+    key(&mut app, 'C');
+    let filtered = render(&mut app, 100, 30);
+    let rows = list(&filtered);
+    assert_eq!(
+        rows.len(),
+        2,
+        "only the changed and the new hunk: {filtered}"
+    );
+    assert_eq!(app.nav.len(), 2);
+    insta::assert_snapshot!("changed_only_list", filtered);
+    key(&mut app, 'C');
+    assert_eq!(app.nav.len(), 4);
 }

@@ -14,8 +14,10 @@ use super::digest::{content_digest, Sha256Digest};
 use crate::model::{Commit, Decision, Hunk, HunkId, Severity, Verdict};
 use crate::timefmt;
 
-/// The record format's version (2: scope and the commits covered).
-pub const RECORD_VERSION: u32 = 2;
+/// The record format's version (2: scope and the commits covered; 3: the review rounds).
+pub const RECORD_VERSION: u32 = 3;
+/// The oldest version still read (a version-2 record has no rounds, and means the same).
+const OLDEST_READ: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +35,18 @@ pub struct ReviewRecord {
     /// `sha256:<hex>`, the content digest of that commit.
     pub content_digest: String,
     pub hunks: Vec<HunkRecord>,
+    /// The review round the approval closed (the reviewer's sittings on a change that moved
+    /// between them: 1 for an approval at first sight). Absent before version 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+}
+
+/// The verdict an earlier version of a hunk got, in an earlier round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundVerdict {
+    pub round: u32,
+    pub verdict: Verdict,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +66,13 @@ pub struct HunkRecord {
     pub unseen: bool,
     pub comment: String,
     pub findings: Vec<FindingRecord>,
+    /// The round the hunk's decision was made in. Absent before version 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// The verdicts earlier versions of the hunk got, oldest first: "approved after two
+    /// rejections" is two entries here. Absent when there were none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<RoundVerdict>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +142,7 @@ impl ReviewRecord {
                 .iter()
                 .flat_map(|c| hunk_records(c, &decision))
                 .collect(),
+            round: None,
         })
     }
 
@@ -140,6 +162,23 @@ impl ReviewRecord {
         // Serialising plain structs of strings, numbers and enums cannot fail; fall back to an
         // empty object rather than panic, which can only make a digest not match.
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// Says which round the approval closed and, per hunk, the round of its decision and the
+    /// verdicts its earlier versions got (from the reviewer's session).
+    pub fn with_rounds(
+        mut self,
+        round: u32,
+        history: impl Fn(HunkId) -> Vec<(u32, Verdict)>,
+    ) -> Self {
+        self.round = (round > 0).then_some(round);
+        for h in &mut self.hunks {
+            h.history = history(h.hunk)
+                .into_iter()
+                .map(|(round, verdict)| RoundVerdict { round, verdict })
+                .collect();
+        }
+        self
     }
 
     /// SHA-256 over the canonical JSON.
@@ -174,10 +213,11 @@ impl ReviewRecord {
     pub fn from_json(text: &str) -> Result<ReviewRecord> {
         let record: ReviewRecord =
             serde_json::from_str(text.trim()).context("invalid countersign review record")?;
-        if record.version != RECORD_VERSION {
+        if !(OLDEST_READ..=RECORD_VERSION).contains(&record.version) {
             anyhow::bail!(
-                "unsupported countersign review record version {} (this countersign reads {})",
+                "unsupported countersign review record version {} (this countersign reads {} to {})",
                 record.version,
+                OLDEST_READ,
                 RECORD_VERSION
             );
         }
@@ -203,6 +243,8 @@ fn hunk_records(commit: &Commit, decision: &impl Fn(&Hunk) -> Option<Decision>) 
                 needs_review: hunk.needs_review(),
                 verdict: d.verdict,
                 unseen: d.unseen,
+                round: (d.round > 0).then_some(d.round),
+                history: Vec::new(),
                 comment: d.comment,
                 findings: hunk
                     .findings
@@ -252,7 +294,7 @@ mod tests {
     fn canonical_json_is_stable_and_round_trips() {
         let r = record(Some(Verdict::Approved));
         let json = r.to_canonical_json();
-        assert!(json.starts_with("{\"version\":2,\"scope\":\"commit\",\"reviewer\":\"Jane Doe <jane@example.com>\",\"time\":\"2026-11-21T21:00:00Z\",\"commits\":["), "{json}");
+        assert!(json.starts_with("{\"version\":3,\"scope\":\"commit\",\"reviewer\":\"Jane Doe <jane@example.com>\",\"time\":\"2026-11-21T21:00:00Z\",\"commits\":["), "{json}");
         assert!(json.contains("\"findings\":[{\"rule\":\"security.unsafe\",\"severity\":\"high\",\"line\":4,\"message\":\"Adds an unsafe block.\"}]"), "{json}");
         let pretty = serde_json::to_string_pretty(&r).unwrap();
         let back = ReviewRecord::from_json(&format!("{pretty}\n")).unwrap();
@@ -291,7 +333,31 @@ mod tests {
         let json = record(None).to_canonical_json();
         let extra = json.replacen('{', "{\"extra\":1,", 1);
         assert!(ReviewRecord::from_json(&extra).is_err());
-        let v1 = json.replacen("\"version\":2", "\"version\":1", 1);
+        let v1 = json.replacen("\"version\":3", "\"version\":1", 1);
         assert!(ReviewRecord::from_json(&v1).is_err());
+        let v4 = json.replacen("\"version\":3", "\"version\":4", 1);
+        assert!(ReviewRecord::from_json(&v4).is_err());
+        // A version-2 record (no rounds) still reads, and hashes as it was written.
+        let v2 = json.replacen("\"version\":3", "\"version\":2", 1);
+        let old = ReviewRecord::from_json(&v2).unwrap();
+        assert_eq!(old.to_canonical_json(), v2);
+    }
+
+    #[test]
+    fn the_rounds_are_in_the_record_and_in_its_digest() {
+        let r = record(Some(Verdict::Approved));
+        let id = r.hunks[0].hunk;
+        let with = r.clone().with_rounds(3, |h| {
+            if h == id {
+                vec![(1, Verdict::Rejected), (2, Verdict::Rejected)]
+            } else {
+                Vec::new()
+            }
+        });
+        let json = with.to_canonical_json();
+        assert!(json.contains("\"history\":[{\"round\":1,\"verdict\":\"rejected\"},{\"round\":2,\"verdict\":\"rejected\"}]"), "{json}");
+        assert!(json.ends_with(",\"round\":3}"), "{json}");
+        assert_ne!(with.digest(), r.digest());
+        assert_eq!(ReviewRecord::from_json(&json).unwrap(), with);
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::error::exit;
+use crate::export::agent::AgentReview;
 use crate::export::{self, CommitExport, Export, Source};
 use crate::git::{notes, signing_config};
 use crate::load;
@@ -25,12 +26,23 @@ pub struct ExportArgs {
     /// Count every hunk as AI-touched, as a review with --all did.
     #[arg(long)]
     pub all: bool,
+    /// Only the decisions made in review round N.
+    #[arg(long, value_name = "N", conflicts_with = "since_last")]
+    pub round: Option<u32>,
+    /// Only the decisions made in the latest round (what the reviewer said since the agent's
+    /// last change).
+    #[arg(long)]
+    pub since_last: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum ExportFormat {
     Markdown,
     Json,
+    /// Markdown that reads as instructions, for a coding agent's prompt.
+    Agent,
+    /// The agent's review as versioned JSON (docs/export-format.md).
+    AgentJson,
 }
 
 pub fn run(opts: &ExportArgs) -> Result<i32> {
@@ -71,11 +83,39 @@ pub fn run(opts: &ExportArgs) -> Result<i32> {
         };
         commits.push(exported);
     }
-    let report = Export::new(&range.spec, commits);
-    let mut text = if matches!(opts.format, ExportFormat::Json) {
-        report.to_json()
+    let mut report = Export::new(&range.spec, commits);
+    // The rounds are the reviewer's own, kept in their session under the branch (or range).
+    let subject = crate::session::rounds::subject(&range.spec, range.branch.as_deref());
+    let rounds_wanted = opts.round.is_some()
+        || opts.since_last
+        || matches!(opts.format, ExportFormat::Agent | ExportFormat::AgentJson);
+    let latest = if rounds_wanted {
+        Store::for_repo(&repo.key())?.load()?.last_round(&subject)
     } else {
-        report.to_markdown()
+        None
+    };
+    let only = match (opts.round, opts.since_last) {
+        (Some(n), _) => Some(n),
+        (None, true) => match latest {
+            Some(n) => Some(n),
+            None => {
+                return Err(crate::error::UserError::new(format!(
+                    "--since-last: no review round of {} in your session (review it first)",
+                    printable(&subject)
+                ))
+                .into())
+            }
+        },
+        (None, false) => None,
+    };
+    if let Some(n) = only {
+        report.keep_round(n);
+    }
+    let mut text = match opts.format {
+        ExportFormat::Json => report.to_json(),
+        ExportFormat::Markdown => report.to_markdown(),
+        ExportFormat::AgentJson => AgentReview::new(&report, latest).to_json(),
+        ExportFormat::Agent => AgentReview::new(&report, latest).to_markdown(),
     };
     if !text.ends_with('\n') {
         text.push('\n');

@@ -94,10 +94,12 @@ pub fn sign_as(
 ) -> Result<String> {
     let (signer, reviewer) = signer(repo)?;
     let decision = |h: &crate::model::Hunk| session.decision(&h.id).cloned();
+    let history = |id| session.history(&session.subject, id);
     let mut messages: Vec<(Oid, String)> = Vec::new();
     let mut signed = 0;
     for commit in &review.commits {
-        let record = ReviewRecord::from_commit(commit, &reviewer, now, decision)?;
+        let record = ReviewRecord::from_commit(commit, &reviewer, now, decision)?
+            .with_rounds(session.round, history);
         let counts = record.counts();
         if kind == Kind::Review && !counts.all_approved() {
             return Err(UserError::new(format!(
@@ -134,7 +136,8 @@ pub fn sign_as(
         let analysis = Analysis::new(policy, false)?;
         let files = load::tree_change(repo, &analysis, Some(old), new)?;
         let commits: Vec<&Commit> = review.commits.iter().collect();
-        let record = ReviewRecord::for_branch(&commits, &files, &reviewer, now, decision)?;
+        let record = ReviewRecord::for_branch(&commits, &files, &reviewer, now, decision)?
+            .with_rounds(session.round, history);
         let change = Reviewed {
             scope: Scope::Branch,
             files: &files,

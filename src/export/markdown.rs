@@ -126,7 +126,7 @@ fn hunk(s: &mut String, n: usize, h: &HunkExport) {
 
 /// The `@@` line and the hunk's lines, cut at `MARKDOWN_DIFF_LINES` (a PR comment has a size
 /// limit; the JSON carries every line).
-fn diff_body(h: &HunkExport) -> String {
+pub(super) fn diff_body(h: &HunkExport) -> String {
     let mut body = format!("{}\n", h.header);
     let total = h.diff.lines().count();
     for line in h.diff.lines().take(MARKDOWN_DIFF_LINES) {
@@ -169,7 +169,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Plain text from the repository, with the characters Markdown or HTML would act on escaped.
-fn text(s: &str) -> String {
+pub(super) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(
@@ -185,7 +185,7 @@ fn text(s: &str) -> String {
 
 /// An inline code span that holds `s` whatever backticks it contains (CommonMark: a longer
 /// run of backticks around it, and a space when it starts or ends with one).
-fn code(s: &str) -> String {
+pub(super) fn code(s: &str) -> String {
     let ticks = "`".repeat(longest_run(s, '`') + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') {
         " "
@@ -195,7 +195,7 @@ fn code(s: &str) -> String {
     format!("{ticks}{pad}{s}{pad}{ticks}")
 }
 
-fn longest_run(s: &str, c: char) -> usize {
+pub(super) fn longest_run(s: &str, c: char) -> usize {
     let (mut best, mut run) = (0, 0);
     for ch in s.chars() {
         run = if ch == c { run + 1 } else { 0 };

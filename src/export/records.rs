@@ -49,6 +49,7 @@ pub fn decisions_from_records(records: &[&ReviewRecord]) -> BTreeMap<HunkId, Dec
                 d.comment.push_str(comment);
             }
             d.at = d.at.max(at);
+            d.round = d.round.max(h.round.unwrap_or(0));
             if d.commit.is_empty() {
                 d.commit = r.commits.last().cloned().unwrap_or_default();
             }

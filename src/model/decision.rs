@@ -34,6 +34,17 @@ pub struct Decision {
     /// review record says so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unseen: bool,
+    /// The lines the comment is about, so it follows them when they move (None for a
+    /// comment written before comments had anchors, or a decision without a comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<super::Anchor>,
+    /// The review round the decision was last changed in (0: before rounds were kept).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub round: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Decision {

@@ -3,6 +3,7 @@
 //! Nothing here touches git, the disk or a terminal, so every other layer (the loader, the
 //! analyses, the UI, the approval) can be tested on values built by hand.
 
+mod anchor;
 mod commit;
 mod decision;
 mod evidence;
@@ -12,6 +13,7 @@ mod hunk;
 mod line;
 mod review;
 
+pub use anchor::{Anchor, Located, Side};
 pub use commit::{Commit, Person, StaleApproval};
 pub use decision::{Decision, Verdict};
 pub use evidence::{Evidence, EvidenceSource, Origin};

@@ -2,13 +2,14 @@
 //! quit, a crash, an amend or a rebase. `Session` is the data and its rules; `store` puts it on
 //! disk atomically.
 
+pub mod rounds;
 pub mod store;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Decision, HunkId, Review, Verdict};
+use crate::model::{Anchor, Decision, HunkId, Review, Verdict};
 
 pub use store::Store;
 
@@ -41,6 +42,19 @@ pub struct Session {
     pub positions: BTreeMap<String, Position>,
     #[serde(default)]
     pub undo: Vec<UndoStep>,
+    /// Every sitting on a change that moved since the one before (see `rounds`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<rounds::Round>,
+    /// What the reviewer saw of the hunks of recent rounds, so a later round can show what
+    /// changed since without the old commits.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seen: BTreeMap<HunkId, rounds::Seen>,
+    /// The round this sitting's decisions are made in (0 until the screen knows it).
+    #[serde(skip)]
+    pub round: u32,
+    /// What this sitting's rounds are kept under (empty until the screen knows it).
+    #[serde(skip)]
+    pub subject: String,
 }
 
 impl Default for Session {
@@ -50,6 +64,10 @@ impl Default for Session {
             decisions: BTreeMap::new(),
             positions: BTreeMap::new(),
             undo: Vec::new(),
+            rounds: Vec::new(),
+            seen: BTreeMap::new(),
+            round: 0,
+            subject: String::new(),
         }
     }
 }
@@ -79,10 +97,21 @@ impl Session {
         });
     }
 
-    /// Sets the comment of a hunk; an empty comment removes it. Undoable.
-    pub fn set_comment(&mut self, id: HunkId, comment: &str, commit: &str, now: i64) {
+    /// Sets the comment of a hunk, about the lines of `anchor`; an empty comment removes it.
+    /// Undoable.
+    pub fn set_comment(
+        &mut self,
+        id: HunkId,
+        comment: &str,
+        anchor: Option<Anchor>,
+        commit: &str,
+        now: i64,
+    ) {
         let comment = comment.trim_end().to_string();
-        self.change(id, commit, now, |d| d.comment = comment);
+        self.change(id, commit, now, |d| {
+            d.anchor = if comment.is_empty() { None } else { anchor };
+            d.comment = comment;
+        });
     }
 
     fn change(&mut self, id: HunkId, commit: &str, now: i64, f: impl FnOnce(&mut Decision)) {
@@ -94,6 +123,7 @@ impl Session {
         }
         after.at = now;
         after.commit = commit.to_string();
+        after.round = self.round;
         self.undo.push(UndoStep { hunk: id, before });
         if self.undo.len() > UNDO_LIMIT {
             self.undo.remove(0);
@@ -148,7 +178,7 @@ mod tests {
     fn verdicts_and_comments_are_undoable_in_order() {
         let mut s = Session::default();
         s.set_verdict(id(1), Some(Verdict::Approved), "c1", 10);
-        s.set_comment(id(1), "looks fine\n", "c1", 11);
+        s.set_comment(id(1), "looks fine\n", None, "c1", 11);
         s.set_verdict(id(2), Some(Verdict::Rejected), "c1", 12);
         assert_eq!(s.decision(&id(1)).unwrap().comment, "looks fine");
         assert_eq!(s.undo(), Some(id(2)));

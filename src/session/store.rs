@@ -136,6 +136,22 @@ fn merge(ours: &Session, base: &BTreeMap<HunkId, Decision>, disk: Session) -> Se
     let mut positions = disk.positions;
     positions.extend(ours.positions.clone());
     out.positions = positions;
+    // Rounds and what was seen in them only grow: another screen's round is kept beside ours.
+    let mut rounds = disk.rounds;
+    for r in &ours.rounds {
+        match rounds
+            .iter_mut()
+            .find(|d| d.subject == r.subject && d.number == r.number)
+        {
+            Some(d) => *d = r.clone(),
+            None => rounds.push(r.clone()),
+        }
+    }
+    out.rounds = rounds;
+    let mut seen = disk.seen;
+    seen.extend(ours.seen.clone());
+    out.seen = seen;
+    out.prune_seen();
     out
 }
 

@@ -39,13 +39,15 @@ pub enum Action {
     FoldAll,
     UnfoldAll,
     FindFile,
+    Interdiff,
+    ChangedOnly,
     Sign,
     Help,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 38] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -79,6 +81,8 @@ impl Action {
         Action::FoldAll,
         Action::UnfoldAll,
         Action::FindFile,
+        Action::Interdiff,
+        Action::ChangedOnly,
         Action::Sign,
         Action::Help,
         Action::Quit,
@@ -120,6 +124,8 @@ impl Action {
             Action::FoldAll => "fold-all",
             Action::UnfoldAll => "unfold-all",
             Action::FindFile => "find-file",
+            Action::Interdiff => "interdiff",
+            Action::ChangedOnly => "changed-only",
             Action::Sign => "sign",
             Action::Help => "help",
             Action::Quit => "quit",
@@ -166,6 +172,8 @@ impl Action {
             Action::FoldAll => "fold every file (again: every commit)",
             Action::UnfoldAll => "unfold everything in the list",
             Action::FindFile => "find a file by its path (fuzzy) and go to it",
+            Action::Interdiff => "changes since your last round, or the hunk as it is",
+            Action::ChangedOnly => "only hunks changed or new since your last round",
             Action::Sign => "sign the approval (once every AI hunk is approved)",
             Action::Help => "show or hide this help",
             Action::Quit => "quit (everything is already saved)",

@@ -179,6 +179,16 @@ pub struct App {
     pub folds: Folds,
     /// Mouse clicks and the wheel are handled (the config's `mouse = false` turns them off).
     pub mouse: bool,
+    /// What rounds are kept under (the branch, else the range); empty: no rounds (a test).
+    pub subject: String,
+    /// This round against the reviewer's last one, once the review is whole.
+    pub rounds: Option<crate::session::rounds::Comparison>,
+    /// Per changed hunk, the hunk as last reviewed against the hunk now.
+    pub interdiffs: std::collections::HashMap<crate::model::HunkId, crate::model::Hunk>,
+    /// Changed hunks the reviewer switched to the plain hunk.
+    pub plain: std::collections::HashSet<crate::model::HunkId>,
+    /// The list and the walk show only hunks changed or new since the last round.
+    pub changed_only: bool,
 }
 
 /// The current hunk's layout on screen.
@@ -241,6 +251,11 @@ impl App {
             held: Vec::new(),
             folds: Folds::default(),
             mouse: true,
+            subject: String::new(),
+            rounds: None,
+            interdiffs: std::collections::HashMap::new(),
+            plain: std::collections::HashSet::new(),
+            changed_only: false,
         };
         app.rebuild();
         if app.rows.len() > FOLD_ABOVE_ROWS {
@@ -327,7 +342,11 @@ impl App {
 
     /// Recomputes the derived navigation order and list rows.
     pub fn rebuild(&mut self) {
-        let mut nav: Vec<HunkRef> = self.review.hunk_refs().collect();
+        let mut nav: Vec<HunkRef> = self
+            .review
+            .hunk_refs()
+            .filter(|r| !self.changed_only || self.is_changed_or_new(*r))
+            .collect();
         if self.order == Order::Triage {
             // Stable: equal risk keeps file order.
             nav.sort_by_key(|r| {
@@ -354,11 +373,14 @@ impl App {
                             continue;
                         }
                         for h in 0..file.hunks.len() {
-                            rows.push(Row::Hunk(HunkRef {
+                            let r = HunkRef {
                                 commit: c,
                                 file: f,
                                 hunk: h,
-                            }));
+                            };
+                            if !self.changed_only || self.is_changed_or_new(r) {
+                                rows.push(Row::Hunk(r));
+                            }
                         }
                     }
                 }
@@ -511,6 +533,7 @@ impl App {
                 // Counted once the review is whole: per commit it would walk every hunk of the
                 // review again for each of a long range's commits.
                 self.carried_over = self.session.carried_over(&self.review);
+                self.open_round(crate::timefmt::now());
             }
             LoadEvent::Failed(message) => {
                 self.loading = None;
@@ -520,6 +543,109 @@ impl App {
                 });
             }
         }
+    }
+}
+
+impl App {
+    /// Keeps rounds under `subject`: this sitting's decisions are made in the round its tip
+    /// opens (or resumes), which `open_round` compares with the last one once the review is
+    /// whole.
+    pub fn start_rounds(&mut self, subject: String) {
+        self.session.round = self.session.round_for(&subject, &self.position_key);
+        self.session.subject = subject.clone();
+        self.subject = subject;
+    }
+
+    /// Opens (or resumes) this sitting's round once the review is whole, and works out what
+    /// changed since the reviewer's last one: the list's marks, the interdiffs, the earlier
+    /// comments, and a notice of comments whose code is gone.
+    pub fn open_round(&mut self, now: i64) {
+        if self.subject.is_empty() || self.rounds.is_some() {
+            return;
+        }
+        let hunks: Vec<(&str, &crate::model::Hunk)> = self
+            .review
+            .reviewable()
+            .map(|(r, h)| (self.review.commits[r.commit].files[r.file].path(), h))
+            .collect();
+        let cmp = self
+            .session
+            .open_round(&self.subject, &self.position_key, &hunks, now);
+        for (path, h) in &hunks {
+            if let Some(crate::session::rounds::Since::Changed(was)) = cmp.since(&h.id) {
+                if let Some(seen) = self.session.seen.get(&was) {
+                    debug_assert_eq!(seen.path, *path);
+                    self.interdiffs
+                        .insert(h.id, crate::session::rounds::interdiff(seen, h));
+                }
+            }
+        }
+        if cmp.fresh && !cmp.gone.is_empty() {
+            let lines: Vec<String> = cmp
+                .gone
+                .iter()
+                .map(|g| {
+                    format!(
+                        "your round-{} comment on {} @@ {} no longer applies: the code was removed",
+                        g.round,
+                        g.seen.path,
+                        crate::text::printable(&g.seen.header)
+                    )
+                })
+                .collect();
+            self.notice = Some(Notice {
+                text: lines.join("; "),
+                error: false,
+            });
+        }
+        self.rounds = Some(cmp);
+    }
+
+    /// How the hunk at `r` compares with the last round (None: no earlier round).
+    pub fn since(&self, r: HunkRef) -> Option<crate::session::rounds::Since> {
+        let cmp = self.rounds.as_ref()?;
+        cmp.previous?;
+        cmp.since(&self.review.hunk(r)?.id)
+    }
+
+    fn is_changed_or_new(&self, r: HunkRef) -> bool {
+        !matches!(
+            self.since(r),
+            Some(crate::session::rounds::Since::Unchanged) | None
+        )
+    }
+
+    /// The hunk the screen shows for `r`: the interdiff of a changed hunk (until the reviewer
+    /// switches to the plain hunk), else the hunk.
+    pub fn shown(&self, r: HunkRef) -> Option<&crate::model::Hunk> {
+        let h = self.review.hunk(r)?;
+        if self.plain.contains(&h.id) || self.side_by_side {
+            return Some(h);
+        }
+        Some(self.interdiffs.get(&h.id).unwrap_or(h))
+    }
+
+    /// The screen shows the interdiff of the hunk at `r`.
+    pub fn showing_interdiff(&self, r: HunkRef) -> bool {
+        match (self.review.hunk(r), self.shown(r)) {
+            (Some(h), Some(s)) => !std::ptr::eq(h, s),
+            _ => false,
+        }
+    }
+
+    /// Earlier rounds' decisions and comments that stand beside the hunk at `r` until the
+    /// reviewer decides it in this round.
+    pub fn earlier(&self, r: HunkRef) -> &[crate::session::rounds::Earlier] {
+        let Some(h) = self.review.hunk(r) else {
+            return &[];
+        };
+        if self.session.verdict(&h.id).is_some() {
+            return &[];
+        }
+        self.rounds
+            .as_ref()
+            .and_then(|c| c.earlier.get(&h.id))
+            .map_or(&[], |v| v.as_slice())
     }
 }
 

@@ -91,7 +91,7 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
             prepare_frame(&mut app, &mut hl, area, timings.first_frame.is_some());
             plain = app
                 .current()
-                .and_then(|r| app.review.hunk(r))
+                .and_then(|r| app.shown(r))
                 .map(|h| h.id)
                 .filter(|id| hl.get(id).is_none());
             let ctx = ViewCtx {
@@ -440,7 +440,7 @@ pub fn prepare_frame(app: &mut App, hl: &mut Highlighter, area: Rect, wait: bool
     view::ensure_visible(app, area);
     request_highlights(app, hl);
     if wait {
-        if let Some(h) = app.current().and_then(|r| app.review.hunk(r)) {
+        if let Some(h) = app.current().and_then(|r| app.shown(r)) {
             if h.lines.len() <= HIGHLIGHT_WAIT_LINES {
                 hl.wait_for(&h.id, HIGHLIGHT_WAIT);
             }
@@ -451,7 +451,7 @@ pub fn prepare_frame(app: &mut App, hl: &mut Highlighter, area: Rect, wait: bool
 fn request_highlights(app: &App, hl: &mut Highlighter) {
     for r in app.nav.iter().skip(app.pos).take(HIGHLIGHT_AHEAD + 1) {
         let file = &app.review.commits[r.commit].files[r.file];
-        if let Some(h) = file.hunks.get(r.hunk) {
+        if let Some(h) = app.shown(*r) {
             hl.request(file.path(), h);
         }
     }

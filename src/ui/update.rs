@@ -246,6 +246,8 @@ pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
         Action::FoldAll => folds::fold_all(app),
         Action::UnfoldAll => folds::unfold_all(app),
         Action::FindFile => finder::open(app),
+        Action::Interdiff => toggle_interdiff(app),
+        Action::ChangedOnly => toggle_changed_only(app),
         Action::Sign => sign(app),
         Action::Help => app.overlay = Some(Overlay::Help(0)),
         Action::Quit => return vec![Effect::Quit],
@@ -263,7 +265,7 @@ fn info(text: &str) -> Notice {
 fn lines_of_current(app: &App) -> usize {
     match app.current() {
         Some(r) if app.is_collapsed(r) => 0,
-        Some(r) => app.review.hunk(r).map(|h| h.lines.len()).unwrap_or(0),
+        Some(r) => app.shown(r).map(|h| h.lines.len()).unwrap_or(0),
         None => 0,
     }
 }
@@ -281,7 +283,7 @@ fn down(app: &mut App, n: usize) {
 
 /// The current hunk's layout as last drawn, if it is of the current hunk.
 fn geometry(app: &App) -> Option<&super::app::Geometry> {
-    let id = app.current().and_then(|r| app.review.hunk(r))?.id;
+    let id = app.current().and_then(|r| app.shown(r))?.id;
     app.geometry.as_ref().filter(|g| g.hunk == id)
 }
 
@@ -401,6 +403,14 @@ fn decide(app: &mut App, verdict: Verdict, now: i64, confirmed: bool) -> Vec<Eff
         return Vec::new();
     }
     let id = hunk.id;
+    if verdict == Verdict::Approved && app.showing_interdiff(r) && !app.fully_seen(r) {
+        // What changed since is not the change: the hunk as it is now is what gets approved.
+        app.plain.insert(id);
+        app.line = 0;
+        app.scroll = 0;
+        app.notice = Some(info("this is the hunk as it is now: read it, then approve"));
+        return Vec::new();
+    }
     let unseen = verdict == Verdict::Approved && !app.fully_seen(r);
     if unseen && app.unseen_ok != Some(id) {
         app.overlay = Some(Overlay::Confirm(Confirm::ApproveUnseen));
@@ -504,8 +514,17 @@ fn save_comment(app: &mut App, tb: &TextBox, now: i64) -> Vec<Effect> {
         return Vec::new();
     };
     let id = h.id;
+    // On the interdiff the cursor is on a line of another hunk: the comment is on the hunk.
+    let cursor = if app.showing_interdiff(r) {
+        usize::MAX
+    } else {
+        app.line
+    };
+    let path = app.review.commits[r.commit].files[r.file].path();
+    let anchor = crate::model::Anchor::at(path, h, cursor);
     let commit = app.review.commits[r.commit].id.clone();
-    app.session.set_comment(id, &tb.text(), &commit, now);
+    app.session
+        .set_comment(id, &tb.text(), anchor, &commit, now);
     app.notice = Some(info("comment saved"));
     vec![Effect::Save]
 }
@@ -549,7 +568,9 @@ fn edit(app: &mut App) -> Vec<Effect> {
         app.notice = Some(info("the file was deleted in this change"));
         return Vec::new();
     };
-    let hunk = &file.hunks[r.hunk];
+    let Some(hunk) = app.shown(r) else {
+        return Vec::new();
+    };
     let line = hunk
         .lines
         .get(app.line)
@@ -560,6 +581,50 @@ fn edit(app: &mut App) -> Vec<Effect> {
         line,
         blob: file.new_id.clone(),
     }]
+}
+
+/// Between what changed since the last round and the hunk as it is now.
+fn toggle_interdiff(app: &mut App) {
+    let Some(r) = app.current() else { return };
+    let Some(id) = app.review.hunk(r).map(|h| h.id) else {
+        return;
+    };
+    if !app.interdiffs.contains_key(&id) {
+        app.notice = Some(info("this hunk did not change since your last round"));
+        return;
+    }
+    if !app.plain.remove(&id) {
+        app.plain.insert(id);
+    }
+    app.line = 0;
+    app.scroll = 0;
+}
+
+fn toggle_changed_only(app: &mut App) {
+    let Some(previous) = app.rounds.as_ref().and_then(|c| c.previous) else {
+        app.notice = Some(info("no earlier round of this review to compare with"));
+        return;
+    };
+    let current = app.current();
+    app.changed_only = !app.changed_only;
+    app.rebuild();
+    if app.nav.is_empty() {
+        app.changed_only = false;
+        app.rebuild();
+        app.notice = Some(info(&format!(
+            "nothing changed or new since round {previous}"
+        )));
+    } else {
+        app.notice = Some(info(if app.changed_only {
+            "only hunks changed or new since your last round"
+        } else {
+            "every hunk"
+        }));
+    }
+    match current.and_then(|c| app.nav.iter().position(|r| *r == c)) {
+        Some(p) => app.pos = p,
+        None => app.go(0),
+    }
 }
 
 fn sign(app: &mut App) {

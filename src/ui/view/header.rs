@@ -52,7 +52,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         ),
         Span::styled(evidence, t.get("header.ai")),
     ];
-    if app.carried_over > 0 {
+    let headline = app.rounds.as_ref().and_then(|c| c.headline());
+    // What changed since the reviewer's last round says the carried-over count too.
+    if headline.is_none() && app.carried_over > 0 {
         second.push(Span::styled(
             format!(
                 "  {} decision{} carried over from an earlier version",
@@ -63,6 +65,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         ));
     }
     let mut lines = vec![Line::from(first), Line::from(second)];
+    if let Some(headline) = headline {
+        let keys = format!(
+            "  ({} changed or new only)",
+            app.keymap.label(crate::ui::action::Action::ChangedOnly)
+        );
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {headline}"), t.get("round.changed")),
+            Span::styled(keys, t.get("header.dim")),
+        ]));
+    }
     if let Some(stale) = &commit.stale_approval {
         let shown: Vec<&str> = stale.paths.iter().take(4).map(String::as_str).collect();
         let more = stale.paths.len().saturating_sub(shown.len());

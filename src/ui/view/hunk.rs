@@ -20,8 +20,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         return;
     };
     let file = &app.review.commits[r.commit].files[r.file];
-    let hunk = &file.hunks[r.hunk];
-    let mut out = vec![title(app, ctx, file, hunk, area.width as usize)];
+    let real = &file.hunks[r.hunk];
+    // A changed hunk shows what changed since the last round until the reviewer asks for it.
+    let hunk = app.shown(r).unwrap_or(real);
+    let mut out = vec![title(app, ctx, file, real, area.width as usize)];
+    for (text, style) in preamble(app, r, area.width as usize) {
+        out.push(TextLine::from(Span::styled(text, ctx.theme.get(style))));
+    }
     if hunk.is_file_level() {
         out.push(TextLine::default());
         out.push(TextLine::from(Span::styled(
@@ -79,10 +84,57 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
             out.push(TextLine::from(spans));
         }
         if i + 1 == hunk.lines.len() {
-            comment_rows(app, ctx, hunk, width, height, &mut out);
+            comment_rows(app, ctx, real, width, height, &mut out);
         }
     }
     frame.render_widget(Paragraph::new(out), area);
+}
+
+/// Most rows the preamble takes: the lines under review keep the screen.
+const PREAMBLE_MAX_ROWS: usize = 6;
+
+/// Rows above a hunk's lines, with their style: that the screen shows what changed since the
+/// last round, and the earlier rounds' decisions and comments standing beside the hunk until
+/// it is decided again. Paging leaves them out of its rows (`ensure_visible`).
+pub fn preamble(app: &App, r: crate::model::HunkRef, width: usize) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    let previous = app.rounds.as_ref().and_then(|c| c.previous);
+    if let (true, Some(previous)) = (app.showing_interdiff(r), previous) {
+        out.push((
+            format!(
+                "   changes since round {previous} ({}: the hunk as it is now)",
+                app.keymap.label(crate::ui::action::Action::Interdiff)
+            ),
+            "hunk.header",
+        ));
+    }
+    for e in app.earlier(r) {
+        let verdict = e.decision.verdict.map_or("commented", |v| v.as_str());
+        let place = match (&e.now, &e.decision.anchor) {
+            (Some(l), _) if l.start == l.end => format!(", on line {} now", l.start),
+            (Some(l), _) => format!(", on lines {}-{} now", l.start, l.end),
+            (None, Some(_)) => ", outdated: the lines it was on changed".to_string(),
+            (None, None) => String::new(),
+        };
+        out.push((
+            format!("   round {}: you {verdict} it{place}", e.round),
+            "comment.earlier",
+        ));
+        for para in e.decision.comment.lines() {
+            for row in super::overlay::wrap_words(&printable(para), width.saturating_sub(7).max(10))
+            {
+                out.push((format!("     “{row}”"), "comment.earlier"));
+            }
+        }
+    }
+    if out.len() > PREAMBLE_MAX_ROWS {
+        out.truncate(PREAMBLE_MAX_ROWS - 1);
+        out.push((
+            "     … (the whole comment: countersign export)".to_string(),
+            "comment.earlier",
+        ));
+    }
+    out
 }
 
 /// The saved comment, under the hunk's last line, wrapped at words: it is read where the code

@@ -5,6 +5,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::{severity_badge, severity_style, verdict_mark, ViewCtx};
+use crate::session::rounds::Since;
 use crate::text::printable;
 use crate::ui::app::{App, Order, Row};
 
@@ -155,7 +156,12 @@ fn row_line<'a>(app: &'a App, ctx: &ViewCtx, row: Row, selected: bool, width: us
             let mut spans = vec![
                 Span::styled(if selected { "▸ " } else { "  " }, sel),
                 Span::styled(mark, t.get(style).patch(sel)),
-                Span::styled(" ", sel),
+                // Since the last round: ~ changed, + new (a glyph, so it reads without colour).
+                match app.since(r) {
+                    Some(Since::Changed(_)) => Span::styled("~", t.get("round.changed").patch(sel)),
+                    Some(Since::New) => Span::styled("+", t.get("round.new").patch(sel)),
+                    _ => Span::styled(" ", sel),
+                },
                 Span::styled(
                     format!("{:<label_w$}", fit(&label, label_w)),
                     label_style.patch(sel),

@@ -53,7 +53,11 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     let [header, body, status] = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
-            Constraint::Length(2 + u16::from(stale) + u16::from(app.review.plan_summary.is_some())),
+            Constraint::Length(
+                2 + u16::from(stale)
+                    + u16::from(app.review.plan_summary.is_some())
+                    + u16::from(app.rounds.as_ref().is_some_and(|c| c.previous.is_some())),
+            ),
             Constraint::Min(1),
             Constraint::Length(status::height(app, area.width)),
         ])
@@ -138,21 +142,16 @@ pub fn ensure_visible(app: &mut App, size: Rect) {
     if app.line < app.scroll {
         app.scroll = app.line;
     }
-    let Some(h) = app.current().and_then(|r| app.review.hunk(r)) else {
+    let width = a.hunk.width as usize;
+    // The rows above the lines (what changed since, earlier rounds' comments) are not rows
+    // for lines: paging by rows must not count them.
+    let height = app.current().map_or(height, |r| {
+        height.saturating_sub(hunk::preamble(app, r, width).len())
+    });
+    let Some(h) = app.current().and_then(|r| app.shown(r)) else {
         return;
     };
-    let width = a.hunk.width as usize;
-    loop {
-        let rows: usize = (app.scroll..=app.line.min(h.lines.len().saturating_sub(1)))
-            .map(|i| hunk::rows_of(h, i, width, app.side_by_side))
-            .sum();
-        if rows <= height || app.scroll >= app.line {
-            break;
-        }
-        app.scroll += 1;
-    }
     // The layout for paging by screen rows, and what is now on screen in full.
-    let Some(r) = app.current() else { return };
     let geometry = crate::ui::app::Geometry {
         hunk: h.id,
         height,
@@ -160,9 +159,23 @@ pub fn ensure_visible(app: &mut App, size: Rect) {
             .map(|i| hunk::rows_of(h, i, width, app.side_by_side))
             .collect(),
     };
+    let last = geometry.rows.len().saturating_sub(1);
+    loop {
+        let rows: usize = geometry
+            .rows
+            .iter()
+            .take(app.line.min(last) + 1)
+            .skip(app.scroll)
+            .sum();
+        if rows <= height || app.scroll >= app.line {
+            break;
+        }
+        app.scroll += 1;
+    }
+    let Some(r) = app.current() else { return };
     if !app.is_collapsed(r) {
         let end = geometry.visible_end(app.scroll);
-        let id = h.id;
+        let id = geometry.hunk;
         app.mark_seen(id, app.scroll, end);
     }
     app.geometry = Some(geometry);

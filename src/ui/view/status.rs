@@ -125,7 +125,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
 pub fn position(app: &App) -> Option<String> {
     let r = app.current()?;
     let commit = app.review.commits.get(r.commit)?;
-    let lines = app.review.hunk(r).map_or(0, |h| h.lines.len());
+    let lines = app.shown(r).map_or(0, |h| h.lines.len());
     let commits = if app.review.commits.len() > 1 {
         format!("c {}/{} ", r.commit + 1, app.review.commits.len())
     } else {
