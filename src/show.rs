@@ -106,6 +106,8 @@ pub struct RecordView {
     pub counts: Counts,
     /// The hunks with a verdict or a comment, as recorded.
     pub decided: Vec<HunkRecord>,
+    /// The review round the approval closed (null for a record from before rounds).
+    pub round: Option<u32>,
 }
 
 impl ShowReport {
@@ -232,6 +234,9 @@ fn record_text(s: &mut String, r: &RecordView) {
         "    {} hunks to review: {} approved, {} rejected, {} needs work, {} undecided; {} commented\n",
         c.to_review, c.approved, c.rejected, c.needs_work, c.undecided, c.commented
     ));
+    if let Some(round) = r.round {
+        s.push_str(&format!("    closed review round {round}\n"));
+    }
     for h in &r.decided {
         let verdict = h.verdict.map(Verdict::as_str).unwrap_or("comment");
         let human = if h.needs_review {
@@ -239,8 +244,19 @@ fn record_text(s: &mut String, r: &RecordView) {
         } else {
             " (human-written)"
         };
+        // "approved after two rejections" reads off the history.
+        let after: Vec<String> = h
+            .history
+            .iter()
+            .map(|e| format!("{} in round {}", e.verdict.as_str(), e.round))
+            .collect();
+        let after = if after.is_empty() {
+            String::new()
+        } else {
+            format!(" (after: {})", after.join(", "))
+        };
         s.push_str(&format!(
-            "    {verdict:<10}  {}:{}{human}\n",
+            "    {verdict:<10}  {}:{}{human}{after}\n",
             p(&h.file),
             h.new_start
         ));
@@ -312,6 +328,7 @@ fn record_view(r: &ReviewRecord) -> RecordView {
         content_digest: r.content_digest.clone(),
         digest: r.digest().to_string(),
         counts,
+        round: r.round,
         decided: r
             .hunks
             .iter()

@@ -243,10 +243,11 @@ fn comment_box() {
         app.session.decision(&id).unwrap().comment,
         "Why 30s?\nThe SLA is 10s."
     );
-    // Saved, it is shown under the hunk it is about.
+    // Saved, it is shown under the hunk it is about, with the lines it is on (the cursor was on
+    // context, so the hunk's changed lines).
     let screen = render(&mut app, 80, 24);
     assert!(
-        screen.contains("✎ your comment:") && screen.contains("The SLA is 10s."),
+        screen.contains("✎ your comment on lines 11-12:") && screen.contains("The SLA is 10s."),
         "{screen}"
     );
     insta::assert_snapshot!("comment_inline", screen);

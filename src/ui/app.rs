@@ -575,6 +575,9 @@ impl App {
             if let Some(crate::session::rounds::Since::Changed(was)) = cmp.since(&h.id) {
                 if let Some(seen) = self.session.seen.get(&was) {
                     debug_assert_eq!(seen.path, *path);
+                    // Drawn plain for a frame before the comparison was known: a flash is
+                    // not a reading.
+                    self.seen.remove(&h.id);
                     self.interdiffs
                         .insert(h.id, crate::session::rounds::interdiff(seen, h));
                 }

@@ -154,8 +154,19 @@ fn comment_rows(
         return;
     }
     let style = ctx.theme.get("hunk.header");
+    // Where the lines it is about are now (a rebase moves them), or that they changed.
+    let path = app
+        .current()
+        .map(|r| app.review.commits[r.commit].files[r.file].path())
+        .unwrap_or("");
+    let place = match d.anchor.as_ref().map(|a| a.locate(path, hunk)) {
+        Some(Some(l)) if l.start == l.end => format!(" on line {}", l.start),
+        Some(Some(l)) => format!(" on lines {}-{}", l.start, l.end),
+        Some(None) => " (outdated: the lines it was on changed)".to_string(),
+        None => String::new(),
+    };
     out.push(TextLine::from(Span::styled(
-        "   ✎ your comment:".to_string(),
+        format!("   ✎ your comment{place}:"),
         style,
     )));
     for para in d.comment.lines() {
