@@ -23,6 +23,19 @@ pub struct Context {
 }
 
 impl Context {
+    /// What review rounds of this range are kept under (see `session::rounds::subject`).
+    pub fn rounds_subject(&self) -> String {
+        let head = self
+            .repo
+            .git
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .map(|c| c.id());
+        let ends_at_tip = head.is_some() && self.range.commits.last().copied() == head;
+        crate::session::rounds::subject(&self.range.spec, self.range.branch.as_deref(), ends_at_tip)
+    }
+
     /// Opens the repository from the environment and resolves `rev` (default: the branch's
     /// commits not in its upstream); `all` treats every hunk as AI-touched.
     pub fn open(rev: Option<&str>, all: bool) -> Result<Context> {

@@ -85,7 +85,7 @@ pub fn run(opts: &ExportArgs) -> Result<i32> {
     }
     let mut report = Export::new(&range.spec, commits);
     // The rounds are the reviewer's own, kept in their session under the branch (or range).
-    let subject = crate::session::rounds::subject(&range.spec, range.branch.as_deref());
+    let subject = cx.rounds_subject();
     let rounds_wanted = opts.round.is_some()
         || opts.since_last
         || matches!(opts.format, ExportFormat::Agent | ExportFormat::AgentJson);

@@ -54,6 +54,7 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
         opts.all,
         opts.plan.as_deref(),
     )?;
+    let subject = cx.rounds_subject();
     let super::context::Context {
         repo,
         range,
@@ -68,7 +69,6 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
     let position_key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let store = Store::for_repo(&repo.key())?;
     let session = store.load()?;
-    let subject = crate::session::rounds::subject(&range.spec, range.branch.as_deref());
     let mut app = App::new(review, session, keymap, position_key);
     app.start_rounds(subject);
     // Described from the settings alone (no key command runs when a review opens); a setup

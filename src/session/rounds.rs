@@ -181,10 +181,14 @@ impl Comparison {
 /// file (rewritten on every decision) huge; such a hunk is compared by identity only.
 const SEEN_MAX_LINES: usize = 5000;
 
-/// The subject rounds are kept under: the branch the range's tip is on (so an amend, a
-/// rebase or a force-push of it is the same subject), else the range as given.
-pub fn subject(spec: &str, branch: Option<&str>) -> String {
-    branch.unwrap_or(spec).to_string()
+/// The subject rounds are kept under: the branch when the range ends at its tip (so an amend,
+/// a rebase or a force-push of it is the same subject), else the range as given (an older
+/// slice of the branch is not the branch).
+pub fn subject(spec: &str, branch: Option<&str>, ends_at_tip: bool) -> String {
+    match branch {
+        Some(b) if ends_at_tip => b.to_string(),
+        _ => spec.to_string(),
+    }
 }
 
 impl Session {
