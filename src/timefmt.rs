@@ -29,13 +29,18 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
 }
 
-/// Now, in seconds since the epoch; `COUNTERSIGN_NOW` pins it for reproducible tests.
+/// Now, in seconds since the epoch. `COUNTERSIGN_NOW` pins it for reproducible tests, in
+/// debug builds only: verify judges break-glass windows and signer validity by this clock, and
+/// whoever sets a CI job's environment (a workflow file on the branch under review) must not be
+/// able to move an installed countersign's clock.
 pub fn now() -> i64 {
-    if let Some(fixed) = std::env::var("COUNTERSIGN_NOW")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return fixed;
+    if cfg!(debug_assertions) {
+        if let Some(fixed) = std::env::var("COUNTERSIGN_NOW")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            return fixed;
+        }
     }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
