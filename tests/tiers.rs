@@ -555,3 +555,53 @@ fn the_break_glass_command_signs_for_an_allowed_role_and_refuses_others() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(REASON), "{out}");
 }
+
+/// The review screen says before signing whether this reviewer's signature is enough: a mid on
+/// a junior's AI change is told what else it needs, a senior that theirs is all it asks.
+#[test]
+fn the_sign_confirmation_says_whether_this_signature_is_enough() {
+    let fx = repo_with(&format!("{TIERS}{AMAZON}"), &[("app.py", "A = 1\n")]);
+    let sam = reviewer(&fx, "Sam Mid", "sam@example.com");
+    let jane = reviewer(&fx, "Jane Senior", "jane@example.com");
+    fx.write("app.py", "A = 2\n");
+    commit_ai_by(&fx, "Kim Junior <kim@example.com>", "Tune A");
+
+    common::signing::become_reviewer(&fx, &sam);
+    let mut s = common::pty::Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (120, 32));
+    s.wait_ready("0/1 decided");
+    s.key_then("a", "1/1 decided");
+    let asked = s.key_then("S", "sign the approval?");
+    let flat = asked
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("Your signature is not enough on its own:"),
+        "{asked}"
+    );
+    assert!(
+        flat.contains("needs 1 signer of tier senior or above"),
+        "{asked}"
+    );
+    s.key_then("n", "cancelled");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+
+    common::signing::become_reviewer(&fx, &jane);
+    let mut s = common::pty::Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (120, 32));
+    s.wait_ready("1/1 decided");
+    let asked = s.key_then("S", "sign the approval?");
+    let flat = asked
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("Your signature is all the policy asks of these commits."),
+        "{asked}"
+    );
+    s.key_then("n", "cancelled");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+}

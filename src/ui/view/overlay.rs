@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::ViewCtx;
@@ -34,17 +34,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         Some(Overlay::Finder(f)) => finder(frame, area, app, f, ctx),
         Some(Overlay::Confirm(what)) => {
             let (title, body) = confirm_text(app, *what);
-            let r = centered(area, 60, 7);
+            // As tall as its text: what the signature still lacks is the end of the text, and
+            // must never be cut off.
+            let w = area.width.saturating_sub(4).clamp(40, 76);
+            let rows: Vec<Line> = wrap_words(&body, w.saturating_sub(2) as usize)
+                .into_iter()
+                .map(Line::from)
+                .collect();
+            let r = centered(area, w, rows.len() as u16 + 2);
             let block = window(ctx, title);
             let inner = block.inner(r);
             frame.render_widget(Clear, r);
             frame.render_widget(block, r);
-            frame.render_widget(
-                Paragraph::new(body)
-                    .style(ctx.theme.get("overlay"))
-                    .wrap(Wrap { trim: true }),
-                inner,
-            );
+            frame.render_widget(Paragraph::new(rows).style(ctx.theme.get("overlay")), inner);
         }
     }
 }
