@@ -245,6 +245,36 @@ mod tests {
         assert_eq!(on_disk.verdict(&HunkId([2; 32])), Some(Verdict::Rejected));
     }
 
+    /// Two screens on two branches of one repository, each opening a round: both rounds and
+    /// what was seen in them are on disk.
+    #[test]
+    fn two_screens_keep_each_others_rounds() {
+        use crate::model::{Hunk, Line, LineKind};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let (one, two) = (Store::at(path.clone()), Store::at(path.clone()));
+        let (mut a, mut b) = (one.load().unwrap(), two.load().unwrap());
+        let h = |t: &str| {
+            Hunk::new(
+                "f",
+                (1, 0),
+                (1, 1),
+                "",
+                vec![Line::new(LineKind::Added, None, Some(1), t.as_bytes())],
+            )
+        };
+        let (ha, hb) = (h("a"), h("b"));
+        a.open_round("refs/heads/a", "ta", &[("f", &ha)], 1);
+        one.save(&a).unwrap();
+        b.open_round("refs/heads/b", "tb", &[("f", &hb)], 2);
+        two.save(&b).unwrap();
+        let disk = Store::at(path).load().unwrap();
+        assert_eq!(disk.rounds.len(), 2);
+        assert_eq!(disk.last_round("refs/heads/a"), Some(1));
+        assert_eq!(disk.last_round("refs/heads/b"), Some(1));
+        assert!(disk.seen.contains_key(&ha.id) && disk.seen.contains_key(&hb.id));
+    }
+
     #[test]
     fn damaged_file_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
