@@ -190,6 +190,18 @@ fn a_key_not_listed_for_the_reviewer_is_refused() {
     );
     let why = refused(&p.judge(PAYLOAD, &ssh_sign(&jane, PAYLOAD), JANE, EPOCH));
     assert!(why.contains("is revoked"), "{why}");
+    // A certificate of Jane's key in the list: ssh-keygen compares public parts, so her plain
+    // key is revoked with it.
+    let ca = keys.make("ca", "ed25519");
+    let cert = certify(&ca, &jane, "jane-laptop", "jane@example.com");
+    let cert_text = std::fs::read_to_string(&cert).unwrap();
+    let p = pair_with(
+        &allowed_text(&keys, &[("jane@example.com", "", &jane)]),
+        vec![file("main:.countersign/revoked_signers", cert_text)],
+        NOT_A_PROGRAM,
+    );
+    let why = refused(&p.judge(PAYLOAD, &ssh_sign(&jane, PAYLOAD), JANE, EPOCH));
+    assert!(why.contains("is revoked"), "{why}");
 }
 
 #[test]
