@@ -55,6 +55,7 @@ pub fn run(args: &LogArgs) -> Result<i32> {
     let given = super::verify::Given {
         allowed_signers: args.allowed_signers.as_deref(),
         revoked_signers: None,
+        pushed: None,
     };
     let report = LogReport::from(super::verify::judge_range(&repo, &target, &given)?);
     if matches!(args.format, super::Format::Json) {
