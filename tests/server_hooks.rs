@@ -444,7 +444,10 @@ fn approvals_pushed_with_the_branch_in_one_push_count_and_only_if_their_signer_i
     );
     assert_eq!(server_ref(&setup, &bare, "refs/heads/main"), Some(squash));
     assert!(server_ref(&setup, &bare, "refs/notes/countersign").is_some());
-    eprintln!("--- approvals pushed with the branch, as the pusher sees it ---\n{}", p.stderr);
+    eprintln!(
+        "--- approvals pushed with the branch, as the pusher sees it ---\n{}",
+        p.stderr
+    );
 
     // The same, signed by someone the server's signer list does not name: the approvals
     // arrive, and are refused for who signed them.
@@ -696,7 +699,17 @@ fn a_push_of_a_thousand_countersigned_commits_lands_and_one_unsigned_among_them_
 
     fx.git(&["reset", "-q", "--hard", &signed_tip]);
     let t = Instant::now();
-    let p = push(&fx, &[], &["origin", "main"]);
+    // With the review records and the store, as a reviewer pushes them.
+    let p = push(
+        &fx,
+        &[],
+        &[
+            "origin",
+            "main",
+            "refs/notes/countersign",
+            "refs/countersign/*",
+        ],
+    );
     let thousand = t.elapsed();
     assert!(p.ok, "{}", p.stderr);
     assert_eq!(

@@ -94,7 +94,10 @@ fn read_pushed(repo: &git::Repo, path: &Path) -> Result<Pushed> {
     } else {
         let path = repo.user_path(path);
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            UserError::new(format!("cannot read the pushed refs {}: {e}", path.display()))
+            UserError::new(format!(
+                "cannot read the pushed refs {}: {e}",
+                path.display()
+            ))
         })?;
         (path.display().to_string(), text)
     };

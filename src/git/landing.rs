@@ -175,10 +175,7 @@ impl<'r> Sources<'r> {
                     .extend(ReviewRecord::parse_note(&note).unwrap_or_default());
             }
         }
-        let entry = match self
-            .pushed
-            .and_then(|p| p.get(&store::refname(digest_hex)))
-        {
+        let entry = match self.pushed.and_then(|p| p.get(&store::refname(digest_hex))) {
             Some(Some(id)) => store::read_at(git, id)?,
             Some(None) => None,
             None => store::read(git, digest_hex)?,
@@ -186,8 +183,7 @@ impl<'r> Sources<'r> {
         if let Some(entry) = entry {
             // Only the store's readable approvals count; its garbage is not this commit's
             // problem.
-            let stored =
-                parse_approvals(&format!("Stored approvals\n\n{}", entry.approvals)).sets;
+            let stored = parse_approvals(&format!("Stored approvals\n\n{}", entry.approvals)).sets;
             found
                 .candidates
                 .extend(stored.into_iter().map(|set| Candidate {
