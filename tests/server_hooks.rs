@@ -1,7 +1,10 @@
 //! The server-side gate as a user meets it: real `git push` to a bare repository served by
-//! `git daemon` and by OpenSSH's sshd on 127.0.0.1, with the hook `countersign init --hook`
-//! installs. What the pusher sees is what these tests assert.
+//! `git daemon`, by `git http-backend` (smart HTTP, behind a minimal CGI server) and by
+//! OpenSSH's sshd on 127.0.0.1, with the hook `countersign init --hook` installs. What the
+//! pusher sees is what these tests assert.
 
+#[path = "server_support/cgi.rs"]
+mod cgi;
 mod common;
 
 use std::io::Read;
@@ -326,6 +329,66 @@ fn pre_receive_over_git_daemon_refuses_what_is_not_countersigned_and_lets_the_re
     let p = push(&fx, &[], &["origin", "v3", "v2"]);
     assert!(!p.ok, "{}", p.stderr);
     assert!(server_ref(&setup, &bare, "refs/tags/v3").is_none());
+}
+
+#[test]
+fn pre_receive_over_smart_http_refuses_an_unsigned_push_and_takes_a_countersigned_one() {
+    let setup = Fixture::new();
+    let bare = bare_repo(&setup, "pre-receive");
+    // Without an authenticated user, http-backend serves pushes only when the repository
+    // says so.
+    setup.git(&[
+        "--git-dir",
+        bare.to_str().unwrap(),
+        "config",
+        "http.receivepack",
+        "true",
+    ]);
+    let http = cgi::serve(bare.parent().unwrap(), setup.env());
+    let url = format!("http://127.0.0.1:{}/server.git", http.port);
+    let (fx, jane) = client(&url, &[]);
+    let main0 = fx.head();
+
+    let unsigned = ai_change(&fx, "60");
+    let p = push(&fx, &[], &["origin", "main"]);
+    assert!(!p.ok, "{}", p.stderr);
+    assert!(p.stderr.contains(&unsigned[..7]), "{}", p.stderr);
+    assert!(
+        p.stderr
+            .contains("remote: countersign: refs/heads/main refused"),
+        "{}",
+        p.stderr
+    );
+    assert!(
+        p.stderr.contains("pre-receive hook declined"),
+        "{}",
+        p.stderr
+    );
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
+        Some(main0.as_str())
+    );
+    eprintln!(
+        "--- a refused push over smart HTTP, as the pusher sees it ---\n{}",
+        p.stderr
+    );
+
+    approve_and_sign(&fx, &format!("{main0}..HEAD"), &jane);
+    let p = push(
+        &fx,
+        &[],
+        &[
+            "origin",
+            "main",
+            "refs/notes/countersign",
+            "refs/countersign/*",
+        ],
+    );
+    assert!(p.ok, "{}", p.stderr);
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main"),
+        Some(fx.head())
+    );
 }
 
 #[test]
