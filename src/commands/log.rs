@@ -27,6 +27,8 @@ pub struct LogArgs {
     pub allowed_signers: Option<std::path::PathBuf>,
     #[arg(long, value_enum, default_value_t = super::Format::Text)]
     pub format: super::Format,
+    #[command(flatten)]
+    pub verbosity: super::VerbosityArgs,
 }
 
 pub fn run(args: &LogArgs) -> Result<i32> {
@@ -61,7 +63,7 @@ pub fn run(args: &LogArgs) -> Result<i32> {
     if matches!(args.format, super::Format::Json) {
         println!("{}", report.to_json());
     } else {
-        print!("{}", report.to_text());
+        print!("{}", report.to_text_at(args.verbosity.level()));
     }
     Ok(exit::OK)
 }

@@ -45,6 +45,8 @@ pub struct VerifyArgs {
     pub pushed_refs: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = super::Format::Text)]
     pub format: super::Format,
+    #[command(flatten)]
+    pub verbosity: super::VerbosityArgs,
 }
 
 pub fn run(args: &VerifyArgs) -> Result<i32> {
@@ -64,7 +66,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     if matches!(args.format, super::Format::Json) {
         println!("{}", report.to_json());
     } else {
-        print!("{}", report.to_text());
+        print!("{}", report.to_text_at(args.verbosity.level()));
     }
     Ok(if report.passed {
         exit::OK
