@@ -535,6 +535,10 @@ fn approvals_pushed_with_the_branch_in_one_push_count_and_only_if_their_signer_i
         p.stderr
     );
     assert_eq!(server_ref(&setup, &bare, "refs/heads/main"), Some(main1));
+    eprintln!(
+        "--- approvals by an unlisted key pushed with the branch, refused ---\n{}",
+        p.stderr
+    );
 }
 
 #[test]
