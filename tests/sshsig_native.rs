@@ -89,6 +89,33 @@ fn real_signatures_verify_in_process_as_they_do_with_ssh_keygen() {
     assert_eq!(signer.principal, "jane@example.com");
     assert_eq!(signer.key, ssh_fingerprint(&jane.with_extension("pub")));
     assert!(!signer.hardware);
+    // ssh-keygen's other hash, asked for with -O hashalg=sha256.
+    let mut child = std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-Y",
+            "sign",
+            "-n",
+            "countersign",
+            "-O",
+            "hashalg=sha256",
+            "-f",
+        ])
+        .arg(&jane)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), PAYLOAD).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let sha256 = Signature::from_ssh_armor(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert!(
+        sha256.blob.windows(6).any(|w| w == b"sha256"),
+        "signed with sha256"
+    );
+    accepted(&p.judge(PAYLOAD, &sha256, JANE, EPOCH));
+    broken(&p.judge(b"another payload", &sha256, JANE, EPOCH));
     // Many signatures by one key, each over its own payload.
     for i in 0..5 {
         let payload = format!("countersign approval v1\nnumber {i}\n");
