@@ -102,3 +102,27 @@ fn nothing_to_review_says_how_to_review_anyway() {
         "{line}"
     );
 }
+
+#[test]
+fn a_pushed_refs_file_that_is_missing_or_malformed_is_exit_2() {
+    let fx = repo();
+    let (code, err) = run(
+        &fx,
+        &["verify", "HEAD~1..HEAD", "--pushed-refs", "nope.txt"],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        one_line(&err).contains("cannot read the pushed refs"),
+        "{err}"
+    );
+    fx.write("pushed.txt", "not a hook line\n");
+    let (code, err) = run(
+        &fx,
+        &["verify", "HEAD~1..HEAD", "--pushed-refs", "pushed.txt"],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        one_line(&err).contains("pushed.txt line 1: expected '<old oid> <new oid> <refname>'"),
+        "{err}"
+    );
+}

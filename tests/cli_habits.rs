@@ -1,5 +1,6 @@
 //! What a terminal user expects of a new tool: completions, a man page, a version that names
-//! its commit, `--color`, and a pipe closed early ending quietly.
+//! its commit, `--color`, `-q`/`-v` on the reporting commands, and a pipe closed early ending
+//! quietly.
 
 mod common;
 
@@ -7,6 +8,7 @@ use std::os::unix::io::FromRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
+use common::signing::{allowed, approve_and_sign, reviewer};
 use common::Fixture;
 
 fn run(args: &[&str]) -> std::process::Output {
@@ -128,4 +130,113 @@ fn a_reader_that_goes_away_ends_the_output_quietly_as_sigpipe() {
         );
     }
     drop(write_end);
+}
+
+/// `countersign ARGS` in the fixture: exit code and stdout.
+fn in_repo(fx: &Fixture, args: &[&str]) -> (Option<i32>, String) {
+    let out = fx
+        .command(common::bin().to_str().unwrap())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn quiet_prints_only_what_fails_and_verbose_the_detail_behind_each_line() {
+    let fx = Fixture::new();
+    let jane = reviewer(&fx, "Jane Reviewer", "jane@example.com");
+    let signers = allowed(&fx, &[&jane]);
+    let signers = signers.to_str().unwrap();
+    fx.write("app.py", "import os\n\n\ndef run(cmd):\n    return cmd\n");
+    let base = fx.commit("base");
+    fx.write(
+        "app.py",
+        "import os\n\n\ndef run(cmd):\n    return os.system(cmd)\n",
+    );
+    fx.commit_ai("Run commands");
+    approve_and_sign(&fx, &format!("{base}..HEAD"), &jane);
+    let signed = fx.head();
+    fx.write("README", "docs\n");
+    let unsigned = fx.commit_ai("Add docs");
+    let all = format!("{base}..HEAD");
+    let good = format!("{base}..{signed}");
+
+    // verify: nothing at all when everything passes; the failing commit alone when not.
+    let (code, out) = in_repo(&fx, &["verify", "-q", &good, "--allowed-signers", signers]);
+    assert_eq!((code, out.as_str()), (Some(0), ""));
+    let (code, out) = in_repo(
+        &fx,
+        &["verify", "--quiet", &all, "--allowed-signers", signers],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        out.starts_with(&format!("FAILED {}", &unsigned[..10])),
+        "{out}"
+    );
+    assert!(out.contains("✗ signers: 0 of 1"), "{out}");
+    assert!(!out.contains("ok ") && !out.contains("verify:"), "{out}");
+    let (code, normal) = in_repo(&fx, &["verify", &all, "--allowed-signers", signers]);
+    assert_eq!(code, Some(1));
+    assert!(
+        normal.contains(&format!("ok     {}", &signed[..10])),
+        "{normal}"
+    );
+    assert!(!normal.contains("✓"), "{normal}");
+    let (code, out) = in_repo(&fx, &["verify", "-v", &all, "--allowed-signers", signers]);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("✓ signature (Jane Reviewer <jane@example.com>)"),
+        "{out}"
+    );
+    assert!(out.contains("✓ policy-unchanged"), "{out}");
+    assert!(
+        out.contains("key SHA256:") && out.contains("commit approval found in the message"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("0 not required\n"),
+        "the summary stays last: {out}"
+    );
+
+    // log: the commit without approvals alone; verbose says where each approval was found.
+    let (code, out) = in_repo(&fx, &["log", "-q", &all, "--allowed-signers", signers]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out.lines().next(),
+        Some(format!("{} Add docs", &unsigned[..10]).as_str())
+    );
+    assert!(
+        !out.contains("approved by") && !out.contains("log:"),
+        "{out}"
+    );
+    let (_, out) = in_repo(&fx, &["log", "-v", &all, "--allowed-signers", signers]);
+    assert!(
+        out.contains("status: approved") && out.contains("status: not covered"),
+        "{out}"
+    );
+    assert!(out.contains(", found in the message)"), "{out}");
+
+    // scan: the findings alone, each with its commit; verbose adds evidence and every hunk.
+    let (code, out) = in_repo(&fx, &["scan", "-q", &all]);
+    assert_eq!(code, Some(0));
+    assert!(!out.is_empty() && !out.contains("scan:"), "{out}");
+    for line in out.lines() {
+        assert!(line.starts_with(&signed[..10]), "{out}");
+    }
+    let (_, quiet_high) = in_repo(&fx, &["scan", "-q", "--fail-on", "critical", &all]);
+    assert!(quiet_high.lines().count() <= out.lines().count());
+    let (_, out) = in_repo(&fx, &["scan", "-v", &all]);
+    assert!(out.contains("  evidence: "), "{out}");
+    assert!(
+        out.contains("  hunk README:1 (AI-touched), 0 findings"),
+        "{out}"
+    );
+    assert!(out.contains("scan: 2 commits"), "{out}");
+
+    let (code, _) = in_repo(&fx, &["verify", "-q", "-v", &all]);
+    assert_eq!(code, Some(2));
 }

@@ -1,7 +1,10 @@
 //! The server-side gate as a user meets it: real `git push` to a bare repository served by
-//! `git daemon` and by OpenSSH's sshd on 127.0.0.1, with the hook `countersign init --hook`
-//! installs. What the pusher sees is what these tests assert.
+//! `git daemon`, by `git http-backend` (smart HTTP, behind a minimal CGI server) and by
+//! OpenSSH's sshd on 127.0.0.1, with the hook `countersign init --hook` installs. What the
+//! pusher sees is what these tests assert.
 
+#[path = "server_support/cgi.rs"]
+mod cgi;
 mod common;
 
 use std::io::Read;
@@ -329,6 +332,66 @@ fn pre_receive_over_git_daemon_refuses_what_is_not_countersigned_and_lets_the_re
 }
 
 #[test]
+fn pre_receive_over_smart_http_refuses_an_unsigned_push_and_takes_a_countersigned_one() {
+    let setup = Fixture::new();
+    let bare = bare_repo(&setup, "pre-receive");
+    // Without an authenticated user, http-backend serves pushes only when the repository
+    // says so.
+    setup.git(&[
+        "--git-dir",
+        bare.to_str().unwrap(),
+        "config",
+        "http.receivepack",
+        "true",
+    ]);
+    let http = cgi::serve(bare.parent().unwrap(), setup.env());
+    let url = format!("http://127.0.0.1:{}/server.git", http.port);
+    let (fx, jane) = client(&url, &[]);
+    let main0 = fx.head();
+
+    let unsigned = ai_change(&fx, "60");
+    let p = push(&fx, &[], &["origin", "main"]);
+    assert!(!p.ok, "{}", p.stderr);
+    assert!(p.stderr.contains(&unsigned[..7]), "{}", p.stderr);
+    assert!(
+        p.stderr
+            .contains("remote: countersign: refs/heads/main refused"),
+        "{}",
+        p.stderr
+    );
+    assert!(
+        p.stderr.contains("pre-receive hook declined"),
+        "{}",
+        p.stderr
+    );
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
+        Some(main0.as_str())
+    );
+    eprintln!(
+        "--- a refused push over smart HTTP, as the pusher sees it ---\n{}",
+        p.stderr
+    );
+
+    approve_and_sign(&fx, &format!("{main0}..HEAD"), &jane);
+    let p = push(
+        &fx,
+        &[],
+        &[
+            "origin",
+            "main",
+            "refs/notes/countersign",
+            "refs/countersign/*",
+        ],
+    );
+    assert!(p.ok, "{}", p.stderr);
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main"),
+        Some(fx.head())
+    );
+}
+
+#[test]
 fn the_policy_comes_from_the_server_branch_not_from_the_push() {
     let setup = Fixture::new();
     let bare = bare_repo(&setup, "pre-receive");
@@ -385,6 +448,97 @@ fn the_policy_comes_from_the_server_branch_not_from_the_push() {
     fx.git(&["tag", "t1"]);
     let p = push(&fx, &[], &["origin", "t1"]);
     assert!(p.ok, "{}", p.stderr);
+}
+
+/// A branch of two AI commits, signed by `who` (each commit and the branch as a whole), then
+/// squashed onto main as a forge does, under its own message: only the approvals store (by
+/// the change's content) has an approval for the squash commit.
+fn squash_signed_branch(fx: &Fixture, who: &Reviewer, a: &str, b: &str) -> String {
+    let main = fx.head();
+    fx.git(&["checkout", "-q", "-b", &format!("agent-{a}")]);
+    fx.write("svc.py", format!("A = {a}\n\n\n\n\n\n\n\nB = 2\n"));
+    fx.commit_ai("Tune A");
+    fx.write("svc.py", format!("A = {a}\n\n\n\n\n\n\n\nB = {b}\n"));
+    fx.commit_ai("Tune B");
+    let said = approve_and_sign(fx, &format!("{main}..HEAD"), who);
+    assert!(said.contains("and the branch as a whole"), "{said}");
+    fx.git(&["checkout", "-q", "main"]);
+    fx.git(&["merge", "-q", "--squash", &format!("agent-{a}")]);
+    fx.commit_staged("Tune the service (#12)")
+}
+
+#[test]
+fn approvals_pushed_with_the_branch_in_one_push_count_and_only_if_their_signer_is_trusted() {
+    let setup = Fixture::new();
+    let bare = bare_repo(&setup, "pre-receive");
+    let daemon = git_daemon(&setup, &bare);
+    let url = format!("git://127.0.0.1:{}/server.git", daemon.port);
+    let (fx, jane) = client(&url, &[]);
+    let main0 = fx.head();
+    let squash = squash_signed_branch(&fx, &jane, "50", "51");
+
+    // The squash commit alone: its approval is in the store, which is not on the server.
+    let p = push(&fx, &[], &["origin", "main"]);
+    assert!(!p.ok, "{}", p.stderr);
+    assert!(p.stderr.contains(&squash[..7]), "{}", p.stderr);
+    assert_eq!(
+        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
+        Some(main0.as_str())
+    );
+
+    // The line the docs and the review screen give, as one push: the hook counts the
+    // approvals arriving with the branch.
+    let p = push(
+        &fx,
+        &[],
+        &[
+            "origin",
+            "main",
+            "refs/notes/countersign",
+            "refs/countersign/*",
+        ],
+    );
+    assert!(p.ok, "{}", p.stderr);
+    assert!(
+        p.stderr
+            .contains("remote: countersign: checking refs/heads/main"),
+        "{}",
+        p.stderr
+    );
+    assert_eq!(server_ref(&setup, &bare, "refs/heads/main"), Some(squash));
+    assert!(server_ref(&setup, &bare, "refs/notes/countersign").is_some());
+    eprintln!(
+        "--- approvals pushed with the branch, as the pusher sees it ---\n{}",
+        p.stderr
+    );
+
+    // The same, signed by someone the server's signer list does not name: the approvals
+    // arrive, and are refused for who signed them.
+    let main1 = fx.head();
+    let eve = reviewer(&fx, "Eve Agent", "eve@example.com");
+    let forged = squash_signed_branch(&fx, &eve, "52", "53");
+    let p = push(
+        &fx,
+        &[],
+        &[
+            "origin",
+            "main",
+            "refs/notes/countersign",
+            "refs/countersign/*",
+        ],
+    );
+    assert!(!p.ok, "{}", p.stderr);
+    assert!(p.stderr.contains(&forged[..7]), "{}", p.stderr);
+    assert!(
+        p.stderr.contains("is not in the allowed signers file"),
+        "{}",
+        p.stderr
+    );
+    assert_eq!(server_ref(&setup, &bare, "refs/heads/main"), Some(main1));
+    eprintln!(
+        "--- approvals by an unlisted key pushed with the branch, refused ---\n{}",
+        p.stderr
+    );
 }
 
 #[test]
@@ -612,7 +766,17 @@ fn a_push_of_a_thousand_countersigned_commits_lands_and_one_unsigned_among_them_
 
     fx.git(&["reset", "-q", "--hard", &signed_tip]);
     let t = Instant::now();
-    let p = push(&fx, &[], &["origin", "main"]);
+    // With the review records and the store, as a reviewer pushes them.
+    let p = push(
+        &fx,
+        &[],
+        &[
+            "origin",
+            "main",
+            "refs/notes/countersign",
+            "refs/countersign/*",
+        ],
+    );
     let thousand = t.elapsed();
     assert!(p.ok, "{}", p.stderr);
     assert_eq!(

@@ -20,6 +20,7 @@ pub mod sign;
 pub mod signature;
 pub mod signers;
 pub mod signoff;
+pub mod sshsig;
 pub(crate) mod tool;
 pub mod trailer;
 pub mod trailer_block;

@@ -28,7 +28,7 @@ pub fn fake_sshsig(namespace: &str) -> Vec<u8> {
 
 /// An ed25519 user certificate for the key made of `byte`, in the PROTOCOL.certkeys
 /// layout, signed (with junk) by a CA made of `ca`.
-fn fake_cert(byte: u8, ca: u8, key_id: &str, principals: &[&str]) -> Vec<u8> {
+pub fn fake_cert(byte: u8, ca: u8, key_id: &str, principals: &[&str]) -> Vec<u8> {
     let mut c = Vec::new();
     ssh_string(&mut c, b"ssh-ed25519-cert-v01@openssh.com");
     ssh_string(&mut c, b"nonce-nonce-nonce-nonce-nonce-32");

@@ -451,9 +451,11 @@ impl RevocationList {
         }
     }
 
-    /// For a list of keys: why `key` is revoked, if it is. A listed plain key revokes every
-    /// certificate for it too (one private key is one signer), a listed certificate only
-    /// itself, and a listed CA key every certificate it signed.
+    /// For a list of keys: why `key` is revoked, if it is. As `ssh-keygen -r` compares a
+    /// listed key with the signing key by their public parts alone, any entry for the same
+    /// plain key revokes it, whether the entry or the signing key is a plain key or a
+    /// certificate (one private key is one signer); a listed CA key revokes every certificate
+    /// it signed.
     pub fn revokes(&self, key: &SshPublicKey) -> Option<String> {
         let RevocationList::Keys { origin, keys } = self else {
             return None;
@@ -461,14 +463,15 @@ impl RevocationList {
         let fp = key.fingerprint();
         keys.iter().find_map(|r| {
             let at = format!("{origin} line {}", r.number);
-            if r.key.certificate.is_some() {
-                (r.key.blob == key.blob)
-                    .then(|| format!("certificate for key {fp} is revoked ({at})"))
-            } else if r.key.plain_blob == key.plain_blob {
-                Some(format!("key {fp} is revoked ({at})"))
+            if r.key.plain_blob == key.plain_blob {
+                Some(if r.key.certificate.is_some() && r.key.blob == key.blob {
+                    format!("certificate for key {fp} is revoked ({at})")
+                } else {
+                    format!("key {fp} is revoked ({at})")
+                })
             } else {
                 let cert = key.certificate.as_ref()?;
-                (r.key.plain_blob == cert.ca_key).then(|| {
+                (r.key.certificate.is_none() && r.key.plain_blob == cert.ca_key).then(|| {
                     format!(
                         "the CA {} that certified key {fp} is revoked ({at})",
                         ssh_fingerprint(&cert.ca_key)

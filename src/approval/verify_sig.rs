@@ -1,7 +1,9 @@
-//! Verifying one signature with the real tools, against signer lists read from a trusted ref:
-//! `ssh-keygen -Y` against the allowed-signers file (and revocation lists), or `gpg --verify`
-//! against the OpenPGP keys at the trusted ref, accepted only for a fingerprint the trusted
-//! OpenPGP signers list names for the claimed reviewer. Two answers come back separately, so a
+//! Verifying one signature against signer lists read from a trusted ref: an SSH signature
+//! against the allowed-signers file (and revocation lists), in process for Ed25519 keys
+//! (`sshsig`, judging the lines as `ssh-keygen -Y verify` does) and with `ssh-keygen -Y` for
+//! every other key type, certificates, and lines whose times ssh-keygen reads as local time;
+//! an OpenPGP one with `gpg --verify` against the OpenPGP keys at the trusted ref, accepted
+//! only for a fingerprint the trusted OpenPGP signers list names for the claimed reviewer. Two answers come back separately, so a
 //! report can say which one failed: is the signature valid over this payload, and is its key
 //! allowed to sign for the claimed reviewer.
 //!
@@ -9,13 +11,18 @@
 //! verifier trusts), never at the time the approval claims: a key retired with
 //! `valid-before` must not go on signing "in the past".
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use anyhow::{anyhow, Context, Result};
 
 use super::payload::Identity;
-use super::signature::{Scheme, Signature, SshSigInfo, SSH_NAMESPACE};
-use super::signers::{AllowedLine, AllowedSigners, OpenPgpSigners, RevocationList, TrustedFile};
+use super::signature::{Scheme, Signature, SshPublicKey, SshSigInfo, SSH_NAMESPACE};
+use super::signers::{
+    pattern_list_matches, AllowedLine, AllowedSigners, OpenPgpSigners, RevocationList, TrustedFile,
+};
+use super::sshsig::{self, Crypto};
 use super::tool::{self, Input};
 use crate::policy::Approval;
 
@@ -104,6 +111,9 @@ pub struct VerifyOptions {
     pub ambient_gnupghome: Option<PathBuf>,
     pub require_hardware_key: bool,
     pub require_user_verification: bool,
+    /// Check Ed25519 SSH signatures in process (the default); off, every SSH signature goes
+    /// to `ssh_program`, which is how tests show that the two agree.
+    pub native_ssh: bool,
 }
 
 impl Default for VerifyOptions {
@@ -114,6 +124,7 @@ impl Default for VerifyOptions {
             ambient_gnupghome: None,
             require_hardware_key: false,
             require_user_verification: false,
+            native_ssh: true,
         }
     }
 }
@@ -187,7 +198,9 @@ impl Verifier {
                 revoked,
                 require_hardware_key: opts.require_hardware_key,
                 require_user_verification: opts.require_user_verification,
-                _dir: dir,
+                native: opts.native_ssh,
+                krl_answers: Mutex::new(HashMap::new()),
+                dir,
             }),
             gpg: Some(GpgVerifier {
                 program: opts.gpg_program,
@@ -266,8 +279,32 @@ struct SshVerifier {
     revoked: Vec<(RevocationList, PathBuf)>,
     require_hardware_key: bool,
     require_user_verification: bool,
+    native: bool,
+    /// What the KRLs said of each signing key (by its blob): one `ssh-keygen -Q` per key and
+    /// list, not per signature. The lock also keeps the key file in `dir` to one writer.
+    krl_answers: Mutex<HashMap<Vec<u8>, Option<String>>>,
     /// Holds the revocation files for as long as the verifier lives.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+/// The signature and the allowed-signers lines as files, for the ssh-keygen path: made only
+/// when a signature takes it.
+struct SigFiles {
+    dir: tempfile::TempDir,
+    sig: String,
+}
+
+impl SigFiles {
+    fn new(signature: &Signature) -> Result<SigFiles> {
+        let dir = tempfile::Builder::new()
+            .prefix("countersign-verify-")
+            .tempdir()
+            .context("creating a temporary directory")?;
+        let sig_path = dir.path().join("payload.sig");
+        std::fs::write(&sig_path, signature.to_ssh_armor()).context("writing the signature")?;
+        let sig = sig_path.to_string_lossy().into_owned();
+        Ok(SigFiles { dir, sig })
+    }
 }
 
 impl SshVerifier {
@@ -283,29 +320,40 @@ impl SshVerifier {
                 info.namespace
             )));
         }
-        let dir = tempfile::Builder::new()
-            .prefix("countersign-verify-")
-            .tempdir()
-            .context("creating a temporary directory")?;
-        let sig_path = dir.path().join("payload.sig");
-        std::fs::write(&sig_path, check.signature.to_ssh_armor())
-            .context("writing the signature")?;
-        let sig = sig_path.to_string_lossy().into_owned();
-        let out = tool::run(
-            &self.program,
-            &["-Y", "check-novalidate", "-n", SSH_NAMESPACE, "-s", &sig],
-            &[],
-            Input::Bytes(check.payload),
-        )?;
-        if !out.status.success() {
-            return Ok(SignatureReport::invalid(format!(
-                "signature by {} key {} does not match the approval ({})",
-                info.key_type,
-                info.fingerprint,
-                tool::last_line(&out.stderr)
-            )));
+        let crypto = if self.native && sshsig::supports(&info.key) {
+            sshsig::verify(&check.signature.blob, SSH_NAMESPACE, check.payload)
+        } else {
+            Crypto::Unsupported
+        };
+        let mut files = None;
+        match crypto {
+            Crypto::Valid => {}
+            Crypto::Invalid(why) => {
+                return Ok(SignatureReport::invalid(format!(
+                    "signature by {} key {} does not match the approval ({why})",
+                    info.key_type, info.fingerprint
+                )))
+            }
+            Crypto::Unsupported => {
+                let f = SigFiles::new(check.signature)?;
+                let out = tool::run(
+                    &self.program,
+                    &["-Y", "check-novalidate", "-n", SSH_NAMESPACE, "-s", &f.sig],
+                    &[],
+                    Input::Bytes(check.payload),
+                )?;
+                if !out.status.success() {
+                    return Ok(SignatureReport::invalid(format!(
+                        "signature by {} key {} does not match the approval ({})",
+                        info.key_type,
+                        info.fingerprint,
+                        tool::last_line(&out.stderr)
+                    )));
+                }
+                files = Some(f);
+            }
         }
-        let signer = self.signer(check, &info, &sig, dir.path())?;
+        let signer = self.signer(check, &info, &mut files)?;
         Ok(SignatureReport {
             valid: Ok(()),
             signer,
@@ -318,8 +366,7 @@ impl SshVerifier {
         &self,
         check: &SignatureCheck<'_>,
         info: &SshSigInfo,
-        sig: &str,
-        dir: &Path,
+        files: &mut Option<SigFiles>,
     ) -> Result<Result<VerifiedSigner, String>> {
         if let Some(reason) = from_the_future(check) {
             return Ok(Err(reason));
@@ -329,7 +376,7 @@ impl SshVerifier {
                 "no allowed-signers file at the trusted ref: no SSH key may countersign".into(),
             ));
         };
-        if let Some(reason) = self.revoked_reason(info, dir)? {
+        if let Some(reason) = self.revoked_reason(info)? {
             return Ok(Err(reason));
         }
         if let Some(reason) = self.hardware_reason(info) {
@@ -340,15 +387,36 @@ impl SshVerifier {
             Ok(found) => found,
             Err(reason) => return Ok(Err(reason)),
         };
+        let verified = VerifiedSigner {
+            principal: email.clone(),
+            key: info.fingerprint.clone(),
+            key_type: info.key.plain_type.clone(),
+            hardware: info.key.is_hardware(),
+        };
+        if self.native && sshsig::supports(&info.key) {
+            if let Some(allowed_now) =
+                lines_allow(&found.lines, &found.principal, &info.key, check.at)
+            {
+                return Ok(if allowed_now {
+                    Ok(verified)
+                } else {
+                    Err(refusal(&allowed.origin, &found.lines, info, check, None))
+                });
+            }
+        }
         // ssh-keygen sees only the lines that name the reviewer literally (or the CA lines
         // for a certificate), so a pattern line further down cannot stand in for a literal
         // line that refuses (a retired key, another namespace).
+        let f = match files.take() {
+            Some(f) => f,
+            None => SigFiles::new(check.signature)?,
+        };
         let only: String = found
             .lines
             .iter()
             .map(|l| format!("{}\n", l.text))
             .collect();
-        let only_path = dir.join("allowed_signers");
+        let only_path = f.dir.path().join("allowed_signers");
         std::fs::write(&only_path, only).context("writing the allowed signers")?;
         let only_path = only_path.to_string_lossy().into_owned();
         let time = format!("verify-time={}", ssh_time(check.at));
@@ -362,7 +430,7 @@ impl SshVerifier {
             "-n",
             SSH_NAMESPACE,
             "-s",
-            sig,
+            &f.sig,
             "-O",
             &time,
         ];
@@ -376,64 +444,79 @@ impl SshVerifier {
         }
         let out = tool::run(&self.program, &args, &[], Input::Bytes(check.payload))?;
         if out.status.success() {
-            return Ok(Ok(VerifiedSigner {
-                principal: email.clone(),
-                key: info.fingerprint.clone(),
-                key_type: info.key.plain_type.clone(),
-                hardware: info.key.is_hardware(),
-            }));
+            return Ok(Ok(verified));
         }
         Ok(Err(refusal(
             &allowed.origin,
             &found.lines,
             info,
             check,
-            &out.stderr,
+            Some(&out.stderr),
         )))
     }
 
     /// The first revocation list that revokes the key (or its certificate, or its CA).
-    fn revoked_reason(&self, info: &SshSigInfo, dir: &Path) -> Result<Option<String>> {
-        for (list, path) in &self.revoked {
+    fn revoked_reason(&self, info: &SshSigInfo) -> Result<Option<String>> {
+        for (list, _) in &self.revoked {
             if let Some(reason) = list.revokes(&info.key) {
                 return Ok(Some(reason));
             }
-            if let RevocationList::Krl { origin, .. } = list {
-                // The key as signed (a certificate stays one, so serials and key ids count).
-                let key_path = dir.join("signing-key.pub");
-                let text = format!(
-                    "{} {}\n",
-                    info.key.key_type,
-                    base64::Engine::encode(
-                        &base64::engine::general_purpose::STANDARD,
-                        &info.key.blob
-                    )
-                );
-                std::fs::write(&key_path, text).context("writing the signing key")?;
-                let out = tool::run(
-                    &self.program,
-                    &[
-                        "-Q",
-                        "-f",
-                        &path.to_string_lossy(),
-                        &key_path.to_string_lossy(),
-                    ],
-                    &[],
-                    Input::Null,
-                )?;
-                let said = String::from_utf8_lossy(&out.stdout);
-                if said.contains("REVOKED") {
-                    return Ok(Some(format!(
-                        "key {} is revoked (the KRL {origin})",
-                        info.fingerprint
-                    )));
-                }
-                if !out.status.success() {
-                    return Ok(Some(format!(
-                        "cannot check the KRL {origin}: {}",
-                        tool::last_line(&out.stderr)
-                    )));
-                }
+        }
+        if !self
+            .revoked
+            .iter()
+            .any(|(l, _)| matches!(l, RevocationList::Krl { .. }))
+        {
+            return Ok(None);
+        }
+        let mut answers = self
+            .krl_answers
+            .lock()
+            .map_err(|_| anyhow!("a revocation check panicked"))?;
+        if let Some(answer) = answers.get(&info.key.blob) {
+            return Ok(answer.clone());
+        }
+        let answer = self.krl_reason(&info.key, &info.fingerprint)?;
+        answers.insert(info.key.blob.clone(), answer.clone());
+        Ok(answer)
+    }
+
+    /// What the KRLs say of `key`, asked of `ssh-keygen -Q` (the caller holds the lock).
+    fn krl_reason(&self, key: &SshPublicKey, fingerprint: &str) -> Result<Option<String>> {
+        // The key as signed (a certificate stays one, so serials and key ids count).
+        let key_path = self.dir.path().join("signing-key.pub");
+        let text = format!(
+            "{} {}\n",
+            key.key_type,
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &key.blob)
+        );
+        std::fs::write(&key_path, text).context("writing the signing key")?;
+        for (list, path) in &self.revoked {
+            let RevocationList::Krl { origin, .. } = list else {
+                continue;
+            };
+            let out = tool::run(
+                &self.program,
+                &[
+                    "-Q",
+                    "-f",
+                    &path.to_string_lossy(),
+                    &key_path.to_string_lossy(),
+                ],
+                &[],
+                Input::Null,
+            )?;
+            let said = String::from_utf8_lossy(&out.stdout);
+            if said.contains("REVOKED") {
+                return Ok(Some(format!(
+                    "key {fingerprint} is revoked (the KRL {origin})"
+                )));
+            }
+            if !out.status.success() {
+                return Ok(Some(format!(
+                    "cannot check the KRL {origin}: {}",
+                    tool::last_line(&out.stderr)
+                )));
             }
         }
         Ok(None)
@@ -474,7 +557,7 @@ fn refusal(
     lines: &[&AllowedLine],
     info: &SshSigInfo,
     check: &SignatureCheck<'_>,
-    stderr: &[u8],
+    stderr: Option<&[u8]>,
 ) -> String {
     let fp = &info.fingerprint;
     let email = &check.reviewer.email;
@@ -489,7 +572,7 @@ fn refusal(
                 l.namespaces.as_deref().unwrap_or_default().join(",")
             );
         }
-        if let Some(t) = l.valid_before.as_ref().filter(|t| check.at >= t.secs) {
+        if let Some(t) = l.valid_before.as_ref().filter(|t| check.at > t.secs) {
             return format!(
                 "key {fp} was retired: {origin} line {} has valid-before=\"{}\", and keys are \
                  judged at the verification time ({at}), not at the time the approval claims \
@@ -515,10 +598,44 @@ fn refusal(
             );
         }
     }
-    format!(
-        "key {fp} is listed for {email} but ssh-keygen refused it at {at}: {}",
-        tool::last_line(stderr)
-    )
+    match stderr {
+        Some(stderr) => format!(
+            "key {fp} is listed for {email} but ssh-keygen refused it at {at}: {}",
+            tool::last_line(stderr)
+        ),
+        None => format!("key {fp} is listed for {email} but no line of {origin} allows it at {at}"),
+    }
+}
+
+/// `ssh-keygen -Y verify`'s judgement of the lines that name the signer (sshsig.c's
+/// `check_allowed_keys_line`, line by line, the first that allows the key wins): the line is
+/// the signing key's own (not a CA's), names `principal`, allows the namespace, and
+/// `at` lies within its `valid-after`..=`valid-before`. `None` when a line's time has no `Z`:
+/// ssh-keygen reads that as the server's local time (through `mktime`, with its own
+/// daylight-saving quirk), so those lines are left to it.
+fn lines_allow(
+    lines: &[&AllowedLine],
+    principal: &str,
+    key: &SshPublicKey,
+    at: i64,
+) -> Option<bool> {
+    let local = |t: &Option<super::signers::LineTime>| {
+        t.as_ref().is_some_and(|t| !t.text.ends_with(['Z', 'z']))
+    };
+    if lines
+        .iter()
+        .any(|l| local(&l.valid_after) || local(&l.valid_before))
+    {
+        return None;
+    }
+    Some(lines.iter().any(|l| {
+        !l.cert_authority
+            && l.key.blob == key.blob
+            && pattern_list_matches(&l.principals, principal)
+            && l.allows_namespace(SSH_NAMESPACE)
+            && l.valid_after.as_ref().is_none_or(|t| at >= t.secs)
+            && l.valid_before.as_ref().is_none_or(|t| at <= t.secs)
+    }))
 }
 
 #[cfg(test)]

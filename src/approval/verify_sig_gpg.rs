@@ -1,6 +1,8 @@
 //! Checking an OpenPGP signature against the trusted signers list: the keyring it is checked
 //! in (the trusted ref's keys, else the verifier's own) and gpg's status lines read.
 
+use std::path::Path;
+
 use super::*;
 
 /// Where the OpenPGP cryptography happens.

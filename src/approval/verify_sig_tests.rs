@@ -66,7 +66,9 @@ fn ssh_verifier(hardware: bool, verification: bool) -> SshVerifier {
         revoked: Vec::new(),
         require_hardware_key: hardware,
         require_user_verification: verification,
-        _dir: tempfile::tempdir().unwrap(),
+        native: true,
+        krl_answers: Mutex::new(HashMap::new()),
+        dir: tempfile::tempdir().unwrap(),
     }
 }
 

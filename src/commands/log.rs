@@ -27,6 +27,8 @@ pub struct LogArgs {
     pub allowed_signers: Option<std::path::PathBuf>,
     #[arg(long, value_enum, default_value_t = super::Format::Text)]
     pub format: super::Format,
+    #[command(flatten)]
+    pub verbosity: super::VerbosityArgs,
 }
 
 pub fn run(args: &LogArgs) -> Result<i32> {
@@ -55,12 +57,13 @@ pub fn run(args: &LogArgs) -> Result<i32> {
     let given = super::verify::Given {
         allowed_signers: args.allowed_signers.as_deref(),
         revoked_signers: None,
+        pushed: None,
     };
     let report = LogReport::from(super::verify::judge_range(&repo, &target, &given)?);
     if matches!(args.format, super::Format::Json) {
         println!("{}", report.to_json());
     } else {
-        print!("{}", report.to_text());
+        print!("{}", report.to_text_at(args.verbosity.level()));
     }
     Ok(exit::OK)
 }

@@ -19,3 +19,25 @@ pub enum Format {
     Text,
     Json,
 }
+
+/// `-q` / `-v` of the commands that report (verify, scan, log): their text output only.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct VerbosityArgs {
+    /// Print only what fails: the failing commits (or findings) and why, no summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print the detail behind each line: per commit, every check, key and piece of evidence.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl VerbosityArgs {
+    pub fn level(self) -> crate::report::Verbosity {
+        use crate::report::Verbosity;
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
+}

@@ -32,6 +32,8 @@ pub struct ScanArgs {
     /// critical findings on the hunks of the resources they name.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub verbosity: super::VerbosityArgs,
 }
 
 pub fn run(opts: &ScanArgs) -> Result<i32> {
@@ -50,7 +52,7 @@ pub fn run(opts: &ScanArgs) -> Result<i32> {
     match opts.format {
         ScanFormat::Json => println!("{}", report.to_json()),
         ScanFormat::Sarif => println!("{}", crate::report::sarif::to_sarif(&report)),
-        ScanFormat::Text => print!("{}", report.to_text()),
+        ScanFormat::Text => print!("{}", report.to_text_at(opts.verbosity.level(), fail_on)),
     }
     let failed = match (fail_on, report.summary.worst()) {
         (Some(threshold), Some(worst)) => worst >= threshold,

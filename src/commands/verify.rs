@@ -15,6 +15,7 @@ use crate::approval::signers::TrustedFile;
 use crate::approval::verify_sig::{TrustedSigners, Verifier, VerifyOptions};
 use crate::error::{exit, UserError};
 use crate::git::landing::{self, GitOracle, Target};
+use crate::git::pushed::Pushed;
 use crate::git::{self, chain, trusted};
 use crate::load::{self, Analysis};
 use crate::model::FileChange;
@@ -36,22 +37,36 @@ pub struct VerifyArgs {
     /// refname (refs/remotes/origin/main). Default: BASE of the range, else the upstream.
     #[arg(long, value_name = "OID|REFNAME")]
     pub policy_ref: Option<String>,
+    /// For a pre-receive hook: the push's ref updates as the hook reads them on stdin
+    /// ('<old> <new> <ref>' lines; - for stdin), so that approvals and review records pushed
+    /// with the branch count. Their signatures are checked against the trusted signer lists
+    /// like any others.
+    #[arg(long, value_name = "FILE")]
+    pub pushed_refs: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = super::Format::Text)]
     pub format: super::Format,
+    #[command(flatten)]
+    pub verbosity: super::VerbosityArgs,
 }
 
 pub fn run(args: &VerifyArgs) -> Result<i32> {
     let repo = git::open()?;
     let target = landing::target(&repo, args.rev.as_deref(), args.policy_ref.as_deref())?;
+    let pushed = args
+        .pushed_refs
+        .as_deref()
+        .map(|path| read_pushed(&repo, path))
+        .transpose()?;
     let given = Given {
         allowed_signers: args.allowed_signers.as_deref(),
         revoked_signers: args.revoked_signers.as_deref(),
+        pushed: pushed.as_ref(),
     };
     let report = judge_range(&repo, &target, &given)?;
     if matches!(args.format, super::Format::Json) {
         println!("{}", report.to_json());
     } else {
-        print!("{}", report.to_text());
+        print!("{}", report.to_text_at(args.verbosity.level()));
     }
     Ok(if report.passed {
         exit::OK
@@ -67,6 +82,28 @@ pub struct Given<'a> {
     pub allowed_signers: Option<&'a Path>,
     /// On top of the policy's revocation list at the trusted ref.
     pub revoked_signers: Option<&'a Path>,
+    /// The ref updates of the push a pre-receive hook is checking.
+    pub pushed: Option<&'a Pushed>,
+}
+
+/// `--pushed-refs FILE` (or `-`, stdin) read and parsed; unreadable or malformed is exit 2.
+fn read_pushed(repo: &git::Repo, path: &Path) -> Result<Pushed> {
+    let (origin, text) = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| UserError::new(format!("cannot read the pushed refs from stdin: {e}")))?;
+        ("stdin".to_string(), text)
+    } else {
+        let path = repo.user_path(path);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            UserError::new(format!(
+                "cannot read the pushed refs {}: {e}",
+                path.display()
+            ))
+        })?;
+        (path.display().to_string(), text)
+    };
+    Ok(Pushed::parse(&text, &origin).map_err(|e| UserError::new(format!("{e:#}")))?)
 }
 
 /// Judges what `target` lands, under the policy of its trusted commit.
@@ -105,6 +142,7 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
         .iter()
         .map(|c| content_digest(&c.files))
         .collect::<Result<Vec<_>>>()?;
+    let sources = landing::Sources::new(repo, given.pushed)?;
     let mut inputs = Vec::with_capacity(commits.len());
     for (commit, digest) in commits.iter().zip(&digests) {
         let landing = Landing {
@@ -113,8 +151,7 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
             tree: &commit.tree_id,
             paths: commit.files.iter().flat_map(FileChange::paths).collect(),
         };
-        let found =
-            landing::approvals_for(repo, &commit.message, Some(&commit.id), &digest.to_hex())?;
+        let found = sources.approvals_for(&commit.message, Some(&commit.id), &digest.to_hex())?;
         inputs.push(CommitInput {
             commit,
             landing,
@@ -127,7 +164,7 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
     let branch = || -> Result<Option<(Landing<'_>, Approvals)>> {
         let files = load::tree_change(&repo.git, &analysis, Some(base_tree), tip_tree)?;
         let digest = content_digest(&files)?;
-        let found = landing::approvals_for(repo, tip_message, None, &digest.to_hex())?;
+        let found = sources.approvals_for(tip_message, None, &digest.to_hex())?;
         let landing = Landing {
             digest,
             base_tree: &base_hex,
@@ -167,7 +204,7 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
         })
         .collect();
     due.extend(due_before(
-        repo,
+        &sources,
         target.base,
         &policy,
         &analysis,
@@ -192,7 +229,7 @@ pub fn judge_range(repo: &git::Repo, target: &Target, given: &Given<'_>) -> Resu
 /// the policy sets `countersign_within`; the walk reads messages and loads only the commits
 /// that carry a break-glass trailer.
 fn due_before(
-    repo: &git::Repo,
+    sources: &landing::Sources<'_>,
     base: git::Oid,
     policy: &Policy,
     analysis: &Analysis,
@@ -208,12 +245,12 @@ fn due_before(
     else {
         return Ok(Vec::new());
     };
+    let repo = sources.repo();
     let mut out = Vec::new();
     for oid in landing::break_glass_history(&repo.git, base)? {
         let commit = load::full_commit(&repo.git, analysis, oid)?;
         let digest = content_digest(&commit.files)?;
-        let found =
-            landing::approvals_for(repo, &commit.message, Some(&commit.id), &digest.to_hex())?;
+        let found = sources.approvals_for(&commit.message, Some(&commit.id), &digest.to_hex())?;
         let input = CommitInput {
             commit: &commit,
             landing: Landing {

@@ -3,6 +3,8 @@
 //! what the base gained (its first parent an old commit, the base merged in as a side parent),
 //! so it is refused by name rather than judged by its diff.
 
+use std::collections::HashSet;
+
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
@@ -20,6 +22,9 @@ pub enum Chain {
 
 /// The first-parent chain from `tip` down to (not including) `base`.
 pub fn first_parent_chain(git: &Repository, base: Oid, tip: Oid) -> Result<Chain> {
+    // The range's commits in one walk: asking "is this parent inside?" of the graph for each
+    // step walked the range again every time, most of the time of a 1,000-commit push.
+    let inside = range_commits(git, base, tip)?;
     let mut out = Vec::new();
     let mut at = tip;
     while at != base {
@@ -28,7 +33,7 @@ pub fn first_parent_chain(git: &Repository, base: Oid, tip: Oid) -> Result<Chain
             .with_context(|| format!("cannot read commit {at}"))?;
         let parent = commit.parent_ids().next();
         match parent {
-            Some(p) if p == base || in_range(git, p, base, tip)? => {
+            Some(p) if p == base || inside.contains(&p) => {
                 out.push(at);
                 at = p;
             }
@@ -37,6 +42,16 @@ pub fn first_parent_chain(git: &Repository, base: Oid, tip: Oid) -> Result<Chain
     }
     out.reverse();
     Ok(Chain::Commits(out))
+}
+
+/// Every commit reachable from `tip` and not from `base`.
+fn range_commits(git: &Repository, base: Oid, tip: Oid) -> Result<HashSet<Oid>> {
+    let mut walk = git.revwalk().context("walking the range")?;
+    walk.push(tip)
+        .with_context(|| format!("walking the history of {tip}"))?;
+    walk.hide(base)
+        .with_context(|| format!("walking the history of {base}"))?;
+    walk.map(|oid| oid.context("walking the range")).collect()
 }
 
 /// Whether `commit` lies inside `base..tip` (reachable from the tip, not from the base).

@@ -6,6 +6,7 @@
 use anyhow::{Context, Result};
 use git2::Oid;
 
+use super::pushed::Pushed;
 use super::{chain, notes, range, replay, store, trusted, Repo};
 use crate::approval::check::{Candidate, Found, Oracle};
 use crate::approval::judge::Approvals;
@@ -117,50 +118,84 @@ pub fn target(repo: &Repo, rev: Option<&str>, policy_ref: Option<&str>) -> Resul
     Ok(target)
 }
 
-/// The approvals that might cover a change: its message's trailers and the store's entry for
-/// its digest; and the review records of both (and of the commit's note).
-pub fn approvals_for(
-    repo: &Repo,
-    message: &str,
-    commit: Option<&str>,
-    digest_hex: &str,
-) -> Result<Approvals> {
-    let git = &repo.git;
-    let parsed = parse_approvals(message);
-    let mut found = Approvals {
-        candidates: parsed
-            .sets
-            .into_iter()
-            .map(|set| Candidate {
-                set,
-                found: Found::Message,
-            })
-            .collect(),
-        problems: parsed.problems,
-        records: Vec::new(),
-    };
-    if let Some(id) = commit {
-        let oid = Oid::from_str(id).context("bad commit id")?;
-        if let Some(note) = notes::read_note(git, notes::COUNTERSIGN_NOTES, oid)? {
+/// Where approvals and review records are found: the commit's message, the review-records
+/// notes and the approvals store, as the refs are now or, inside a pre-receive hook, as the
+/// push being checked is about to set them.
+pub struct Sources<'r> {
+    repo: &'r Repo,
+    notes: notes::NotesTree<'r>,
+    pushed: Option<&'r Pushed>,
+}
+
+impl<'r> Sources<'r> {
+    pub fn new(repo: &'r Repo, pushed: Option<&'r Pushed>) -> Result<Sources<'r>> {
+        let git = &repo.git;
+        let notes = match pushed.and_then(|p| p.get(notes::COUNTERSIGN_NOTES)) {
+            Some(commit) => notes::NotesTree::at_commit(git, commit)?,
+            None => notes::NotesTree::at_ref(git, notes::COUNTERSIGN_NOTES)?,
+        };
+        Ok(Sources {
+            repo,
+            notes,
+            pushed,
+        })
+    }
+
+    pub fn repo(&self) -> &'r Repo {
+        self.repo
+    }
+
+    /// The approvals that might cover a change: its message's trailers and the store's entry
+    /// for its digest; and the review records of both (and of the commit's note).
+    pub fn approvals_for(
+        &self,
+        message: &str,
+        commit: Option<&str>,
+        digest_hex: &str,
+    ) -> Result<Approvals> {
+        let git = &self.repo.git;
+        let parsed = parse_approvals(message);
+        let mut found = Approvals {
+            candidates: parsed
+                .sets
+                .into_iter()
+                .map(|set| Candidate {
+                    set,
+                    found: Found::Message,
+                })
+                .collect(),
+            problems: parsed.problems,
+            records: Vec::new(),
+        };
+        if let Some(id) = commit {
+            let oid = Oid::from_str(id).context("bad commit id")?;
+            if let Some(note) = self.notes.read(oid)? {
+                found
+                    .records
+                    .extend(ReviewRecord::parse_note(&note).unwrap_or_default());
+            }
+        }
+        let entry = match self.pushed.and_then(|p| p.get(&store::refname(digest_hex))) {
+            Some(Some(id)) => store::read_at(git, id)?,
+            Some(None) => None,
+            None => store::read(git, digest_hex)?,
+        };
+        if let Some(entry) = entry {
+            // Only the store's readable approvals count; its garbage is not this commit's
+            // problem.
+            let stored = parse_approvals(&format!("Stored approvals\n\n{}", entry.approvals)).sets;
+            found
+                .candidates
+                .extend(stored.into_iter().map(|set| Candidate {
+                    set,
+                    found: Found::Store,
+                }));
             found
                 .records
-                .extend(ReviewRecord::parse_note(&note).unwrap_or_default());
+                .extend(ReviewRecord::parse_note(&entry.records).unwrap_or_default());
         }
+        Ok(found)
     }
-    if let Some(entry) = store::read(git, digest_hex)? {
-        // Only the store's readable approvals count; its garbage is not this commit's problem.
-        let stored = parse_approvals(&format!("Stored approvals\n\n{}", entry.approvals)).sets;
-        found
-            .candidates
-            .extend(stored.into_iter().map(|set| Candidate {
-                set,
-                found: Found::Store,
-            }));
-        found
-            .records
-            .extend(ReviewRecord::parse_note(&entry.records).unwrap_or_default());
-    }
-    Ok(found)
 }
 
 /// Signature checks by the real tools, replays by git.

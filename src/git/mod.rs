@@ -7,6 +7,7 @@ pub mod demo_repo;
 pub mod diff;
 pub mod landing;
 pub mod notes;
+pub mod pushed;
 pub mod range;
 pub mod renames;
 pub mod replay;

@@ -28,6 +28,76 @@ pub fn read_note_bytes(repo: &Repository, notes_ref: &str, commit: Oid) -> Resul
     }
 }
 
+/// A notes ref's tree, read once for many commits' notes: `find_note` reads and parses the
+/// whole notes tree again for every commit, most of the time of judging a long range.
+pub struct NotesTree<'r> {
+    git: &'r Repository,
+    tree: Option<git2::Tree<'r>>,
+}
+
+impl<'r> NotesTree<'r> {
+    /// The notes at `notes_ref` as it is now (no notes when it does not exist).
+    pub fn at_ref(git: &'r Repository, notes_ref: &str) -> Result<NotesTree<'r>> {
+        let name = full_ref(notes_ref);
+        let commit = match git.refname_to_id(&name) {
+            Ok(id) => Some(id),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+        };
+        NotesTree::at_commit(git, commit)
+    }
+
+    /// The notes of the notes commit `commit` (none for `None`).
+    pub fn at_commit(git: &'r Repository, commit: Option<Oid>) -> Result<NotesTree<'r>> {
+        let tree = commit
+            .map(|id| {
+                git.find_commit(id)
+                    .and_then(|c| c.tree())
+                    .with_context(|| format!("reading the notes commit {id}"))
+            })
+            .transpose()?;
+        Ok(NotesTree { git, tree })
+    }
+
+    /// The note of `commit`, as text.
+    pub fn read(&self, commit: Oid) -> Result<Option<String>> {
+        let Some(tree) = &self.tree else {
+            return Ok(None);
+        };
+        let Some(blob) = find_note_blob(self.git, tree, &commit.to_string())? else {
+            return Ok(None);
+        };
+        let blob = self
+            .git
+            .find_blob(blob)
+            .with_context(|| format!("reading the note of {commit}"))?;
+        Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
+    }
+}
+
+/// The note blob for the object named `hex` (what is left of it below a fan-out directory):
+/// an entry of the whole name, else a two-digit fan-out directory holding the rest, as git
+/// lays out notes trees of many notes.
+fn find_note_blob(git: &Repository, tree: &git2::Tree<'_>, hex: &str) -> Result<Option<Oid>> {
+    if let Some(entry) = tree.get_name(hex) {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            return Ok(Some(entry.id()));
+        }
+    }
+    let Some((fanout, rest)) = hex.split_at_checked(2).filter(|(_, r)| !r.is_empty()) else {
+        return Ok(None);
+    };
+    match tree.get_name(fanout) {
+        Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
+            let sub = git
+                .find_tree(entry.id())
+                .with_context(|| format!("reading the notes directory {fanout}"))?;
+            find_note_blob(git, &sub, rest)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// `existing` with `text` added as its last line(s), one newline between and at the end.
 fn appended(existing: &str, text: &str) -> String {
     let mut out = existing.trim_end_matches('\n').to_string();

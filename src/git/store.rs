@@ -26,7 +26,7 @@ pub struct Entry {
     pub records: String,
 }
 
-fn refname(digest_hex: &str) -> String {
+pub fn refname(digest_hex: &str) -> String {
     format!("{PREFIX}{digest_hex}")
 }
 
@@ -38,7 +38,15 @@ pub fn read(git: &Repository, digest_hex: &str) -> Result<Option<Entry>> {
         Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {name}")),
     };
-    let Ok(tree) = reference.peel_to_tree() else {
+    match reference.resolve().ok().and_then(|r| r.target()) {
+        Some(id) => read_at(git, id),
+        None => Ok(None),
+    }
+}
+
+/// The entry a store ref pointing at `id` holds (a ref a push is about to set, say).
+pub fn read_at(git: &Repository, id: Oid) -> Result<Option<Entry>> {
+    let Ok(tree) = git.find_object(id, None).and_then(|o| o.peel_to_tree()) else {
         // Not ours to judge: a ref that is not a tree holds no approval.
         return Ok(None);
     };

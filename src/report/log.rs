@@ -8,6 +8,8 @@ use crate::approval::check::Status;
 use crate::approval::judge::CommitStatus;
 use crate::text::printable;
 
+use super::Verbosity;
+
 /// Bumped on any incompatible change to the JSON output.
 pub const LOG_FORMAT_VERSION: u32 = 1;
 
@@ -133,6 +135,14 @@ impl LogReport {
     }
 
     pub fn to_text(&self) -> String {
+        self.to_text_at(Verbosity::Normal)
+    }
+
+    /// Quiet: only the commits without the approvals the policy asks for (with what is
+    /// missing), refused ranges and overdue break-glass countersignatures; no summary.
+    /// Verbose: each commit's status, and where each approval was found.
+    pub fn to_text_at(&self, level: Verbosity) -> String {
+        let quiet = level == Verbosity::Quiet;
         let mut s = String::new();
         if let Some(why) = &self.refused {
             s.push_str(&format!(
@@ -144,7 +154,21 @@ impl LogReport {
         let mut missing = 0;
         for c in &self.commits {
             let short = &c.id[..c.id.len().min(10)];
+            let overdue = c.break_glass.iter().any(|b| b.overdue);
+            if quiet && c.status != CommitStatus::Failed && !overdue {
+                continue;
+            }
             s.push_str(&format!("{short} {}\n", printable(&c.summary)));
+            if level == Verbosity::Verbose {
+                let status = match c.status {
+                    CommitStatus::Approved => "approved",
+                    CommitStatus::CoveredByBranch => "covered by the branch approval",
+                    CommitStatus::NotRequired => "not required",
+                    CommitStatus::BreakGlass => "landed by break-glass",
+                    CommitStatus::Failed => "not covered",
+                };
+                s.push_str(&format!("    status: {status}\n"));
+            }
             for b in &c.break_glass {
                 let state = match (b.state, &b.due, b.overdue) {
                     ("countersigned", _, _) => {
@@ -177,15 +201,27 @@ impl LogReport {
                 }
                 _ => {}
             }
-            for a in &c.approvals {
+            for a in c.approvals.iter().filter(|_| !quiet) {
                 s.push_str(&format!(
-                    "    approved by {} ({} approval, {}, key {})\n",
+                    "    approved by {} ({} approval, {}, key {}{})\n",
                     printable(&a.signer),
                     a.route,
                     a.time,
-                    printable(&a.key)
+                    printable(&a.key),
+                    match (level, a.found) {
+                        (Verbosity::Verbose, crate::approval::check::Found::Message) => {
+                            ", found in the message"
+                        }
+                        (Verbosity::Verbose, crate::approval::check::Found::Store) => {
+                            ", found in the approvals store"
+                        }
+                        _ => "",
+                    }
                 ));
             }
+        }
+        if quiet {
+            return s;
         }
         s.push_str(&format!(
             "log: {} commit{} in {}, {missing} without the approvals the policy asks for\n",

@@ -7,6 +7,16 @@ pub mod verify;
 
 use serde::Serialize;
 
+/// How much a text report says: `-q` only what failed, `-v` the detail behind every line.
+/// JSON and SARIF always carry everything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    #[default]
+    Normal,
+    Verbose,
+}
+
 use crate::model::{Commit, Evidence, Finding, Severity};
 use crate::text::printable;
 
@@ -157,8 +167,34 @@ impl ScanReport {
 
     /// Text for a CI log: one block per commit, one line per finding, a summary line last.
     pub fn to_text(&self) -> String {
+        self.to_text_at(Verbosity::Normal, None)
+    }
+
+    /// Quiet: only the findings in AI-touched hunks (at `fail_on` or worse when given), one
+    /// line each with its commit. Verbose: also every piece of AI evidence and every hunk.
+    pub fn to_text_at(&self, level: Verbosity, fail_on: Option<Severity>) -> String {
         let mut s = String::new();
         for c in &self.commits {
+            let short = &c.id[..c.id.len().min(10)];
+            if level == Verbosity::Quiet {
+                for h in c.hunks.iter().filter(|h| h.ai_touched) {
+                    for f in h
+                        .findings
+                        .iter()
+                        .filter(|f| fail_on.is_none_or(|t| f.severity >= t))
+                    {
+                        s.push_str(&format!(
+                            "{short} {:<8} {}:{} {} [{}]\n",
+                            f.severity.as_str().to_uppercase(),
+                            printable(&h.file),
+                            f.line.unwrap_or(h.new_start),
+                            printable(&f.message),
+                            f.rule
+                        ));
+                    }
+                }
+                continue;
+            }
             let ai = match c.evidence.first() {
                 Some(e) => format!(
                     "AI-assisted: {}",
@@ -167,11 +203,34 @@ impl ScanReport {
                 None => "no AI evidence".to_string(),
             };
             s.push_str(&format!(
-                "commit {} {} ({ai})\n",
-                &c.id[..c.id.len().min(10)],
+                "commit {short} {} ({ai})\n",
                 printable(&c.summary)
             ));
+            if level == Verbosity::Verbose {
+                s.push_str(&format!("  author {}\n", printable(&c.author)));
+                for e in &c.evidence {
+                    s.push_str(&format!("  evidence: {}\n", printable(&e.detail)));
+                }
+            }
             for h in &c.hunks {
+                if level == Verbosity::Verbose {
+                    s.push_str(&format!(
+                        "  hunk {}:{} ({}), {} finding{}\n",
+                        printable(&h.file),
+                        h.new_start,
+                        if h.ai_touched {
+                            "AI-touched"
+                        } else {
+                            "human-written"
+                        },
+                        h.findings.len() + h.findings_omitted,
+                        if h.findings.len() + h.findings_omitted == 1 {
+                            ""
+                        } else {
+                            "s"
+                        }
+                    ));
+                }
                 for f in &h.findings {
                     let line = f.line.unwrap_or(h.new_start);
                     s.push_str(&format!(
@@ -193,6 +252,9 @@ impl ScanReport {
                     ));
                 }
             }
+        }
+        if level == Verbosity::Quiet {
+            return s;
         }
         let m = &self.summary;
         s.push_str(&format!(

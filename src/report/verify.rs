@@ -9,6 +9,8 @@ use crate::approval::check::{Check, Coverage, Signer, Status};
 use crate::approval::judge::{CommitStatus, CommitVerdict, RangeVerdict};
 use crate::text::printable;
 
+use super::Verbosity;
+
 /// Bumped on any incompatible change to the JSON output (2: chain, routes, branch approvals).
 /// Compatible additions keep it: the `break-glass` status and check, `sign-off` checks, a
 /// signer's `person`, a commit's `break_glass` and `emergency`, the report's `countersign_due`.
@@ -86,6 +88,15 @@ impl VerifyReport {
     }
 
     pub fn to_text(&self) -> String {
+        self.to_text_at(Verbosity::Normal)
+    }
+
+    /// Quiet: only what fails (a refused range, the failing commits with their reasons,
+    /// overdue break-glass countersignatures), no summary. Verbose: under every commit, each
+    /// check with its outcome and each signer's key and time, and the branch approval's checks.
+    pub fn to_text_at(&self, level: Verbosity) -> String {
+        let quiet = level == Verbosity::Quiet;
+        let verbose = level == Verbosity::Verbose;
         let mut s = String::new();
         if let Some(why) = &self.chain {
             s.push_str(&format!(
@@ -93,10 +104,12 @@ impl VerifyReport {
                 printable(&self.range),
                 printable(why)
             ));
-            s.push_str(&format!(
-                "verify: {}: the range does not land on its base along first parents\n",
-                printable(&self.range)
-            ));
+            if !quiet {
+                s.push_str(&format!(
+                    "verify: {}: the range does not land on its base along first parents\n",
+                    printable(&self.range)
+                ));
+            }
             return s;
         }
         let (mut ok, mut failed, mut not_required, mut glass) = (0, 0, 0, 0);
@@ -104,6 +117,9 @@ impl VerifyReport {
             let short = &c.id[..c.id.len().min(10)];
             let summary = printable(&c.summary);
             match c.status {
+                CommitStatus::NotRequired if quiet => not_required += 1,
+                CommitStatus::Approved | CommitStatus::CoveredByBranch if quiet => ok += 1,
+                CommitStatus::BreakGlass if quiet => glass += 1,
                 CommitStatus::NotRequired => {
                     not_required += 1;
                     s.push_str(&format!(
@@ -153,11 +169,9 @@ impl VerifyReport {
                             printable(&check.reason)
                         ));
                     }
-                    for check in c
-                        .checks
-                        .iter()
-                        .filter(|k| k.status == Status::Skipped && k.name.as_str() == "change")
-                    {
+                    for check in c.checks.iter().filter(|k| {
+                        !verbose && k.status == Status::Skipped && k.name.as_str() == "change"
+                    }) {
                         s.push_str(&format!(
                             "       · {}: {}\n",
                             check.name,
@@ -165,6 +179,18 @@ impl VerifyReport {
                         ));
                     }
                 }
+            }
+            if verbose {
+                detail(&mut s, c);
+            }
+        }
+        if let (true, Some(b)) = (verbose, &self.branch) {
+            s.push_str("branch approval of the whole range:\n");
+            for signer in &b.signers {
+                s.push_str(&signer_line(signer));
+            }
+            for check in &b.checks {
+                s.push_str(&check_line(check));
             }
         }
         let mut overdue = 0;
@@ -177,13 +203,16 @@ impl VerifyReport {
                     printable(&d.summary),
                     printable(&d.describe())
                 ));
-            } else {
+            } else if !quiet {
                 s.push_str(&format!(
                     "due    {short} {}: {}\n",
                     printable(&d.summary),
                     printable(&d.describe())
                 ));
             }
+        }
+        if quiet {
+            return s;
         }
         s.push_str(&format!(
             "verify: {} commit{} in {}: {ok} verified, {failed} failed, {not_required} not required{}{}\n",
@@ -203,6 +232,53 @@ impl VerifyReport {
         ));
         s
     }
+}
+
+/// Every check of a commit (a failing commit's failed checks are already listed above it),
+/// then each signer's key and time.
+fn detail(s: &mut String, c: &CommitVerdict) {
+    for check in &c.checks {
+        if c.status == CommitStatus::Failed && check.status == Status::Failed {
+            continue;
+        }
+        s.push_str(&check_line(check));
+    }
+    for signer in &c.signers {
+        s.push_str(&signer_line(signer));
+    }
+}
+
+fn check_line(check: &Check) -> String {
+    let mark = match check.status {
+        Status::Passed => "✓",
+        Status::Failed => "✗",
+        Status::Skipped => "·",
+    };
+    let who = check
+        .reviewer
+        .as_deref()
+        .map(|w| format!(" ({})", printable(w)))
+        .unwrap_or_default();
+    format!(
+        "       {mark} {}{who}: {}\n",
+        check.name,
+        printable(&check.reason)
+    )
+}
+
+fn signer_line(signer: &Signer) -> String {
+    format!(
+        "       key {} of {} ({} approval found in the {}, signed {}; {})\n",
+        printable(&signer.key),
+        printable(&signer.principal),
+        signer.scope,
+        match signer.found {
+            crate::approval::check::Found::Message => "message",
+            crate::approval::check::Found::Store => "store",
+        },
+        crate::timefmt::rfc3339(signer.time),
+        signer.route.describe()
+    )
 }
 
 /// `countersigned by jane@example.com (commit approval)`.
