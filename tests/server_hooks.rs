@@ -221,6 +221,23 @@ fn publish(fx: &Fixture, jane: &Reviewer, url: &str, env: &[(&str, String)]) {
     assert!(p.ok, "{}", p.stderr);
 }
 
+/// The push of `commit` to main was refused by the hook, with the reasons, and main stayed at
+/// `main_at` on the server.
+fn assert_refused(p: &Push, commit: &str, server: (&Fixture, &Path), main_at: &str) {
+    assert!(!p.ok, "{}", p.stderr);
+    assert!(p.stderr.contains(&commit[..7]), "{}", p.stderr);
+    for says in [
+        "remote: countersign: refs/heads/main refused",
+        "pre-receive hook declined",
+    ] {
+        assert!(p.stderr.contains(says), "{says:?} in {}", p.stderr);
+    }
+    assert_eq!(
+        server_ref(server.0, server.1, "refs/heads/main").as_deref(),
+        Some(main_at)
+    );
+}
+
 fn ai_change(fx: &Fixture, value: &str) -> String {
     fx.write("svc.py", format!("A = {value}\n\n\n\n\n\n\n\nB = 2\n"));
     fx.commit_ai(&format!("Set A to {value}"))
@@ -238,22 +255,10 @@ fn pre_receive_over_git_daemon_refuses_what_is_not_countersigned_and_lets_the_re
     // An AI commit nobody countersigned: refused, with the reason per commit.
     let unsigned = ai_change(&fx, "10");
     let p = push(&fx, &[], &["origin", "main"]);
-    assert!(!p.ok, "{}", p.stderr);
+    assert_refused(&p, &unsigned, (&setup, &bare), &main0);
     assert!(
         p.stderr
             .contains("remote: countersign: checking refs/heads/main"),
-        "{}",
-        p.stderr
-    );
-    assert!(p.stderr.contains(&unsigned[..7]), "{}", p.stderr);
-    assert!(
-        p.stderr
-            .contains("remote: countersign: refs/heads/main refused"),
-        "{}",
-        p.stderr
-    );
-    assert!(
-        p.stderr.contains("pre-receive hook declined"),
         "{}",
         p.stderr
     );
@@ -261,10 +266,6 @@ fn pre_receive_over_git_daemon_refuses_what_is_not_countersigned_and_lets_the_re
         !p.stderr.contains("object not found"),
         "the quarantine is read: {}",
         p.stderr
-    );
-    assert_eq!(
-        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
-        Some(main0.as_str())
     );
     eprintln!(
         "--- a refused push, as the pusher sees it ---\n{}",
@@ -351,23 +352,7 @@ fn pre_receive_over_smart_http_refuses_an_unsigned_push_and_takes_a_countersigne
 
     let unsigned = ai_change(&fx, "60");
     let p = push(&fx, &[], &["origin", "main"]);
-    assert!(!p.ok, "{}", p.stderr);
-    assert!(p.stderr.contains(&unsigned[..7]), "{}", p.stderr);
-    assert!(
-        p.stderr
-            .contains("remote: countersign: refs/heads/main refused"),
-        "{}",
-        p.stderr
-    );
-    assert!(
-        p.stderr.contains("pre-receive hook declined"),
-        "{}",
-        p.stderr
-    );
-    assert_eq!(
-        server_ref(&setup, &bare, "refs/heads/main").as_deref(),
-        Some(main0.as_str())
-    );
+    assert_refused(&p, &unsigned, (&setup, &bare), &main0);
     eprintln!(
         "--- a refused push over smart HTTP, as the pusher sees it ---\n{}",
         p.stderr
@@ -667,17 +652,7 @@ fn pre_receive_over_sshd_refuses_an_unsigned_push_and_takes_a_countersigned_one(
     let unsigned = ai_change(&fx, "30");
     let p = push(&fx, &ssh.env, &["origin", "main"]);
     assert!(!p.ok, "{}\n{}", p.stderr, ssh.server.log());
-    assert!(p.stderr.contains(&unsigned[..7]), "{}", p.stderr);
-    assert!(
-        p.stderr
-            .contains("remote: countersign: refs/heads/main refused"),
-        "{}",
-        p.stderr
-    );
-    assert_eq!(
-        server_ref(&fx, &bare, "refs/heads/main").as_deref(),
-        Some(main0.as_str())
-    );
+    assert_refused(&p, &unsigned, (&fx, &bare), &main0);
 
     approve_and_sign(&fx, &format!("{main0}..HEAD"), &jane);
     let p = push(&fx, &ssh.env, &["origin", "main"]);

@@ -556,6 +556,26 @@ fn the_break_glass_command_signs_for_an_allowed_role_and_refuses_others() {
     assert!(out.contains(REASON), "{out}");
 }
 
+/// Opens the review screen as `who`, signs nothing: presses `keys` until `ready`, then `S`, and
+/// returns the sign confirmation's words (cancelled after).
+fn sign_confirmation(fx: &Fixture, who: &Reviewer, ready: &str, keys: &[(&str, &str)]) -> String {
+    common::signing::become_reviewer(fx, who);
+    let mut s = common::pty::Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (120, 32));
+    s.wait_ready(ready);
+    for (key, until) in keys {
+        s.key_then(key, until);
+    }
+    let asked = s.key_then("S", "sign the approval?");
+    s.key_then("n", "cancelled");
+    s.keys("q");
+    assert_eq!(s.wait_exit(), 0);
+    asked
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The review screen says before signing whether this reviewer's signature is enough: a mid on
 /// a junior's AI change is told what else it needs, a senior that theirs is all it asks.
 #[test]
@@ -566,42 +586,18 @@ fn the_sign_confirmation_says_whether_this_signature_is_enough() {
     fx.write("app.py", "A = 2\n");
     commit_ai_by(&fx, "Kim Junior <kim@example.com>", "Tune A");
 
-    common::signing::become_reviewer(&fx, &sam);
-    let mut s = common::pty::Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (120, 32));
-    s.wait_ready("0/1 decided");
-    s.key_then("a", "1/1 decided");
-    let asked = s.key_then("S", "sign the approval?");
-    let flat = asked
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let mid = sign_confirmation(&fx, &sam, "0/1 decided", &[("a", "1/1 decided")]);
     assert!(
-        flat.contains("Your signature is not enough on its own:"),
-        "{asked}"
+        mid.contains("Your signature is not enough on its own:"),
+        "{mid}"
     );
     assert!(
-        flat.contains("needs 1 signer of tier senior or above"),
-        "{asked}"
+        mid.contains("needs 1 signer of tier senior or above"),
+        "{mid}"
     );
-    s.key_then("n", "cancelled");
-    s.keys("q");
-    assert_eq!(s.wait_exit(), 0);
-
-    common::signing::become_reviewer(&fx, &jane);
-    let mut s = common::pty::Session::spawn(common::bin(), &[], &fx.path(), &fx.env(), (120, 32));
-    s.wait_ready("1/1 decided");
-    let asked = s.key_then("S", "sign the approval?");
-    let flat = asked
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let senior = sign_confirmation(&fx, &jane, "1/1 decided", &[]);
     assert!(
-        flat.contains("Your signature is all the policy asks of these commits."),
-        "{asked}"
+        senior.contains("Your signature is all the policy asks of these commits."),
+        "{senior}"
     );
-    s.key_then("n", "cancelled");
-    s.keys("q");
-    assert_eq!(s.wait_exit(), 0);
 }
