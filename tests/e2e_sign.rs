@@ -157,13 +157,23 @@ fn a_rejection_offers_the_export_instead_of_signing() {
     pty.keys("q");
     assert_eq!(pty.wait_exit(), 0);
     let dir = s.fx.path().join(".git/countersign");
-    let file = std::fs::read_dir(&dir)
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let report = std::fs::read_to_string(file).unwrap();
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    // agent-review-<tip>.md, then review-<tip>.md.
+    let agent = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        agent.contains("# Review of `main..HEAD`: changes requested, round 1"),
+        "{agent}"
+    );
+    assert!(
+        agent.contains("rejected: replace or remove this change (round 1)"),
+        "{agent}"
+    );
+    let report = std::fs::read_to_string(&files[1]).unwrap();
     assert!(
         report.contains("Timeouts above 10s break the SLA."),
         "{report}"

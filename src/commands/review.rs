@@ -162,12 +162,16 @@ impl ui::Host for ReviewHost {
     fn export(&mut self, review: &Review, session: &Session) -> Result<ui::Job> {
         // Rendered here (pure, from the state on screen); written by the job, off the screen's
         // thread.
-        let text = crate::export::markdown(
+        let report = crate::export::build(
             &review.range,
             &review.commits,
             &crate::export::Source::session(self.reviewer.clone()),
             |h| session.decision(&h.id).cloned(),
         );
+        let text = report.to_markdown();
+        // The same review as instructions, for the agent that wrote the change.
+        let round = (session.round > 0).then_some(session.round);
+        let agent = crate::export::agent::AgentReview::new(&report, round).to_markdown();
         // In the git directory, never the working tree: the reviewer's files are not ours.
         let dir = self.git_dir.join("countersign");
         let tip = review
@@ -182,9 +186,14 @@ impl ui::Host for ReviewHost {
             let path = dir.join(format!("review-{tip}.md"));
             std::fs::write(&path, text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
+            let agent_path = dir.join(format!("agent-review-{tip}.md"));
+            std::fs::write(&agent_path, agent)
+                .with_context(|| format!("cannot write {}", agent_path.display()))?;
             Ok(format!(
-                "review for the author written to {} (also: countersign export {range})",
+                "review for the author written to {}, and for the agent to {} (also: countersign \
+                 export {range} [--format agent])",
                 path.display(),
+                agent_path.display(),
             ))
         }))
     }
