@@ -8,9 +8,11 @@ use super::app::{App, Confirm, Notice, Overlay};
 use super::textbox::TextBox;
 use crate::model::{Severity, Verdict};
 
+mod comment;
 mod finder;
 mod folds;
 mod mouse;
+mod rounds;
 mod search;
 
 pub use finder::{candidates as finder_candidates, Candidate};
@@ -80,7 +82,7 @@ pub fn handle_key(app: &mut App, key: KeyEvent, now: i64) -> Vec<Effect> {
             app.overlay = Some(Overlay::Help(top.min(Action::ALL.len().saturating_sub(1))));
             Vec::new()
         }
-        Some(Overlay::Comment(tb)) => comment_key(app, tb, key, now),
+        Some(Overlay::Comment(tb)) => comment::key(app, tb, key, now),
         Some(Overlay::Search(q)) => search_key(app, q, key),
         Some(Overlay::Finder(f)) => finder::key(app, f, key),
         Some(Overlay::Message(mut m)) => {
@@ -246,8 +248,8 @@ pub fn update(app: &mut App, action: Action, now: i64) -> Vec<Effect> {
         Action::FoldAll => folds::fold_all(app),
         Action::UnfoldAll => folds::unfold_all(app),
         Action::FindFile => finder::open(app),
-        Action::Interdiff => toggle_interdiff(app),
-        Action::ChangedOnly => toggle_changed_only(app),
+        Action::Interdiff => rounds::toggle_interdiff(app),
+        Action::ChangedOnly => rounds::toggle_changed_only(app),
         Action::Sign => sign(app),
         Action::Help => app.overlay = Some(Overlay::Help(0)),
         Action::Quit => return vec![Effect::Quit],
@@ -481,54 +483,6 @@ pub fn apply_held(app: &mut App) -> Vec<Effect> {
     effects
 }
 
-fn comment_key(app: &mut App, mut tb: TextBox, key: KeyEvent, now: i64) -> Vec<Effect> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Char('c') if ctrl => {
-            app.notice = Some(info("comment discarded"));
-            return Vec::new();
-        }
-        KeyCode::Esc => return save_comment(app, &tb, now),
-        KeyCode::Char('s') if ctrl => return save_comment(app, &tb, now),
-        KeyCode::Enter => tb.newline(),
-        KeyCode::Backspace => tb.backspace(),
-        KeyCode::Delete => tb.delete(),
-        KeyCode::Left => tb.left(),
-        KeyCode::Right => tb.right(),
-        KeyCode::Up => tb.up(),
-        KeyCode::Down => tb.down(),
-        KeyCode::Home => tb.home(),
-        KeyCode::End => tb.end(),
-        KeyCode::Char(c) if !ctrl => tb.insert(c),
-        _ => {}
-    }
-    app.overlay = Some(Overlay::Comment(tb));
-    Vec::new()
-}
-
-fn save_comment(app: &mut App, tb: &TextBox, now: i64) -> Vec<Effect> {
-    let Some(r) = app.current() else {
-        return Vec::new();
-    };
-    let Some(h) = app.review.hunk(r) else {
-        return Vec::new();
-    };
-    let id = h.id;
-    // On the interdiff the cursor is on a line of another hunk: the comment is on the hunk.
-    let cursor = if app.showing_interdiff(r) {
-        usize::MAX
-    } else {
-        app.line
-    };
-    let path = app.review.commits[r.commit].files[r.file].path();
-    let anchor = crate::model::Anchor::at(path, h, cursor);
-    let commit = app.review.commits[r.commit].id.clone();
-    app.session
-        .set_comment(id, &tb.text(), anchor, &commit, now);
-    app.notice = Some(info("comment saved"));
-    vec![Effect::Save]
-}
-
 /// The first hunk of the next (or previous) commit.
 fn commit_step(app: &mut App, forward: bool) {
     let Some(cur) = app.current() else { return };
@@ -581,50 +535,6 @@ fn edit(app: &mut App) -> Vec<Effect> {
         line,
         blob: file.new_id.clone(),
     }]
-}
-
-/// Between what changed since the last round and the hunk as it is now.
-fn toggle_interdiff(app: &mut App) {
-    let Some(r) = app.current() else { return };
-    let Some(id) = app.review.hunk(r).map(|h| h.id) else {
-        return;
-    };
-    if !app.interdiffs.contains_key(&id) {
-        app.notice = Some(info("this hunk did not change since your last round"));
-        return;
-    }
-    if !app.plain.remove(&id) {
-        app.plain.insert(id);
-    }
-    app.line = 0;
-    app.scroll = 0;
-}
-
-fn toggle_changed_only(app: &mut App) {
-    let Some(previous) = app.rounds.as_ref().and_then(|c| c.previous) else {
-        app.notice = Some(info("no earlier round of this review to compare with"));
-        return;
-    };
-    let current = app.current();
-    app.changed_only = !app.changed_only;
-    app.rebuild();
-    if app.nav.is_empty() {
-        app.changed_only = false;
-        app.rebuild();
-        app.notice = Some(info(&format!(
-            "nothing changed or new since round {previous}"
-        )));
-    } else {
-        app.notice = Some(info(if app.changed_only {
-            "only hunks changed or new since your last round"
-        } else {
-            "every hunk"
-        }));
-    }
-    match current.and_then(|c| app.nav.iter().position(|r| *r == c)) {
-        Some(p) => app.pos = p,
-        None => app.go(0),
-    }
 }
 
 fn sign(app: &mut App) {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pty;
+pub mod schema;
 pub mod signing;
 
 use std::path::{Path, PathBuf};
