@@ -52,7 +52,8 @@ pub struct Session {
     /// The round this sitting's decisions are made in (0 until the screen knows it).
     #[serde(skip)]
     pub round: u32,
-    /// What this sitting's rounds are kept under (empty until the screen knows it).
+    /// What this sitting's rounds are kept under: the branch, else the range (empty until the
+    /// screen knows it, and in a screen without rounds).
     #[serde(skip)]
     pub subject: String,
 }

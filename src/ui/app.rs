@@ -181,8 +181,6 @@ pub struct App {
     pub folds: Folds,
     /// Mouse clicks and the wheel are handled (the config's `mouse = false` turns them off).
     pub mouse: bool,
-    /// What rounds are kept under (the branch, else the range); empty: no rounds (a test).
-    pub subject: String,
     /// This round against the reviewer's last one, once the review is whole.
     pub rounds: Option<crate::session::rounds::Comparison>,
     /// Per changed hunk, the hunk as last reviewed against the hunk now.
@@ -253,7 +251,6 @@ impl App {
             held: Vec::new(),
             folds: Folds::default(),
             mouse: true,
-            subject: String::new(),
             rounds: None,
             interdiffs: std::collections::HashMap::new(),
             plain: std::collections::HashSet::new(),

@@ -10,17 +10,17 @@ impl App {
     /// whole.
     pub fn start_rounds(&mut self, subject: String) {
         self.session.round = self.session.round_for(&subject, &self.position_key);
-        self.session.subject = subject.clone();
-        self.subject = subject;
+        self.session.subject = subject;
     }
 
     /// Opens (or resumes) this sitting's round once the review is whole, and works out what
     /// changed since the reviewer's last one: the list's marks, the interdiffs, the earlier
     /// comments, and a notice of comments whose code is gone.
     pub fn open_round(&mut self, now: i64) {
-        if self.subject.is_empty() || self.rounds.is_some() {
+        if self.session.subject.is_empty() || self.rounds.is_some() {
             return;
         }
+        let subject = self.session.subject.clone();
         let hunks: Vec<(&str, &crate::model::Hunk)> = self
             .review
             .reviewable()
@@ -28,7 +28,7 @@ impl App {
             .collect();
         let cmp = self
             .session
-            .open_round(&self.subject, &self.position_key, &hunks, now);
+            .open_round(&subject, &self.position_key, &hunks, now);
         for (path, h) in &hunks {
             if let Some(crate::session::rounds::Since::Changed(was)) = cmp.since(&h.id) {
                 if let Some(seen) = self.session.seen.get(&was) {
