@@ -83,10 +83,19 @@ fn ripgrep_0_3_0_to_14_0_0_squashed() {
     Engine::builtin().scan_change(&mut files);
     let mut counts = [0usize; 4];
     let mut serious = Vec::new();
+    // Medium findings by rule: where the rest of the noise comes from.
+    let mut medium: std::collections::BTreeMap<&str, usize> = Default::default();
     for f in &files {
         for h in &f.hunks {
             for x in &h.findings {
                 counts[x.severity as usize] += 1;
+                if x.severity == Severity::Medium {
+                    *medium.entry(x.rule.as_str()).or_default() += 1;
+                }
+                // `NOISE_RULE=<id>` lists where one rule fires.
+                if std::env::var("NOISE_RULE").is_ok_and(|r| r == x.rule) {
+                    println!("  {} {}:{}", x.rule, f.path(), x.line_no.unwrap_or(0));
+                }
                 if x.severity >= Severity::High {
                     serious.push((
                         x.severity,
@@ -106,6 +115,10 @@ fn ripgrep_0_3_0_to_14_0_0_squashed() {
         let n = counts[*s as usize];
         println!("{s}: {n} ({:.2} per 10,000 changed lines)", per(n));
     }
+    let mut by_rule: Vec<_> = medium.into_iter().collect();
+    by_rule.sort_by(|a, b| b.1.cmp(&a.1));
+    let by_rule: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    println!("medium by rule: {}", by_rule.join(", "));
     let labels = labels();
     let mut true_ones = 0;
     let mut unlabelled = Vec::new();

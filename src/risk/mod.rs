@@ -14,6 +14,7 @@ mod hidden;
 mod hits;
 mod lines;
 mod logic;
+mod moved_deps;
 mod prefilter;
 mod spec;
 pub mod terraform;
@@ -160,14 +161,16 @@ impl Engine {
         for file in files.iter_mut() {
             self.scan_file(file);
         }
-        context::refine(files);
+        Engine::weigh_change(files);
     }
 
     /// The second half of [`scan_change`](Engine::scan_change), for files already scanned one
     /// by one (as the loader's workers do): weighs each file's findings against the rest of
-    /// the change (a test moved to another file is not a deleted test).
+    /// the change (a test moved to another file is not a deleted test, a dependency moved to
+    /// another manifest is not a new one).
     pub fn weigh_change(files: &mut [FileChange]) {
         context::refine(files);
+        moved_deps::refine(files);
     }
 
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe

@@ -112,6 +112,9 @@ fn risky_variable(operands: &[u8], temps: &[Vec<u8>]) -> Option<(String, bool)> 
         }
         let rest = &operands[whole.end()..];
         let rest = rest.strip_prefix(b"}").unwrap_or(rest);
+        if quoted_named_child(rest) {
+            continue;
+        }
         let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
         return Some((
             String::from_utf8_lossy(name.as_bytes()).into_owned(),
@@ -119,6 +122,30 @@ fn risky_variable(operands: &[u8], temps: &[Vec<u8>]) -> Option<(String, bool)> 
         ));
     }
     None
+}
+
+/// What follows the variable is `/name"`: one named entry inside it, quoted, not a system
+/// directory. Empty, the variable makes it `/name`, which is no tree anyone keeps; `"$D/bin"`
+/// or `$D/*` still fire.
+fn quoted_named_child(rest: &[u8]) -> bool {
+    const SYSTEM: [&[u8]; 16] = [
+        b"bin", b"boot", b"dev", b"etc", b"home", b"lib", b"lib32", b"lib64", b"opt", b"proc",
+        b"root", b"sbin", b"srv", b"sys", b"usr", b"var",
+    ];
+    let Some(after) = rest.strip_prefix(b"/") else {
+        return false;
+    };
+    let Some(end) = after.iter().position(|&b| b == b'"') else {
+        return false;
+    };
+    let name = &after[..end];
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && name != b"."
+        && name != b".."
+        && !SYSTEM.contains(&name)
 }
 
 #[cfg(test)]
@@ -158,6 +185,10 @@ mod tests {
         assert!(fires("+rm -rf ./target node_modules\n").is_empty());
         assert!(fires("+rm -f \"$LOCKFILE\"\n").is_empty());
         assert!(fires("+echo \"$1\" | grep -q form\n").is_empty());
+        // pyenv's python-build: empty, the variable leaves `/bin.orig`, no tree anyone keeps.
+        assert!(fires("+      rm -rf \"${PREFIX_PATH}/bin.orig\"\n").is_empty());
+        assert_eq!(fires("+rm -rf \"${PREFIX_PATH}/bin\"\n").len(), 1);
+        assert_eq!(fires("+rm -rf \"$PREFIX/$NAME\"\n").len(), 1);
     }
 
     /// The fix that quotes a variable is not a new deletion; a changed target still is.

@@ -4,7 +4,7 @@
 
 use crate::model::{FileChange, FileKind, Hunk, LineKind};
 
-use super::{FileFacts, Id, Sink};
+use super::{FileFacts, Id, Lang, Sink};
 
 /// Changed lines above which a hunk is too large to review well in one go.
 pub const LARGE_HUNK_LINES: usize = 300;
@@ -20,7 +20,9 @@ pub(super) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         LineKind::Context => (a, r),
     });
     let first = hunk.lines.iter().position(|l| l.is_change());
-    if added + removed > LARGE_HUNK_LINES {
+    // Prose and test data are read as text, not run: a long hunk of them is no review hazard.
+    let data = (file.is_prose || file.is_test_data) && file.lang == Lang::Other;
+    if added + removed > LARGE_HUNK_LINES && !data {
         let msg = format!("This hunk changes {} lines, too many to review well in one sitting; ask for it to be split.", added + removed);
         sink.push(Id::LargeHunk, first, None, Some(msg));
     }
