@@ -55,6 +55,47 @@ fn norm(v: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// The new value is the old one behind a fallback: `coalesce(var.new_name, OLD)` or
+/// `try(var.new_name, OLD)` (anywhere inside it, `lower(coalesce(…, var.name))`), so it stays
+/// what it was unless someone sets the new input. Both values come without whitespace.
+fn defaults_to(old: &[u8], new: &[u8]) -> bool {
+    for call in [&b"coalesce("[..], b"try("] {
+        let mut from = 0;
+        while let Some(p) = find(&new[from..], call).map(|p| p + from) {
+            from = p + 1;
+            let args = p + call.len();
+            // The call's first top-level comma and its closing parenthesis.
+            let (mut depth, mut comma, mut close) = (0usize, None, None);
+            for (i, &b) in new.iter().enumerate().skip(args) {
+                match b {
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' if depth == 0 => {
+                        close = Some(i);
+                        break;
+                    }
+                    b')' | b']' | b'}' => depth -= 1,
+                    b',' if depth == 0 && comma.is_none() => comma = Some(i),
+                    _ => {}
+                }
+            }
+            let (Some(comma), Some(close)) = (comma, close) else {
+                continue;
+            };
+            let mut without = new[..p].to_vec();
+            without.extend_from_slice(&new[comma + 1..close]);
+            without.extend_from_slice(&new[close + 1..]);
+            if without == old {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 /// The other way of keying a resource's instances.
 fn switched_keying(attr: &str) -> Option<&'static str> {
     match attr {
@@ -94,7 +135,7 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
             LineKind::Added => {
                 let before = removed.iter().find(|(b, a, _)| *b == block && *a == attr);
                 if let Some((_, _, old)) = before {
-                    if *old != value {
+                    if *old != value && !defaults_to(old, &value) {
                         hits.push((i, block.clone(), attr));
                     }
                 } else if let Some(other) = switched_keying(&attr) {
@@ -165,7 +206,7 @@ mod tests {
     fn a_header_cut_at_80_columns_still_names_the_resource() {
         let mut h = hunk(
             "infra/main.tf",
-            "-  vnet_subnet_id = each.value.vnet_subnet_id\n+  vnet_subnet_id = try(each.value.vnet_subnet.id, null)\n",
+            "-  os_type = each.value.os_type\n+  os_type = try(each.value.os.type, \"Linux\")\n",
         );
         h.header =
             "resource \"azurerm_kubernetes_cluster_node_pool\" \"node_pool_create_before_destroy"
@@ -178,15 +219,36 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_database_identifier_is_a_stateful_replacement() {
+    fn a_changed_database_engine_is_a_stateful_replacement() {
         let found = ids(concat!(
             " resource \"aws_db_instance\" \"main\" {\n",
-            "-  identifier = \"prod-main\"\n",
-            "+  identifier = \"prod-primary\"\n",
-            "   engine     = \"postgres\"\n",
+            "-  engine     = \"mysql\"\n",
+            "+  engine     = \"postgres\"\n",
+            "   identifier = \"prod-main\"\n",
             " }\n",
         ));
         assert_eq!(found, ["destructive.tf-stateful-force-new"]);
+    }
+
+    /// terraform-aws-vpc 3210728: a new optional input in front of the old name keeps it.
+    #[test]
+    fn a_fallback_to_the_old_value_is_no_change() {
+        assert!(ids(concat!(
+            " resource \"aws_redshift_subnet_group\" \"redshift\" {\n",
+            "-  name        = lower(var.name)\n",
+            "+  name        = lower(coalesce(var.redshift_subnet_group_name, var.name))\n",
+            " }\n",
+        ))
+        .is_empty());
+        assert_eq!(
+            ids(concat!(
+                " resource \"aws_redshift_subnet_group\" \"redshift\" {\n",
+                "-  name        = lower(var.name)\n",
+                "+  name        = lower(coalesce(var.name, var.redshift_subnet_group_name))\n",
+                " }\n",
+            )),
+            ["destructive.tf-force-new"]
+        );
     }
 
     #[test]

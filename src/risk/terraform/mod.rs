@@ -82,11 +82,13 @@ mod tests {
 
     #[test]
     fn known_replacements_are_in_the_table() {
-        assert!(forces_replacement("aws_db_instance", "identifier").is_some_and(|e| e.stateful));
+        assert!(forces_replacement("aws_db_instance", "engine").is_some_and(|e| e.stateful));
         assert!(forces_replacement("aws_s3_bucket", "bucket").is_some());
         assert!(forces_replacement("aws_instance", "subnet_id").is_some());
-        // Updated in place, so not force-new.
+        // Updated in place, so not force-new (an RDS instance is renamed in place since
+        // the AWS provider's v5).
         assert!(forces_replacement("aws_db_instance", "instance_class").is_none());
+        assert!(forces_replacement("aws_db_instance", "identifier").is_none());
         assert!(forces_replacement("aws_s3_bucket", "tags").is_none());
         assert!(forces_replacement("aws_nonexistent", "name").is_none());
     }
