@@ -46,7 +46,7 @@ def keep_hunks(patch, keep):
     return b"".join(out)
 
 
-CASE_FILES = ("cases.toml", "held_out.toml")
+CASE_FILES = ("cases.toml", "held_out.toml", "pass4.toml")
 
 
 def main():
