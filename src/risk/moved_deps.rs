@@ -84,10 +84,28 @@ pub(super) fn refine(files: &mut [FileChange]) {
     if !has_dependency_finding {
         return;
     }
-    // (manifest kind, dependency name) of every removed manifest line.
+    // The kinds of manifest with such findings: only their removed lines can answer them.
+    let kinds: HashSet<String> = files
+        .iter()
+        .filter(|f| {
+            f.hunks.iter().any(|h| {
+                h.findings
+                    .iter()
+                    .any(|x| DEPENDENCY_RULES.contains(&x.rule.as_str()))
+            })
+        })
+        .map(|f| kind(f.path()))
+        .collect();
+    if kinds.is_empty() {
+        return;
+    }
+    // (manifest kind, dependency name) of every removed line of those manifests.
     let mut removed: HashSet<(String, Vec<u8>)> = HashSet::new();
     for f in files.iter() {
         let k = kind(f.old_path.as_deref().unwrap_or(f.path()));
+        if !kinds.contains(&k) {
+            continue;
+        }
         for line in f.hunks.iter().flat_map(|h| &h.lines) {
             if line.kind == LineKind::Removed {
                 if let Some(n) = name(&line.bytes) {
