@@ -1,10 +1,20 @@
 //! Records the commit countersign is built from, for `--version`: `git rev-parse HEAD` in a
 //! checkout (cargo install --git builds from one), else the sha1 in `.cargo_vcs_info.json` (a
 //! packaged crate), else nothing; a build never fails for want of git.
+//!
+//! And works out the built-in rules' literal factors (`src/risk/factors.rs`, shared with the
+//! crate) into `$OUT_DIR/builtin_factors.rs`, so that a review does not parse and analyse every
+//! built-in pattern before its first scan.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::process::Command;
 
+#[path = "src/risk/factors.rs"]
+mod factors;
+
 fn main() {
+    builtin_factors();
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
     match git_head().or_else(vcs_info) {
         Some(commit) => println!("cargo:rustc-env=COUNTERSIGN_VERSION={version} (commit {commit})"),
@@ -42,4 +52,62 @@ fn vcs_info() -> Option<String> {
     let start = rest.find('"')? + 1;
     let len = rest[start..].find('"')?;
     Some(rest[start..start + len].to_string())
+}
+
+/// The `added`/`removed` patterns of `src/risk/rules/*.toml` with their factors, sorted by
+/// pattern, as Rust source. The rules files write each pattern as a one-line `'''` literal; a
+/// pattern written otherwise is simply not in the table, and the crate analyses it at run time
+/// (a unit test keeps every built-in one in the table).
+fn builtin_factors() {
+    let dir = std::path::Path::new("src/risk/rules");
+    println!("cargo:rerun-if-changed=src/risk/rules");
+    println!("cargo:rerun-if-changed=src/risk/factors.rs");
+    let mut table: BTreeMap<String, Option<Vec<Vec<u8>>>> = BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("src/risk/rules is readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("a rules file is readable");
+        for line in text.lines() {
+            let Some(pattern) = ["added = '''", "removed = '''"]
+                .iter()
+                .find_map(|k| line.strip_prefix(k))
+                .and_then(|rest| rest.strip_suffix("'''"))
+            else {
+                continue;
+            };
+            let hir = regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(pattern)
+                .unwrap_or_else(|e| panic!("{}: invalid pattern {pattern}: {e}", path.display()));
+            table.insert(pattern.to_string(), factors::factors(&hir));
+        }
+    }
+    let mut out = String::from(
+        "/// (pattern, its required factors) of every built-in line pattern, sorted by pattern.\n\
+         pub(crate) static TABLE: &[(&str, Option<&[&[u8]]>)] = &[\n",
+    );
+    for (pattern, fs) in &table {
+        let _ = write!(out, "    ({pattern:?}, ");
+        match fs {
+            None => out.push_str("None"),
+            Some(fs) => {
+                out.push_str("Some(&[");
+                for f in fs {
+                    let _ = write!(out, "b\"{}\", ", f.escape_ascii());
+                }
+                out.push_str("])");
+            }
+        }
+        out.push_str("),\n");
+    }
+    out.push_str("];\n");
+    let dest = std::path::Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("builtin_factors.rs");
+    std::fs::write(dest, out).expect("OUT_DIR is writable");
 }

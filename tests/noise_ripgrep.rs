@@ -116,7 +116,7 @@ fn ripgrep_0_3_0_to_14_0_0_squashed() {
         println!("{s}: {n} ({:.2} per 10,000 changed lines)", per(n));
     }
     let mut by_rule: Vec<_> = medium.into_iter().collect();
-    by_rule.sort_by(|a, b| b.1.cmp(&a.1));
+    by_rule.sort_by_key(|b| std::cmp::Reverse(b.1));
     let by_rule: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
     println!("medium by rule: {}", by_rule.join(", "));
     let labels = labels();

@@ -134,7 +134,7 @@ fn patch(ex: &Example) -> String {
     let old = ex.body.iter().filter(|l| !l.starts_with('+')).count();
     let new = ex.body.iter().filter(|l| !l.starts_with('-')).count();
     assert!(
-        !(added && old > 0) && !(deleted && new > 0),
+        !(added && old > 0 || deleted && new > 0),
         "docs/rules.md:{at}: an added file only adds lines, a deleted one only removes them"
     );
     // git numbers an empty side from 0 (`@@ -0,0 +1,3 @@` for a new file).

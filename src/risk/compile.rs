@@ -11,7 +11,9 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::bytes::{Match, Regex, RegexBuilder};
 use regex_syntax::hir::Hir;
 
-use super::prefilter::Prefilter;
+use super::{builtin_factors, factors};
+
+use super::prefilter::{Prefilter, RuleFactors};
 use super::spec::{FileCond, RuleSpec};
 
 /// Which files a group of rules applies to.
@@ -42,9 +44,9 @@ pub(crate) struct Pattern {
 }
 
 impl Pattern {
-    /// Parses `source`; `eager` also compiles it now, so a policy's mistakes stop the command.
-    fn new(source: &str, eager: bool, if_broken: bool) -> Result<(Pattern, Hir)> {
-        let hir = parse(source)?;
+    /// A policy's pattern (`eager`) is compiled now, so its mistakes stop the command; a
+    /// built-in one on first use (the tests compile every one).
+    fn new(source: &str, eager: bool, if_broken: bool) -> Result<Pattern> {
         let pattern = Pattern {
             source: source.to_string(),
             compiled: OnceLock::new(),
@@ -53,7 +55,7 @@ impl Pattern {
         if eager {
             let _ = pattern.compiled.set(Some(regex(source)?));
         }
-        Ok((pattern, hir))
+        Ok(pattern)
     }
 
     fn regex(&self) -> Option<&Regex> {
@@ -262,8 +264,8 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
     let mut pending: BTreeMap<Vec<String>, Pending> = BTreeMap::new();
     let mut line_rules = Vec::new();
     let mut exclude_lists: Vec<Vec<String>> = Vec::new();
-    // (rule, pattern text, syntax tree) of each side, for the prefilters.
-    let mut sides: [Vec<(usize, String, Hir)>; 2] = [Vec::new(), Vec::new()];
+    // (rule, pattern text, its factors) of each side, for the prefilters.
+    let mut sides: [Vec<(usize, String, Factors)>; 2] = [Vec::new(), Vec::new()];
     for Enabled {
         spec,
         info,
@@ -295,40 +297,37 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
                 min_size: spec.min_size,
             });
         } else {
-            let field = |name: &str, pattern: &Option<String>| -> Result<Option<(Pattern, Hir)>> {
+            let what = |name: &str| format!("rule '{}': `{name}`", spec.id);
+            let field = |name: &str, pattern: &Option<String>| -> Result<Option<Pattern>> {
                 let exception = name.starts_with("unless");
                 pattern
                     .as_deref()
-                    .map(|p| {
-                        Pattern::new(p, *eager, !exception)
-                            .with_context(|| format!("rule '{}': `{name}`", spec.id))
-                    })
+                    .map(|p| Pattern::new(p, *eager, !exception).with_context(|| what(name)))
                     .transpose()
             };
             let r = line_rules.len();
-            let mut side = |i: usize, name: &str, pattern: &Option<String>| {
-                field(name, pattern).map(|f| {
-                    f.map(|(p, hir)| {
-                        sides[i].push((r, p.source.clone(), hir));
-                        p
-                    })
-                })
+            let mut side = |i: usize, name: &str, pattern: &Option<String>| -> Result<_> {
+                let Some(p) = field(name, pattern)? else {
+                    return Ok(None);
+                };
+                let fs = factors_of(&p.source).with_context(|| what(name))?;
+                sides[i].push((r, p.source.clone(), fs));
+                Ok(Some(p))
             };
             let added = side(0, "added", &spec.added)?;
             let removed = side(1, "removed", &spec.removed)?;
-            let only = |f: Option<(Pattern, Hir)>| f.map(|(p, _)| p);
             group.lines.push(r);
             line_rules.push(LineRule {
                 info: *info,
                 added,
                 removed,
-                unless: only(field("unless", &spec.unless)?),
-                unless_preceded_by: only(field("unless_preceded_by", &spec.unless_preceded_by)?),
+                unless: field("unless", &spec.unless)?,
+                unless_preceded_by: field("unless_preceded_by", &spec.unless_preceded_by)?,
                 exclude,
-                preceded_by: only(field("preceded_by", &spec.preceded_by)?),
-                inside: only(field("inside", &spec.inside)?),
+                preceded_by: field("preceded_by", &spec.preceded_by)?,
+                inside: field("inside", &spec.inside)?,
                 changed: spec.changed,
-                unless_same_key: only(field("unless_same_key", &spec.unless_same_key)?),
+                unless_same_key: field("unless_same_key", &spec.unless_same_key)?,
                 unless_kept: spec.unless_kept,
                 once: spec.once,
             });
@@ -346,9 +345,11 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
     }
     let includes = PathIndex::build(&include_lists)?;
     let excludes = PathIndex::build(&exclude_lists)?;
-    let prefilter = |side: &[(usize, String, Hir)]| {
-        let rules: Vec<(usize, &str, &Hir)> =
-            side.iter().map(|(r, p, h)| (*r, p.as_str(), h)).collect();
+    let prefilter = |side: &[(usize, String, Factors)]| {
+        let rules: Vec<RuleFactors> = side
+            .iter()
+            .map(|(r, p, f)| (*r, p.as_str(), f.as_deref()))
+            .collect();
         Prefilter::build(&rules)
     };
     Ok(Compiled {
@@ -377,6 +378,18 @@ pub(crate) fn regex(pattern: &str) -> Result<Regex> {
         .unicode(false)
         .build()
         .map_err(|e| anyhow::anyhow!("invalid regex: {}", crate::policy::one_line(&e.to_string())))
+}
+
+/// A pattern's required literal factors (None: it has none and runs on every line).
+type Factors = Option<Vec<Vec<u8>>>;
+
+/// From the table the build worked out for the built-in patterns, else by parsing the pattern
+/// (a policy's own) as [`regex`] does.
+fn factors_of(source: &str) -> Result<Factors> {
+    if let Some(known) = builtin_factors::lookup(source) {
+        return Ok(known.map(|fs| fs.iter().map(|f| f.to_vec()).collect()));
+    }
+    Ok(factors::factors(&parse(source)?))
 }
 
 /// A pattern's syntax tree, parsed as [`regex`] does.

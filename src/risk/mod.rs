@@ -8,8 +8,10 @@
 //! linear in the size of the patch. The rules file's format and every shipped rule are
 //! documented in `docs/rules.md`.
 
+mod builtin_factors;
 mod compile;
 mod context;
+mod factors;
 mod hidden;
 mod hits;
 mod lines;

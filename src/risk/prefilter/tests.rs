@@ -1,4 +1,7 @@
 use super::*;
+use crate::risk::builtin_factors;
+use crate::risk::factors::factors;
+use regex_syntax::hir::Hir;
 
 use regex::bytes::Regex;
 
@@ -58,12 +61,12 @@ fn gaps_and_short_literals_give_no_factor() {
 fn candidates_come_from_factors_and_from_the_always_set() {
     let pats = [r"(?i)\bdrop\s+table\b", r"^\s*\w+\s*=\s*\d+$", r"rm\s+-rf"];
     let all = [true; 21];
-    let hirs: Vec<Hir> = pats.iter().map(|p| parse(p)).collect();
-    let rules: Vec<(usize, &str, &Hir)> = pats
+    let fs: Vec<Option<Vec<Vec<u8>>>> = pats.iter().map(|p| factors(&parse(p))).collect();
+    let rules: Vec<RuleFactors> = pats
         .iter()
-        .zip(&hirs)
+        .zip(&fs)
         .enumerate()
-        .map(|(i, (p, h))| (i * 10, *p, h))
+        .map(|(i, (p, f))| (i * 10, *p, f.as_deref()))
         .collect();
     let pf = Prefilter::build(&rules).unwrap();
     let mut out = Vec::new();
@@ -153,4 +156,18 @@ fn most_builtin_rules_have_factors() {
         .collect();
     // The ones left run on every line in one small set; keep them few.
     assert!(without.len() * 5 <= all.len(), "{without:?}");
+}
+
+/// The table the build worked out holds every built-in line pattern, with the factors the
+/// analysis gives at run time: a pattern missing from it would only be slower, a wrong entry
+/// would hide matches.
+#[test]
+fn the_build_time_table_has_every_builtin_pattern_and_its_factors() {
+    for (name, p) in builtin_patterns() {
+        let known = builtin_factors::lookup(&p)
+            .unwrap_or_else(|| panic!("{name}: {p} is not in the build-time table"));
+        let now = factors(&parse(&p));
+        let known: Option<Vec<Vec<u8>>> = known.map(|fs| fs.iter().map(|f| f.to_vec()).collect());
+        assert_eq!(known, now, "{name}");
+    }
 }
