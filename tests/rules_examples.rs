@@ -173,7 +173,9 @@ fn fired(engine: &Engine, ex: &Example) -> Vec<String> {
             .unwrap_or_else(|_| panic!("docs/rules.md:{}: `size={size}`", ex.line));
     }
     let plan = value(ex, "plan=").map(|name| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/terraform_plans").join(name);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/terraform_plans")
+            .join(name);
         TerraformPlan::read(&path).unwrap_or_else(|e| panic!("docs/rules.md:{}: {e:#}", ex.line))
     });
     for f in files.iter_mut() {
@@ -240,5 +242,8 @@ fn every_example_in_the_rules_doc_does_what_it_says() {
         kinds.len(),
         known.len()
     );
-    assert!(missing.is_empty(), "rules without examples in docs/rules.md: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules without examples in docs/rules.md: {missing:?}"
+    );
 }

@@ -25,6 +25,7 @@ use regex::Regex;
 use crate::model::{Commit, Evidence, EvidenceSource, Person};
 use crate::policy::Markers;
 use markers::{Marker, Where};
+use trailers::Trailer;
 
 /// Commit-level evidence finder: the built-in markers and the policy's, compiled once.
 #[derive(Debug)]
@@ -101,12 +102,20 @@ impl Detector {
         }
         // The subject line is never a marker ("Ask Claude about…"); lines under it are, even
         // when the author left out the blank line that would make them git's body.
+        let block: Vec<String> = parsed.trailers.iter().map(Trailer::line).collect();
+        let stray = stray_trailer_lines(&parsed.body);
         for line in parsed.subject.iter().skip(1).chain(&parsed.body) {
             let hit = self
                 .builtin
                 .iter()
                 .filter(|m| m.source == Where::Message)
-                .find_map(|m| m.hit(line));
+                .find_map(|m| m.hit(line))
+                .or_else(|| {
+                    stray
+                        .contains(line)
+                        .then(|| self.stray_trailer_hit(line, &block))
+                        .flatten()
+                });
             if let Some(hit) = hit {
                 out.push(evidence(
                     EvidenceSource::Message,
@@ -130,6 +139,25 @@ impl Detector {
         let mut seen = std::collections::BTreeSet::new();
         out.retain(|e| seen.insert((e.source, e.detail.clone())));
         out
+    }
+
+    /// A line of a trailer-shaped paragraph outside git's trailer block
+    /// (`Co-Authored-By: Claude <noreply@…>` above a separate `Signed-off-by:` paragraph): git
+    /// does not read it as a trailer, so it proves no attribution, but an agent wrote it
+    /// there, so it is message evidence. A trailer quoted inside prose is not.
+    fn stray_trailer_hit(&self, line: &str, block: &[String]) -> Option<markers::Hit> {
+        let line = line.trim();
+        let (key, value) = line.split_once(':')?;
+        if key.is_empty()
+            || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            || block.iter().any(|t| t == line)
+        {
+            return None;
+        }
+        self.builtin
+            .iter()
+            .filter(|m| m.source == Where::Trailer && m.applies_to_key(key))
+            .find_map(|m| m.hit(value.trim()))
     }
 
     fn identity_hit(&self, person: &Person) -> Option<markers::Hit> {
@@ -207,4 +235,23 @@ fn clean(items: &[String], lowercase: bool) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The lines of the body's paragraphs made only of `Key: value` lines (trailer blocks, wherever
+/// they stand).
+fn stray_trailer_lines<'a>(body: &[&'a str]) -> Vec<&'a str> {
+    let shaped = |l: &str| {
+        l.split_once(':').is_some_and(|(k, v)| {
+            !k.is_empty()
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && v.starts_with(' ')
+        })
+    };
+    let mut out = Vec::new();
+    for paragraph in body.split(|l| l.trim().is_empty()) {
+        if !paragraph.is_empty() && paragraph.iter().all(|l| shaped(l.trim())) {
+            out.extend(paragraph.iter().copied());
+        }
+    }
+    out
 }

@@ -250,3 +250,18 @@ fn a_bad_policy_pattern_is_an_error_naming_it() {
         assert!(!msg.contains('\n'), "one line: {msg}");
     }
 }
+
+/// argoproj/argo-helm bfaac8d02b: the agent's trailer sits in its own paragraph above the
+/// `Signed-off-by:` one, where git does not read trailers; it is message evidence, not a trailer.
+#[test]
+fn a_trailer_paragraph_above_the_trailer_block_is_message_evidence() {
+    let msg = "fix(argo-cd): fix the annotation template\n\nUse plain Prometheus syntax.\n\nCo-Authored-By: Claude Sonnet 4.6 <noreply@anthropic.com>\n\nSigned-off-by: Vincent Rivellino <github@vince-riv.io>\n";
+    assert_eq!(
+        summary(&detect(msg)),
+        vec![(
+            S::Message,
+            "Claude Code".to_string(),
+            Some("Claude Sonnet 4.6".to_string())
+        )]
+    );
+}
