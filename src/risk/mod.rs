@@ -16,7 +16,7 @@ mod hidden;
 mod hits;
 mod lines;
 mod logic;
-mod moved_deps;
+mod moved;
 mod prefilter;
 mod spec;
 pub mod terraform;
@@ -172,7 +172,8 @@ impl Engine {
     /// another manifest is not a new one).
     pub fn weigh_change(files: &mut [FileChange]) {
         context::refine(files);
-        moved_deps::refine(files);
+        moved::refine_removed(files);
+        moved::refine_dependencies(files);
     }
 
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe

@@ -1,4 +1,12 @@
-//! Dependencies weighed against the rest of the change: a dependency that one manifest of the
+//! What moved across the change, weighed against the rest of it.
+//!
+//! Removed lines: a finding on a removed line (a check, a protection, a quoting call, a CI
+//! step) whose line the change adds again, the same text, in another place (another file, or
+//! another hunk of the same file) was moved, not removed: a helper moved to a module, a step
+//! moved to another workflow. A check rewritten on its way is not recognised and still fires.
+//! Tests have their own, finer judgement (`context.rs`).
+//!
+//! Dependencies: a dependency that one manifest of the
 //! change gains and another manifest of the same kind loses moved (a crate split into a
 //! workspace, a package's manifest moved to another directory). The project already depended
 //! on it, so the move brings nothing new into its supply chain; a dependency no manifest of
@@ -6,8 +14,88 @@
 //! in another hunk counts too (a section reordered).
 
 use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::LazyLock;
 
 use crate::model::{FileChange, LineKind};
+use crate::risk::spec::RulesFile;
+use crate::risk::BUILTIN_RULES;
+
+/// Lines shorter than this (trimmed) are too common to say that anything moved (`}`, `end`).
+const MIN_MOVED_LINE: usize = 8;
+
+/// A line's text without leading, trailing and repeated blanks, hashed.
+fn line_key(bytes: &[u8]) -> Option<u64> {
+    let t = bytes.trim_ascii();
+    if t.len() < MIN_MOVED_LINE {
+        return None;
+    }
+    let mut h = DefaultHasher::new();
+    let mut blank = false;
+    for &b in t {
+        if b.is_ascii_whitespace() {
+            blank = true;
+            continue;
+        }
+        if blank {
+            b' '.hash(&mut h);
+            blank = false;
+        }
+        b.hash(&mut h);
+    }
+    Some(h.finish())
+}
+
+/// The built-in rules with `unless_kept`: a removed line of theirs is answered by the same
+/// check added back, in the hunk (`lines.rs`) or, the same line, anywhere in the change (here).
+static KEPT_RULES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    BUILTIN_RULES
+        .iter()
+        .filter_map(|(_, text)| toml::from_str::<RulesFile>(text).ok())
+        .flat_map(|f| f.rule)
+        .filter(|r| r.unless_kept)
+        .map(|r| r.id)
+        .collect()
+});
+
+/// Drops findings of `unless_kept` rules on removed lines that the change adds again
+/// elsewhere. (Other findings that point at a removed line only use it as their place: a
+/// deleted file, a large hunk; the tests' own are judged one test at a time by `context.rs`.)
+pub(super) fn refine_removed(files: &mut [FileChange]) {
+    let on_removed = |f: &FileChange| {
+        f.hunks.iter().any(|h| {
+            h.findings.iter().any(|x| {
+                KEPT_RULES.contains(&x.rule)
+                    && x.line_index
+                        .and_then(|i| h.lines.get(i))
+                        .is_some_and(|l| l.kind == LineKind::Removed)
+            })
+        })
+    };
+    if !files.iter().any(on_removed) {
+        return;
+    }
+    let added: HashSet<u64> = files
+        .iter()
+        .flat_map(|f| &f.hunks)
+        .flat_map(|h| &h.lines)
+        .filter(|l| l.kind == LineKind::Added)
+        .filter_map(|l| line_key(&l.bytes))
+        .collect();
+    for f in files.iter_mut() {
+        for h in &mut f.hunks {
+            let lines = &h.lines;
+            h.findings.retain(|x| {
+                let Some(line) = x.line_index.and_then(|i| lines.get(i)) else {
+                    return true;
+                };
+                line.kind != LineKind::Removed
+                    || !KEPT_RULES.contains(&x.rule)
+                    || !line_key(&line.bytes).is_some_and(|k| added.contains(&k))
+            });
+        }
+    }
+}
 
 /// The rules whose findings a move answers: one added dependency line each.
 const DEPENDENCY_RULES: [&str; 6] = [
@@ -73,7 +161,7 @@ fn name(line: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Drops dependency findings whose dependency another manifest of the same kind removes.
-pub(super) fn refine(files: &mut [FileChange]) {
+pub(super) fn refine_dependencies(files: &mut [FileChange]) {
     let has_dependency_finding = files.iter().any(|f| {
         f.hunks.iter().any(|h| {
             h.findings
@@ -159,5 +247,61 @@ mod tests {
             n("\tgithub.com/pkg/errors v0.9.1").as_deref(),
             Some("github.com/pkg/errors")
         );
+    }
+}
+
+#[cfg(test)]
+mod refine_tests {
+    use crate::model::{ChangeKind, FileChange};
+    use crate::risk::logic::testutil::hunk;
+    use crate::risk::Engine;
+
+    fn modified(path: &str, text: &str) -> FileChange {
+        let mut f = FileChange::new(
+            Some(path.to_string()),
+            Some(path.to_string()),
+            ChangeKind::Modified,
+        );
+        f.hunks.push(hunk(path, text));
+        f
+    }
+
+    fn rules(files: &[FileChange]) -> Vec<String> {
+        files
+            .iter()
+            .flat_map(|f| &f.hunks)
+            .flat_map(|h| &h.findings)
+            .map(|x| x.rule.clone())
+            .collect()
+    }
+
+    /// A redirect check moved into a helper module is not removed; one that went nowhere, or
+    /// came back rewritten, still is.
+    #[test]
+    fn a_check_moved_to_another_file_is_not_removed() {
+        let views = "-    if parsed.netloc:\n-        return False\n+    return is_safe(parsed)\n";
+        let mut files = vec![
+            modified("app/views.py", views),
+            modified(
+                "app/safety.py",
+                "+def is_safe(parsed):\n+    if parsed.netloc:\n+        return False\n",
+            ),
+        ];
+        Engine::builtin().scan_change(&mut files);
+        assert!(!rules(&files).contains(&"security.protection-removed".to_string()));
+
+        let mut alone = vec![modified("app/views.py", views)];
+        Engine::builtin().scan_change(&mut alone);
+        assert!(rules(&alone).contains(&"security.protection-removed".to_string()));
+
+        let mut rewritten = vec![
+            modified("app/views.py", views),
+            modified(
+                "app/safety.py",
+                "+def is_safe(parsed):\n+    return not parsed.netloc\n",
+            ),
+        ];
+        Engine::builtin().scan_change(&mut rewritten);
+        assert!(rules(&rewritten).contains(&"security.protection-removed".to_string()));
     }
 }
