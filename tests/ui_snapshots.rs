@@ -761,6 +761,28 @@ fn findings_that_do_not_fit_are_counted_and_listed_in_full() {
     }
 }
 
+/// A lone finding that fits the pane only without its rule id is shown so, not counted as
+/// "1 more" (the demo's CI finding at 100x30 was).
+#[test]
+fn a_lone_finding_too_long_with_its_rule_id_is_shown_without_it() {
+    let mut review = sample_review();
+    let h = &mut review.commits[0].files[0].hunks[0];
+    h.findings = vec![Finding {
+        rule: "infrastructure.ci-pipeline".into(),
+        severity: Severity::Low,
+        category: "infrastructure".into(),
+        line_index: Some(1),
+        line_no: Some(14),
+        column: None,
+        message: "CI/CD pipeline: it runs with the repository's secrets and decides what gets built and deployed.".into(),
+    }];
+    h.findings_omitted = 0;
+    let mut app = app_for(review);
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("CI/CD pipeline: it runs"), "{screen}");
+    assert!(!screen.contains("more finding"), "{screen}");
+}
+
 /// The sample commit and a second one touching another file, as a two-commit review.
 fn two_commits() -> Review {
     use LineKind::*;

@@ -28,14 +28,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
     let mut used = 0;
     let mut shown = 0;
     for f in &h.findings {
-        let line = finding_line(f, ctx);
-        let rows = line.width().div_ceil(width).max(1);
         let last = shown + 1 == h.findings.len() && h.findings_omitted == 0;
         // Keep a row for the "more" line unless this is the last finding.
-        if used + rows + usize::from(!last) > height {
+        let room = height.saturating_sub(used + usize::from(!last));
+        let rows = |line: &Line| line.width().div_ceil(width).max(1);
+        // Without its rule id (F shows it) when the whole line does not fit.
+        let line = [finding_line(f, ctx), finding_line_short(f, ctx)]
+            .into_iter()
+            .find(|l| rows(l) <= room);
+        let Some(line) = line else {
             break;
-        }
-        used += rows;
+        };
+        used += rows(&line);
         shown += 1;
         lines.push(line);
     }
@@ -55,6 +59,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
 
 /// One finding as the pane and the full list show it.
 pub fn finding_line(f: &crate::model::Finding, ctx: &ViewCtx) -> Line<'static> {
+    let mut line = finding_line_short(f, ctx);
+    line.spans.push(Span::styled(
+        format!(" [{}]", f.rule),
+        ctx.theme.get("gutter"),
+    ));
+    line
+}
+
+/// The same without the rule id, for a pane too small for the whole line.
+fn finding_line_short(f: &crate::model::Finding, ctx: &ViewCtx) -> Line<'static> {
     let t = ctx.theme;
     Line::from(vec![
         Span::styled(
@@ -63,6 +77,5 @@ pub fn finding_line(f: &crate::model::Finding, ctx: &ViewCtx) -> Line<'static> {
         ),
         Span::styled(format!(" {:<8} ", f.place()), t.get("gutter")),
         Span::styled(printable(&f.message), t.get("line.context")),
-        Span::styled(format!(" [{}]", f.rule), t.get("gutter")),
     ])
 }
