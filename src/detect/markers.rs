@@ -59,8 +59,13 @@ pub struct Marker {
     keys: Vec<String>,
     pattern: String,
     /// None only if a pattern that parsed fails to compile (beyond the size limit): the
-    /// marker then matches everything it reads, erring towards more review, never less.
+    /// marker then matches everything it reads that holds one of its factors, erring towards
+    /// more review, never less.
     regex: OnceLock<Option<Regex>>,
+    /// Strings (lowercased) one of which every match contains (`risk::factors`): a text with
+    /// none of them is no match, and the regex is neither compiled nor run for it. Most message
+    /// lines meet no marker, so a review compiles few of them.
+    factors: Option<Vec<Vec<u8>>>,
 }
 
 /// What a marker saw: the agent and, when the text says it, the model.
@@ -78,6 +83,15 @@ impl Marker {
 
     /// Matches `text` (a trailer value, an identity or a line).
     pub fn hit(&self, text: &str) -> Option<Hit> {
+        if let Some(fs) = &self.factors {
+            let text = text.as_bytes();
+            let holds = |f: &Vec<u8>| {
+                f.len() <= text.len() && text.windows(f.len()).any(|w| w.eq_ignore_ascii_case(f))
+            };
+            if !fs.iter().any(holds) {
+                return None;
+            }
+        }
         let regex = self
             .regex
             .get_or_init(|| case_insensitive(&self.pattern).ok());
@@ -124,13 +138,16 @@ fn compile(def: MarkerDef) -> Result<Marker> {
         }
         _ => {}
     }
-    regex_syntax::ParserBuilder::new()
+    let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
         .build()
         .parse(&def.pattern)
         .map_err(|e| anyhow::anyhow!("{}", crate::policy::one_line(&e.to_string())))
         .with_context(|| format!("marker '{}': bad pattern", def.id))?;
     Ok(Marker {
+        // From the case-insensitive tree, so a letter Unicode folds with a non-ASCII one (`k`,
+        // `s`) is no factor and the check stays exact.
+        factors: crate::risk::factors::factors(&hir),
         keys: def.keys.iter().map(|k| k.to_ascii_lowercase()).collect(),
         id: def.id,
         agent: def.agent,

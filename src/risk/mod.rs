@@ -11,7 +11,7 @@
 mod builtin_factors;
 mod compile;
 mod context;
-mod factors;
+pub(crate) mod factors;
 mod hidden;
 mod hits;
 mod lines;
