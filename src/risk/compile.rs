@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use regex::bytes::{Match, Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
 use regex_syntax::hir::Hir;
 
 use super::{builtin_factors, factors};
@@ -68,14 +69,20 @@ impl Pattern {
         self.regex().map_or(self.if_broken, |re| re.is_match(text))
     }
 
-    pub fn find<'t>(&self, text: &'t [u8]) -> Option<Match<'t>> {
-        self.regex().and_then(|re| re.find(text))
+    /// Where the first match is.
+    pub fn find(&self, text: &[u8]) -> Option<std::ops::Range<usize>> {
+        self.regex().and_then(|re| re.find(text)).map(|m| m.range())
     }
 
     /// The text of the first capture group (the whole match if the pattern has none).
     pub fn key<'t>(&self, text: &'t [u8]) -> Option<&'t [u8]> {
-        let caps = self.regex()?.captures(text)?;
-        caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_bytes())
+        let re = self.regex()?;
+        let mut caps = re.create_captures();
+        re.captures(text, &mut caps);
+        let span = caps
+            .get_group(1)
+            .or_else(|| caps.get_match().map(|m| m.span()))?;
+        text.get(span.range())
     }
 
     /// Compiles the pattern now, with its error: the tests check every built-in one, since at
@@ -373,10 +380,20 @@ pub(crate) fn named_scope(name: &str, sets: &BTreeMap<String, Vec<String>>) -> R
 
 /// Patterns match a line's raw bytes with ASCII classes: `\w`, `\b` and `(?i)` stay ASCII, which
 /// keeps the sets on the fast DFA path for non-ASCII text; `(?u)` in a pattern opts back in.
+/// Compiled lean: the literal index already chose the lines a rule runs on, so an inner
+/// prefilter, a one-pass DFA and a backtracker would cost more to build (about half of a
+/// pattern's compile time) than they save on a short line; matching is by the lazy DFA, and
+/// the rare capture (`unless_same_key`) by the PikeVM.
 pub(crate) fn regex(pattern: &str) -> Result<Regex> {
-    RegexBuilder::new(pattern)
-        .unicode(false)
-        .build()
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .auto_prefilter(false)
+                .onepass(false)
+                .backtrack(false),
+        )
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .build(pattern)
         .map_err(|e| anyhow::anyhow!("invalid regex: {}", crate::policy::one_line(&e.to_string())))
 }
 

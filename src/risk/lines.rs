@@ -172,7 +172,7 @@ fn hit(rule: &LineRule, added: bool, bytes: &[u8], i: usize) -> Hit {
     let column = rule
         .pattern(added)
         .and_then(|re| re.find(bytes))
-        .map(|m| char_column(bytes, m.start()));
+        .map(|m| char_column(bytes, m.start));
     Hit {
         rule: rule.info,
         line: Some(i),
@@ -236,14 +236,11 @@ fn kept(hunk: &Hunk, rule: &LineRule, removed: &[u8]) -> bool {
             .map(u8::to_ascii_lowercase)
             .collect()
     };
-    let Some(want) = re.find(removed).map(|m| bare(m.as_bytes())) else {
+    let Some(want) = re.find(removed).map(|m| bare(&removed[m])) else {
         return false;
     };
     hunk.lines.iter().any(|l| {
-        l.kind == LineKind::Added
-            && re
-                .find(&l.bytes)
-                .is_some_and(|m| bare(m.as_bytes()) == want)
+        l.kind == LineKind::Added && re.find(&l.bytes).is_some_and(|m| bare(&l.bytes[m]) == want)
     })
 }
 
