@@ -3,12 +3,12 @@
 //!
 //! The development set, which the rules may be tuned on, is `cases.toml` (the first two passes'
 //! halves, split by a hash of the id, reported apart so that their figures stay comparable with
-//! docs/real-corpus.md) and `pass3.toml` (pass 3's held-out batch, development from pass 4 on).
-//! `pass4.toml` is the held-out batch: cut from other repositories, labelled without running the
-//! engine, and only scored. A case counts as flagged when any of its hunks gets a finding of
-//! medium severity or more; a case labelled critical must get a critical finding. The held-out
-//! batch's figures and failures are printed only with `REAL_CORPUS_SHOW_HELD_OUT=1`, so that
-//! tuning does not look at them.
+//! docs/real-corpus.md), `pass3.toml` and `pass4.toml` (the held-out batches of passes 3 and 4,
+//! development once scored). `pass5.toml` is the held-out batch: cut from other repositories,
+//! labelled without running the engine, and only scored. A case counts as flagged when any of
+//! its hunks gets a finding of medium severity or more; a case labelled critical must get a
+//! critical finding. The held-out batch's figures and failures are printed only with
+//! `REAL_CORPUS_SHOW_HELD_OUT=1`, so that tuning does not look at them.
 
 use std::path::Path;
 
@@ -64,21 +64,21 @@ fn load(name: &str) -> Vec<Case> {
     cases.case
 }
 
-/// The development set: the first passes' cases and pass 3's batch.
+/// The batches once held out, now development.
+const SCORED_BATCHES: [&str; 2] = ["pass3.toml", "pass4.toml"];
+
+/// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
     let mut cases = load("cases.toml");
-    cases.extend(load("pass3.toml"));
+    for batch in SCORED_BATCHES {
+        cases.extend(load(batch));
+    }
     cases
-}
-
-/// Pass 3's batch, once held out, now development.
-fn pass3() -> Vec<Case> {
-    load("pass3.toml")
 }
 
 /// The held-out batch: scored, never tuned on.
 fn held_out() -> Vec<Case> {
-    load("pass4.toml")
+    load("pass5.toml")
 }
 
 /// The case's files as the loader builds them from git: parsed from the cut patch.
@@ -219,12 +219,21 @@ fn real_corpus_scores() {
     let first_passes = load("cases.toml");
     let (second, first): (Vec<&Case>, Vec<&Case>) =
         first_passes.iter().partition(|c| second_half(&c.id));
-    let p3 = pass3();
+    let p3 = load("pass3.toml");
     let p3: Vec<&Case> = p3.iter().collect();
+    let p4 = load("pass4.toml");
+    let p4: Vec<&Case> = p4.iter().collect();
     let d = score(&engine, &first, true);
     let d2 = score(&engine, &second, true);
     let d3 = score(&engine, &p3, true);
-    for line in d.report.iter().chain(&d2.report).chain(&d3.report) {
+    let d4 = score(&engine, &p4, true);
+    for line in d
+        .report
+        .iter()
+        .chain(&d2.report)
+        .chain(&d3.report)
+        .chain(&d4.report)
+    {
         println!("dev {line}");
     }
     let dev = development();
@@ -239,6 +248,10 @@ fn real_corpus_scores() {
         "{}",
         d3.line("development, pass3.toml (held out in pass 3)")
     );
+    println!(
+        "{}",
+        d4.line("development, pass4.toml (held out in pass 4)")
+    );
     println!("{}", whole.line("development, all"));
     if std::env::var_os("REAL_CORPUS_SHOW_HELD_OUT").is_some() {
         let held = held_out();
@@ -246,7 +259,7 @@ fn real_corpus_scores() {
         for line in &h.report {
             println!("held-out {line}");
         }
-        println!("{}", h.line("held-out batch (pass 4)"));
+        println!("{}", h.line("held-out batch (pass 5)"));
     }
     // Floors at the figures measured at the end of the last pass (docs/real-corpus.md), so that
     // a rule change that loses ground on real code fails here.
@@ -254,6 +267,7 @@ fn real_corpus_scores() {
         (&d, "cases.toml first half", 804, 77),
         (&d2, "cases.toml second half", 884, 76),
         (&d3, "pass3.toml", 911, 97),
+        (&d4, "pass4.toml", 610, 327),
     ] {
         assert!(s.caught * 1000 >= s.dangerous * recall, "{}", s.line(name));
         assert!(
