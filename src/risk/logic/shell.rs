@@ -51,12 +51,17 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
             continue;
         }
         // The same command was there before, only quoted or braced differently (the fix that
-        // quotes `$dir`): nothing new is deleted.
-        if requoted(hunk, &line.bytes) {
+        // quotes `$dir`) or with other flags (`rm -r` made `rm -rf`): nothing new is deleted.
+        if requoted(hunk, &line.bytes) || same_operands(hunk, operands.as_bytes()) {
             continue;
         }
         let temps = temps.get_or_insert_with(|| temp_vars(hunk));
         if let Some(var) = risky_variable(operands.as_bytes(), temps) {
+            // The hunk shows where it points: tested to exist or be set just before, or set
+            // to a path with a named part of its own (`"$HOME/.asdf/downloads/$v"`).
+            if shown_set(hunk, i, &var.0) {
+                continue;
+            }
             let col = Some(char_column(&line.bytes, cmd.start()));
             let msg = if var.1 {
                 format!("`rm -r` on `${}/…` deletes from the root of the file system if `{}` is ever empty.", var.0, var.0)
@@ -82,6 +87,39 @@ fn requoted(hunk: &Hunk, added: &[u8]) -> bool {
     hunk.lines
         .iter()
         .any(|l| l.kind == LineKind::Removed && bare(&l.bytes) == want)
+}
+
+/// A removed `rm` of the hunk deleted the same operands (blanks and quotes aside).
+fn same_operands(hunk: &Hunk, operands: &[u8]) -> bool {
+    let want = bare(operands);
+    hunk.lines.iter().any(|l| {
+        l.kind == LineKind::Removed
+            && RM
+                .captures(&l.bytes)
+                .and_then(|c| c.get(3))
+                .is_some_and(|o| bare(o.as_bytes()) == want)
+    })
+}
+
+/// Before line `i`, on the new side, the hunk tests `$var` (`[ -d "$var" ]`, `[[ -n $var ]]`,
+/// `test -e "$var"`) or assigns it a path with a literal named part (`var="$ROOT/cache/$x"`,
+/// not `var="$ROOT/$x"`, which is `/` when both are empty).
+fn shown_set(hunk: &Hunk, i: usize, var: &str) -> bool {
+    let v = regex::escape(var);
+    let test = format!(r#"(\[\[?|test)\s+!?\s*-[a-zA-Z]\s+["']?\$\{{?{v}\}}?["']?"#);
+    let set = format!(
+        r#"(^|[\s;])(local\s+|declare\s+|export\s+|readonly\s+)?{v}=["']?[^\s"';]*/[A-Za-z0-9._-]*[A-Za-z][A-Za-z0-9._-]*"#
+    );
+    let (Ok(test), Ok(set)) = (
+        regex::bytes::Regex::new(&test),
+        regex::bytes::Regex::new(&set),
+    ) else {
+        return false;
+    };
+    hunk.lines[..i]
+        .iter()
+        .filter(|l| l.kind != LineKind::Removed)
+        .any(|l| test.is_match(&l.bytes) || set.is_match(&l.bytes))
 }
 
 /// Variables the hunk's new side assigns from `mktemp`.
@@ -185,6 +223,18 @@ mod tests {
         assert!(fires("+rm -rf ./target node_modules\n").is_empty());
         assert!(fires("+rm -f \"$LOCKFILE\"\n").is_empty());
         assert!(fires("+echo \"$1\" | grep -q form\n").is_empty());
+        // asdf: `rm -r` made `rm -rf` on a path tested to be a directory just above.
+        assert!(fires(
+            "       elif [ -d \"$download_path\" ]; then\n-        rm -r \"$download_path\"\n+        rm -rf \"$download_path\"\n"
+        )
+        .is_empty());
+        assert!(fires(" if [[ -n $CACHE ]]; then\n+  rm -rf $CACHE\n").is_empty());
+        assert!(fires("+  local dir=\"$HOME/.cache/tool/$name\"\n+  rm -rf \"$dir\"\n").is_empty());
+        // Assigned only from variables: empty, it is `/`.
+        assert_eq!(
+            fires("+  dir=\"$ROOT/$name\"\n+  rm -rf \"$dir\"\n").len(),
+            1
+        );
         // pyenv's python-build: empty, the variable leaves `/bin.orig`, no tree anyone keeps.
         assert!(fires("+      rm -rf \"${PREFIX_PATH}/bin.orig\"\n").is_empty());
         assert_eq!(fires("+rm -rf \"${PREFIX_PATH}/bin\"\n").len(), 1);
