@@ -102,14 +102,13 @@ fn same_operands(hunk: &Hunk, operands: &[u8]) -> bool {
 }
 
 /// Before line `i`, on the new side, the hunk tests `$var` (`[ -d "$var" ]`, `[[ -n $var ]]`,
-/// `test -e "$var"`) or assigns it a path with a literal named part (`var="$ROOT/cache/$x"`,
-/// not `var="$ROOT/$x"`, which is `/` when both are empty).
+/// `test -e "$var"`) or assigns it a path with a literal named part of its own
+/// (`var="$HOME/.cache/$x"`; not `var="$ROOT/$x"`, which is `/` when both are empty, nor
+/// `var="${SET_BUT_EMPTY-$ROOT/build}"`, whose default does not apply to an empty value).
 fn shown_set(hunk: &Hunk, i: usize, var: &str) -> bool {
     let v = regex::escape(var);
-    let test = format!(r#"(\[\[?|test)\s+!?\s*-[a-zA-Z]\s+["']?\$\{{?{v}\}}?["']?"#);
-    let set = format!(
-        r#"(^|[\s;])(local\s+|declare\s+|export\s+|readonly\s+)?{v}=["']?[^\s"';]*/[A-Za-z0-9._-]*[A-Za-z][A-Za-z0-9._-]*"#
-    );
+    let test = format!(r#"(\[\[?|\btest)\s+!?\s*-[a-zA-Z]\s+["']?\$\{{?{v}\}}?["']?"#);
+    let set = format!(r#"(?:^|[\s;])(?:local\s+|declare\s+|export\s+|readonly\s+)?{v}=(\S*)"#);
     let (Ok(test), Ok(set)) = (
         regex::bytes::Regex::new(&test),
         regex::bytes::Regex::new(&set),
@@ -119,7 +118,27 @@ fn shown_set(hunk: &Hunk, i: usize, var: &str) -> bool {
     hunk.lines[..i]
         .iter()
         .filter(|l| l.kind != LineKind::Removed)
-        .any(|l| test.is_match(&l.bytes) || set.is_match(&l.bytes))
+        .any(|l| {
+            test.is_match(&l.bytes)
+                || set
+                    .captures(&l.bytes)
+                    .and_then(|c| c.get(1))
+                    .is_some_and(|value| names_a_path(value.as_bytes()))
+        })
+}
+
+/// A shell value that keeps a literal `/name` whatever its plain variables hold: quotes and
+/// `$x`/`${x}` taken out, no other expansion (`${x-default}`, `$(…)`, backticks) left.
+fn names_a_path(value: &[u8]) -> bool {
+    static PLAIN: LazyLock<Regex> = LazyLock::new(|| re(r"\$\{\w+\}|\$\w+"));
+    static NAMED: LazyLock<Regex> = LazyLock::new(|| re(r"/[A-Za-z0-9._-]*[A-Za-z]"));
+    let value: Vec<u8> = value
+        .iter()
+        .copied()
+        .filter(|b| !matches!(b, b'"' | b'\''))
+        .collect();
+    let literal = PLAIN.replace_all(&value, &b""[..]);
+    !literal.contains(&b'$') && !literal.contains(&b'`') && NAMED.is_match(&literal)
 }
 
 /// Variables the hunk's new side assigns from `mktemp`.
@@ -233,6 +252,12 @@ mod tests {
         // Assigned only from variables: empty, it is `/`.
         assert_eq!(
             fires("+  dir=\"$ROOT/$name\"\n+  rm -rf \"$dir\"\n").len(),
+            1
+        );
+        // The demo: a set-but-empty DEPLOY_BUILD_DIR leaves BUILD_DIR empty.
+        assert_eq!(
+            fires("+BUILD_DIR=\"${DEPLOY_BUILD_DIR-$ROOT/build/$ENV}\"\n+rm -rf \"$BUILD_DIR/\"\n")
+                .len(),
             1
         );
         // pyenv's python-build: empty, the variable leaves `/bin.orig`, no tree anyone keeps.
