@@ -83,12 +83,7 @@ impl Detector {
         let mut out = Vec::new();
 
         for trailer in &parsed.trailers {
-            let hit = self
-                .builtin
-                .iter()
-                .filter(|m| m.source == Where::Trailer && m.applies_to_key(&trailer.key))
-                .find_map(|m| m.hit(&trailer.value));
-            if let Some(hit) = hit {
+            if let Some(hit) = self.trailer_hit(&trailer.key, &trailer.value) {
                 out.push(evidence(EvidenceSource::Trailer, hit, trailer.line()));
             }
         }
@@ -102,8 +97,7 @@ impl Detector {
         }
         // The subject line is never a marker ("Ask Claude about…"); lines under it are, even
         // when the author left out the blank line that would make them git's body.
-        let block: Vec<String> = parsed.trailers.iter().map(Trailer::line).collect();
-        let stray = stray_trailer_lines(&parsed.body);
+        let stray = stray_trailers(&parsed.body, &parsed.trailers);
         for line in parsed.subject.iter().skip(1).chain(&parsed.body) {
             let hit = self
                 .builtin
@@ -111,10 +105,12 @@ impl Detector {
                 .filter(|m| m.source == Where::Message)
                 .find_map(|m| m.hit(line))
                 .or_else(|| {
-                    stray
-                        .contains(line)
-                        .then(|| self.stray_trailer_hit(line, &block))
-                        .flatten()
+                    // A trailer line outside git's trailer block (an agent's
+                    // `Co-Authored-By: Claude <noreply@…>` above a separate `Signed-off-by:`
+                    // paragraph): git does not read it as a trailer, so it proves no
+                    // attribution, but an agent wrote it there, so it is message evidence.
+                    let (_, key, value) = stray.iter().find(|(l, _, _)| l == line)?;
+                    self.trailer_hit(key, value)
                 });
             if let Some(hit) = hit {
                 out.push(evidence(
@@ -141,23 +137,12 @@ impl Detector {
         out
     }
 
-    /// A line of a trailer-shaped paragraph outside git's trailer block
-    /// (`Co-Authored-By: Claude <noreply@…>` above a separate `Signed-off-by:` paragraph): git
-    /// does not read it as a trailer, so it proves no attribution, but an agent wrote it
-    /// there, so it is message evidence. A trailer quoted inside prose is not.
-    fn stray_trailer_hit(&self, line: &str, block: &[String]) -> Option<markers::Hit> {
-        let line = line.trim();
-        let (key, value) = line.split_once(':')?;
-        if key.is_empty()
-            || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            || block.iter().any(|t| t == line)
-        {
-            return None;
-        }
+    /// The first trailer marker of `key` that matches `value`.
+    fn trailer_hit(&self, key: &str, value: &str) -> Option<markers::Hit> {
         self.builtin
             .iter()
             .filter(|m| m.source == Where::Trailer && m.applies_to_key(key))
-            .find_map(|m| m.hit(value.trim()))
+            .find_map(|m| m.hit(value))
     }
 
     fn identity_hit(&self, person: &Person) -> Option<markers::Hit> {
@@ -237,20 +222,23 @@ fn clean(items: &[String], lowercase: bool) -> Vec<String> {
         .collect()
 }
 
-/// The lines of the body's paragraphs made only of `Key: value` lines (trailer blocks, wherever
-/// they stand).
-fn stray_trailer_lines<'a>(body: &[&'a str]) -> Vec<&'a str> {
-    let shaped = |l: &str| {
-        l.split_once(':').is_some_and(|(k, v)| {
-            !k.is_empty()
-                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && v.starts_with(' ')
-        })
+/// (line, key, value) of the lines of the body's paragraphs made only of `Key: value` lines
+/// (trailer blocks, wherever they stand), but for those of git's own trailer block: a trailer
+/// quoted inside prose is not one of them.
+fn stray_trailers<'a>(body: &[&'a str], block: &[Trailer]) -> Vec<(&'a str, &'a str, &'a str)> {
+    let shaped = |l: &'a str| {
+        let (k, v) = l.trim().split_once(':')?;
+        let ok = !k.is_empty()
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && v.starts_with(' ');
+        ok.then(|| (l, k, v.trim()))
     };
+    let in_block = |l: &str| block.iter().any(|t| t.line() == l.trim());
     let mut out = Vec::new();
     for paragraph in body.split(|l| l.trim().is_empty()) {
-        if !paragraph.is_empty() && paragraph.iter().all(|l| shaped(l.trim())) {
-            out.extend(paragraph.iter().copied());
+        let lines: Option<Vec<_>> = paragraph.iter().map(|l| shaped(l)).collect();
+        if let Some(lines) = lines {
+            out.extend(lines.into_iter().filter(|(l, _, _)| !in_block(l)));
         }
     }
     out

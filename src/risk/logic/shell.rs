@@ -26,6 +26,12 @@ static RM: LazyLock<Regex> = LazyLock::new(|| {
 static RECURSIVE: LazyLock<Regex> = LazyLock::new(|| re(r"^(-[a-zA-Z]*[rR]|--recursive|-Recurse)"));
 static VAR: LazyLock<Regex> = LazyLock::new(|| re(r"\$(\{)?(\w+)(:\?)?|\$\("));
 static TEMP: LazyLock<Regex> = LazyLock::new(|| re(r#"\b(\w+)=["']?(\$\(|`)\s*mktemp\b"#));
+/// A test of a variable (`[ -d "$v" ]`, `[[ -n $v ]]`, `test -e "$v"`): its name.
+static TESTED: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?:\[\[?|\btest)\s+!?\s*-[a-zA-Z]\s+["']?\$\{?(\w+)"#));
+/// An assignment (`local v="…"`): the name and the value as written.
+static ASSIGNED: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:^|[\s;])(?:local\s+|declare\s+|export\s+|readonly\s+)?(\w+)=(\S*)"));
 
 pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
     if !sink.on(Id::RmRfVariable) {
@@ -106,24 +112,18 @@ fn same_operands(hunk: &Hunk, operands: &[u8]) -> bool {
 /// (`var="$HOME/.cache/$x"`; not `var="$ROOT/$x"`, which is `/` when both are empty, nor
 /// `var="${SET_BUT_EMPTY-$ROOT/build}"`, whose default does not apply to an empty value).
 fn shown_set(hunk: &Hunk, i: usize, var: &str) -> bool {
-    let v = regex::escape(var);
-    let test = format!(r#"(\[\[?|\btest)\s+!?\s*-[a-zA-Z]\s+["']?\$\{{?{v}\}}?["']?"#);
-    let set = format!(r#"(?:^|[\s;])(?:local\s+|declare\s+|export\s+|readonly\s+)?{v}=(\S*)"#);
-    let (Ok(test), Ok(set)) = (
-        regex::bytes::Regex::new(&test),
-        regex::bytes::Regex::new(&set),
-    ) else {
-        return false;
-    };
+    let var = var.as_bytes();
     hunk.lines[..i]
         .iter()
         .filter(|l| l.kind != LineKind::Removed)
         .any(|l| {
-            test.is_match(&l.bytes)
-                || set
-                    .captures(&l.bytes)
-                    .and_then(|c| c.get(1))
-                    .is_some_and(|value| names_a_path(value.as_bytes()))
+            TESTED
+                .captures_iter(&l.bytes)
+                .any(|c| c.get(1).is_some_and(|n| n.as_bytes() == var))
+                || ASSIGNED.captures_iter(&l.bytes).any(|c| {
+                    c.get(1).is_some_and(|n| n.as_bytes() == var)
+                        && c.get(2).is_some_and(|v| names_a_path(v.as_bytes()))
+                })
         })
 }
 

@@ -32,12 +32,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx) {
         // Keep a row for the "more" line unless this is the last finding.
         let room = height.saturating_sub(used + usize::from(!last));
         let rows = |line: &Line| line.width().div_ceil(width).max(1);
-        // Without its rule id (F shows it) when the whole line does not fit.
-        let line = [finding_line(f, ctx), finding_line_short(f, ctx)]
-            .into_iter()
-            .find(|l| rows(l) <= room);
-        let Some(line) = line else {
-            break;
+        let full = finding_line(f, ctx);
+        let line = if rows(&full) <= room {
+            full
+        } else {
+            // Without its rule id (F shows it) when the whole line does not fit.
+            let short = finding_line_short(f, ctx);
+            if rows(&short) > room {
+                break;
+            }
+            short
         };
         used += rows(&line);
         shown += 1;
