@@ -2,9 +2,10 @@
 //! checkout (cargo install --git builds from one), else the sha1 in `.cargo_vcs_info.json` (a
 //! packaged crate), else nothing; a build never fails for want of git.
 //!
-//! And works out the built-in rules' literal factors (`src/risk/factors.rs`, shared with the
-//! crate) into `$OUT_DIR/builtin_factors.rs`, so that a review does not parse and analyse every
-//! built-in pattern before its first scan.
+//! And works out the literal factors (`src/risk/factors.rs`, shared with the crate) of the
+//! built-in rules and AI markers into `$OUT_DIR/builtin_factors.rs` and `marker_factors.rs`, so
+//! that a review does not parse and analyse every built-in pattern before its first scan, nor
+//! every marker (Unicode case folding included) before its first frame.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,6 +16,7 @@ mod factors;
 
 fn main() {
     builtin_factors();
+    marker_factors();
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
     match git_head().or_else(vcs_info) {
         Some(commit) => println!("cargo:rustc-env=COUNTERSIGN_VERSION={version} (commit {commit})"),
@@ -88,11 +90,42 @@ fn builtin_factors() {
             table.insert(pattern.to_string(), factors::factors(&hir));
         }
     }
-    let mut out = String::from(
-        "/// (pattern, its required factors) of every built-in line pattern, sorted by pattern.\n\
-         pub(crate) static TABLE: &[(&str, Option<&[&[u8]]>)] = &[\n",
+    write_table("builtin_factors.rs", "every built-in line pattern", &table);
+}
+
+/// The `pattern`s of `src/detect/markers.toml` with their factors, parsed as the crate parses
+/// a marker (case-insensitive, Unicode), as Rust source; a pattern written other than as a
+/// one-line `'…'` literal is analysed at run time (a unit test keeps every one in the table).
+fn marker_factors() {
+    let path = "src/detect/markers.toml";
+    println!("cargo:rerun-if-changed={path}");
+    let text = std::fs::read_to_string(path).expect("the markers file is readable");
+    let mut table = BTreeMap::new();
+    for line in text.lines() {
+        let Some(pattern) = line
+            .strip_prefix("pattern = '")
+            .and_then(|rest| rest.strip_suffix('\''))
+            .filter(|p| !p.contains('\''))
+        else {
+            continue;
+        };
+        let hir = regex_syntax::ParserBuilder::new()
+            .case_insensitive(true)
+            .build()
+            .parse(pattern)
+            .unwrap_or_else(|e| panic!("{path}: invalid pattern {pattern}: {e}"));
+        table.insert(pattern.to_string(), factors::factors(&hir));
+    }
+    write_table("marker_factors.rs", "every built-in AI marker", &table);
+}
+
+/// Writes `table` as `TABLE`, a sorted slice of (pattern, factors), into `$OUT_DIR/file`.
+fn write_table(file: &str, what: &str, table: &BTreeMap<String, Option<Vec<Vec<u8>>>>) {
+    let mut out = format!(
+        "/// (pattern, its required factors) of {what}, sorted by pattern.\n\
+         pub(crate) static TABLE: &[(&str, Option<&[&[u8]]>)] = &[\n"
     );
-    for (pattern, fs) in &table {
+    for (pattern, fs) in table {
         let _ = write!(out, "    ({pattern:?}, ");
         match fs {
             None => out.push_str("None"),
@@ -107,7 +140,7 @@ fn builtin_factors() {
         out.push_str("),\n");
     }
     out.push_str("];\n");
-    let dest = std::path::Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("builtin_factors.rs");
+    let dest =
+        std::path::Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join(file);
     std::fs::write(dest, out).expect("OUT_DIR is writable");
 }

@@ -33,6 +33,7 @@ pub struct Sample {
 pub fn review(dir: &Path, spec: Option<&str>) -> Result<Sample> {
     let t0 = Instant::now();
     let cpu0 = super::thread_cpu();
+    let mut prepared = load::Prepared::start();
     let theme = Theme::load("dark", None, true)?;
     let keymap = Keymap::builtin();
     let repo = git::repo::open_at(dir)?;
@@ -41,14 +42,16 @@ pub fn review(dir: &Path, spec: Option<&str>) -> Result<Sample> {
         &repo.git,
         git::trusted::of_base(&repo.git, range.base.as_deref())?.as_ref(),
     )?;
-    let analysis = Arc::new(Analysis::new(&policy, false)?);
-    analysis.prepare_in_background();
+    let analysis = Arc::new(Analysis::with_rules(&policy, false, Some(&prepared))?);
     let (review, oids) = load::first_frame(
         &repo.git,
         &range,
         &analysis,
         &load::Reviewing::of(&repo.git, &policy),
     )?;
+    if let Some(file) = review.commits.first().and_then(|c| c.files.first()) {
+        prepared.warm(&analysis, file);
+    }
     let key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let mut app = App::new(review, Session::default(), keymap, key);
     let hl = Highlighter::start(theme.syntax.as_deref());

@@ -39,12 +39,18 @@ impl Context {
     /// Opens the repository from the environment and resolves `rev` (default: the branch's
     /// commits not in its upstream); `all` treats every hunk as AI-touched.
     pub fn open(rev: Option<&str>, all: bool) -> Result<Context> {
-        Context::open_with_plan(rev, all, None)
+        Context::open_with_plan(rev, all, None, None)
     }
 
     /// [`open`](Context::open), with a Terraform plan (`terraform show -json` output) whose
-    /// destroys the scan puts on the hunks that cause them.
-    pub fn open_with_plan(rev: Option<&str>, all: bool, plan: Option<&Path>) -> Result<Context> {
+    /// destroys the scan puts on the hunks that cause them, and the built-in rules from
+    /// `prepared` if they are being compiled already.
+    pub fn open_with_plan(
+        rev: Option<&str>,
+        all: bool,
+        plan: Option<&Path>,
+        prepared: Option<&load::Prepared>,
+    ) -> Result<Context> {
         // The plan is read first: a wrong path is the user's error, said before any git work.
         let plan = plan
             .map(|p| TerraformPlan::read(p).map_err(|e| UserError::new(format!("{e:#}"))))
@@ -53,7 +59,7 @@ impl Context {
         let range = range::resolve(&repo, rev)?;
         let trusted = trusted::of_base(&repo.git, range.base.as_deref())?;
         let policy = trusted::policy(&repo.git, trusted.as_ref())?;
-        let mut analysis = Analysis::new(&policy, all)?;
+        let mut analysis = Analysis::with_rules(&policy, all, prepared)?;
         analysis.plan = plan.map(Arc::new);
         let analysis = Arc::new(analysis);
         Ok(Context {

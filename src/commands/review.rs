@@ -27,6 +27,8 @@ pub struct ReviewArgs {
 }
 
 pub fn run(opts: &ReviewArgs) -> Result<i32> {
+    // First: everything below until the loader starts is work the rules can overlap.
+    let mut prepared = load::Prepared::start();
     let config = Config::load()?;
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let theme_name = opts
@@ -53,6 +55,7 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
         opts.rev.as_deref(),
         opts.all,
         opts.plan.as_deref(),
+        Some(&prepared),
     )?;
     let subject = cx.rounds_subject();
     let super::context::Context {
@@ -62,9 +65,11 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
         analysis,
         ..
     } = cx;
-    analysis.prepare_in_background();
     let reviewing = load::Reviewing::of(&repo.git, &policy);
     let (mut review, oids) = load::first_frame(&repo.git, &range, &analysis, &reviewing)?;
+    if let Some(file) = review.commits.first().and_then(|c| c.files.first()) {
+        prepared.warm(&analysis, file);
+    }
     review.plan_summary = analysis.plan.as_ref().map(|p| p.summary());
     let position_key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let store = Store::for_repo(&repo.key())?;

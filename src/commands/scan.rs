@@ -42,10 +42,13 @@ pub fn run(opts: &ScanArgs) -> Result<i32> {
         .as_deref()
         .map(|s| s.parse::<Severity>().map_err(UserError::new))
         .transpose()?;
+    // The rules compile while the repository, the range and the policy are read.
+    let prepared = crate::load::Prepared::start();
     let cx = super::context::Context::open_with_plan(
         opts.rev.as_deref(),
         opts.all,
         opts.plan.as_deref(),
+        Some(&prepared),
     )?;
     let commits = cx.commits()?;
     let report = ScanReport::new(&cx.range.spec, &commits);

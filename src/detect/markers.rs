@@ -138,16 +138,16 @@ fn compile(def: MarkerDef) -> Result<Marker> {
         }
         _ => {}
     }
-    let hir = regex_syntax::ParserBuilder::new()
-        .case_insensitive(true)
-        .build()
-        .parse(&def.pattern)
-        .map_err(|e| anyhow::anyhow!("{}", crate::policy::one_line(&e.to_string())))
-        .with_context(|| format!("marker '{}': bad pattern", def.id))?;
+    // A built-in marker's factors were worked out when countersign was built (parsing them
+    // all, with Unicode's case folding, took most of a millisecond before the first frame);
+    // a policy's own marker is parsed here.
+    let factors = match crate::risk::builtin_factors::marker(&def.pattern) {
+        Some(known) => known.map(|fs| fs.iter().map(|f| f.to_vec()).collect()),
+        None => pattern_factors(&def.pattern)
+            .with_context(|| format!("marker '{}': bad pattern", def.id))?,
+    };
     Ok(Marker {
-        // From the case-insensitive tree, so a letter Unicode folds with a non-ASCII one (`k`,
-        // `s`) is no factor and the check stays exact.
-        factors: crate::risk::factors::factors(&hir),
+        factors,
         keys: def.keys.iter().map(|k| k.to_ascii_lowercase()).collect(),
         id: def.id,
         agent: def.agent,
@@ -155,6 +155,17 @@ fn compile(def: MarkerDef) -> Result<Marker> {
         pattern: def.pattern,
         regex: OnceLock::new(),
     })
+}
+
+/// A marker pattern's factors, from its case-insensitive tree, so that a letter Unicode folds
+/// with a non-ASCII one (`k`, `s`) is no factor and the check stays exact.
+fn pattern_factors(pattern: &str) -> Result<Option<Vec<Vec<u8>>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .map_err(|e| anyhow::anyhow!("{}", crate::policy::one_line(&e.to_string())))?;
+    Ok(crate::risk::factors::factors(&hir))
 }
 
 /// Markers are case-insensitive everywhere: agents and people vary the case freely.
@@ -199,6 +210,23 @@ mod tests {
                     .any(|t| marker.applies_to_key(&t.key) && marker.hit(&t.value).is_some())
             }
             Where::Identity | Where::Message => marker.hit(text).is_some(),
+        }
+    }
+
+    /// The table the build worked out holds every built-in marker, with the factors parsing it
+    /// here gives, and nothing else.
+    #[test]
+    fn build_time_marker_factors_are_those_of_the_patterns() {
+        let defs = defs(BUILTIN, "markers.toml").unwrap();
+        let table = crate::risk::builtin_factors::marker_table();
+        let distinct: std::collections::BTreeSet<&str> =
+            defs.iter().map(|d| d.pattern.as_str()).collect();
+        assert_eq!(table.len(), distinct.len());
+        for def in &defs {
+            let known = crate::risk::builtin_factors::marker(&def.pattern)
+                .unwrap_or_else(|| panic!("{} is not in the build's table", def.id));
+            let known = known.map(|fs| fs.iter().map(|f| f.to_vec()).collect::<Vec<_>>());
+            assert_eq!(known, pattern_factors(&def.pattern).unwrap(), "{}", def.id);
         }
     }
 

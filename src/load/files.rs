@@ -67,6 +67,11 @@ pub(super) fn read_commits(
     commits: &[TreePair],
     mut deliver: impl FnMut(usize, Vec<FileChange>) -> Result<bool>,
 ) -> Result<()> {
+    if let [only] = commits {
+        if read_small(git, analysis, *only, &mut deliver)? {
+            return Ok(());
+        }
+    }
     let shared = Shared {
         commits,
         cursor: Mutex::new((0, 0)),
@@ -97,6 +102,46 @@ pub(super) fn read_commits(
     })
 }
 
+/// Reads a change of at most [`WHOLE_COMMIT_FILES`] files on this thread, and delivers it;
+/// false (nothing read) for a larger one. Why: a thread started on an idle core of a virtual
+/// machine was seen to wait up to 2 ms before it first ran, longer than reading such a change
+/// takes, and a small review is where that counts.
+fn read_small(
+    git: &Repository,
+    analysis: &Analysis,
+    change: TreePair,
+    deliver: &mut impl FnMut(usize, Vec<FileChange>) -> Result<bool>,
+) -> Result<bool> {
+    // An object-only handle, as the workers use: the same diff drivers, no work-tree lookups.
+    let repo = git::repo::open_objects(&git::git_dir(git))?;
+    let d = diff::diff_trees(&repo.git, change.old, change.new)?;
+    let n = diff::file_count(&d);
+    if n > WHOLE_COMMIT_FILES {
+        return Ok(false);
+    }
+    let files = (0..n)
+        .map(|i| diff::load_file(&d, i).with_context(|| format!("reading file #{i}")))
+        .collect::<Result<Vec<_>>>()?;
+    let files = files.into_iter().map(|f| scanned(analysis, f)).collect();
+    finish_commit(git, analysis, 0, files, deliver)?;
+    Ok(true)
+}
+
+/// Pairs a commit's renames, weighs its findings against the whole change, and delivers it.
+fn finish_commit(
+    git: &Repository,
+    analysis: &Analysis,
+    c: usize,
+    files: Vec<FileChange>,
+    deliver: &mut impl FnMut(usize, Vec<FileChange>) -> Result<bool>,
+) -> Result<bool> {
+    let mut files = pair_renames(git, analysis, files)?;
+    if analysis.scan {
+        crate::risk::Engine::weigh_change(&mut files);
+    }
+    deliver(c, files)
+}
+
 fn deliver_in_order(
     git: &Repository,
     analysis: &Analysis,
@@ -118,11 +163,7 @@ fn deliver_in_order(
             .enumerate()
             .map(|(i, f)| f.with_context(|| format!("file #{i} of change #{c} was not read")))
             .collect::<Result<Vec<_>>>()?;
-        let mut files = pair_renames(git, analysis, files)?;
-        if analysis.scan {
-            crate::risk::Engine::weigh_change(&mut files);
-        }
-        if !deliver(c, files)? {
+        if !finish_commit(git, analysis, c, files, deliver)? {
             return Ok(());
         }
     }

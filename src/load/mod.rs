@@ -8,7 +8,7 @@ pub use files::TreePair;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::git::{Oid, Repository};
@@ -20,13 +20,56 @@ use crate::model::{Commit, FileChange};
 use crate::policy::Policy;
 use crate::risk::Engine;
 
+/// The built-in rules, compiled on a thread of low priority that a review starts before it
+/// reads the policy: the first frame does not need them, and on a small change compiling them,
+/// and then the patterns its lines need, was most of the time to a complete analysis. Once
+/// compiled, the thread scans the first screen's file ([`Prepared::warm`]), so the patterns that
+/// file needs are compiled while the loader reads the rest.
+pub struct Prepared {
+    engine: Arc<OnceLock<Engine>>,
+    warm: Option<Sender<FileChange>>,
+}
+
+impl Prepared {
+    pub fn start() -> Prepared {
+        let engine = Arc::new(OnceLock::new());
+        let (tx, rx) = mpsc::channel::<FileChange>();
+        let compiling = Arc::clone(&engine);
+        let spawned = std::thread::Builder::new()
+            .name("countersign-rules".into())
+            .spawn(move || {
+                yield_to_ui();
+                let engine = compiling.get_or_init(Engine::builtin);
+                for mut file in rx {
+                    engine.scan_file(&mut file);
+                }
+            });
+        Prepared {
+            engine,
+            warm: spawned.is_ok().then_some(tx),
+        }
+    }
+
+    /// Has the rules' thread scan `file` once they are compiled, if `analysis` scans with
+    /// them; the findings are dropped, the compiled patterns stay. Once per review.
+    pub fn warm(&mut self, analysis: &Analysis, file: &FileChange) {
+        if analysis.scan && Arc::ptr_eq(&analysis.engine, &self.engine) {
+            if let Some(tx) = self.warm.take() {
+                let _ = tx.send(file.clone());
+            }
+        }
+    }
+}
+
 /// The analyses every hunk goes through, built once from the policy.
 pub struct Analysis {
     pub detector: Detector,
-    /// Compiling the rules takes tens of milliseconds, longer than the whole first frame; with
-    /// the built-in rules (which cannot fail) it happens on first use, on the loader thread.
-    /// A policy with its own rules is compiled at once, so its mistakes stop the command.
-    engine: std::sync::OnceLock<Engine>,
+    /// Compiling the rules takes milliseconds, as long as the whole first frame; the built-in
+    /// ones (which cannot fail) are compiled on first use, or by a [`Prepared`] thread. A policy
+    /// with its own rules is compiled at once, so its mistakes stop the command.
+    engine: Arc<OnceLock<Engine>>,
+    /// Another thread compiles the engine already ([`Prepared`]).
+    prepared: bool,
     pub all: bool,
     /// The policy trusts `refs/notes/ai` when it calls hunks human-written.
     pub trust_notes: bool,
@@ -38,14 +81,26 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(policy: &Policy, all: bool) -> Result<Analysis> {
-        let engine = std::sync::OnceLock::new();
-        if !policy.rules.is_empty() || !policy.severity.is_empty() {
+        Analysis::with_rules(policy, all, None)
+    }
+
+    /// [`new`](Analysis::new), taking the built-in rules from `prepared` when the policy scans
+    /// with them alone.
+    pub fn with_rules(policy: &Policy, all: bool, prepared: Option<&Prepared>) -> Result<Analysis> {
+        let builtin = Engine::is_builtin_for(policy);
+        let engine = match prepared {
+            Some(p) if builtin => Arc::clone(&p.engine),
+            _ => Arc::new(OnceLock::new()),
+        };
+        if !builtin {
             let compiled = Engine::new(policy).context("invalid risk rules in the policy")?;
             let _ = engine.set(compiled);
         }
+        let detector =
+            Detector::new(&policy.markers, all).context("invalid AI markers in the policy")?;
         Ok(Analysis {
-            detector: Detector::new(&policy.markers, all)
-                .context("invalid AI markers in the policy")?,
+            detector,
+            prepared: prepared.is_some() && builtin,
             engine,
             all: all || policy.markers.all,
             trust_notes: policy.approval.trust_attribution_notes,
@@ -65,22 +120,6 @@ impl Analysis {
 
     pub fn engine(&self) -> &Engine {
         self.engine.get_or_init(Engine::builtin)
-    }
-
-    /// Compiles the rules on a background thread of low priority, now: a review's first frame
-    /// does not need them, and on a small change compiling them is most of the time until the
-    /// analysis is complete, so they are made while the first frame is drawn rather than after.
-    pub fn prepare_in_background(self: &Arc<Self>) {
-        if !self.scan || self.engine.get().is_some() {
-            return;
-        }
-        let me = Arc::clone(self);
-        let _ = std::thread::Builder::new()
-            .name("countersign-rules".into())
-            .spawn(move || {
-                yield_to_ui();
-                me.engine();
-            });
     }
 
     /// The engine if it is compiled already, without waiting for it.
@@ -259,9 +298,11 @@ fn run(
     let started = Instant::now();
     let repo = git::repo::open_at(git_dir)?;
     std::thread::scope(|s| -> Result<()> {
-        // The rules compile while the first files are read; files read before they are ready
-        // wait for their scan.
-        s.spawn(|| analysis.engine());
+        // The rules compile while the first files are read (unless a `Prepared` thread does
+        // already); files read before they are ready wait for their scan.
+        if analysis.scan && !analysis.prepared {
+            s.spawn(|| analysis.engine());
+        }
         // false: the UI went away (quit while loading), so stop quietly.
         full_commits(&repo.git, analysis, commits, |index, commit| {
             Ok(send_commit(tx, index, commit, commits.len()))

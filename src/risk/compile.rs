@@ -1,10 +1,15 @@
 //! Turns rule specs into what the scan runs: rules grouped by the paths they apply to, every
-//! pattern checked at once and compiled on first use, and one prefilter per side
-//! (`prefilter.rs`) that says which rules may match a line, so a line costs one pass of a
-//! small automaton rather than one per rule.
+//! pattern checked at once and compiled on first use, and prefilters (`prefilter.rs`) that say
+//! which rules may match a line, so a line costs one pass of a small automaton rather than one
+//! per rule.
+//!
+//! The prefilters are built per set of rules that apply to a file (a Rust file's, a
+//! workflow's), when the first such file is scanned: one automaton over every rule's factors
+//! was the largest part of compiling the rules, which every review paid before its first scan,
+//! and a file needs only the factors of the rules that apply to it.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{bail, Context, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -159,10 +164,10 @@ pub(crate) struct Group {
 pub(crate) struct Compiled {
     pub groups: Vec<Group>,
     pub line_rules: Vec<LineRule>,
-    /// Which pattern rules may match an added (a removed) line, whatever the file; which of
-    /// them apply to the file is checked after.
-    pub added: Prefilter,
-    pub removed: Prefilter,
+    /// Each side's (added, removed) pattern rules with their pattern and its factors.
+    factors: [Vec<(usize, String, Factors)>; 2],
+    /// The prefilters made so far, per set of active pattern rules.
+    prefilters: Mutex<HashMap<Vec<bool>, Arc<Prefilters>>>,
     /// Every group's `paths` globs in one set: a file's path is matched once, not per group.
     includes: PathIndex,
     /// Every distinct `exclude` list's globs in one set.
@@ -223,7 +228,45 @@ impl PathIndex {
     }
 }
 
+/// Which of a file's pattern rules may match an added (a removed) line.
+pub(crate) struct Prefilters {
+    pub added: Prefilter,
+    pub removed: Prefilter,
+}
+
 impl Compiled {
+    /// The prefilters of the pattern rules `active` for a file ([`Compiled::active_lines`]),
+    /// built the first time a file with these rules is scanned.
+    pub fn prefilters(&self, active: &[bool]) -> Arc<Prefilters> {
+        let made = self
+            .prefilters
+            .lock()
+            .ok()
+            .and_then(|m| m.get(active).cloned());
+        if let Some(p) = made {
+            return p;
+        }
+        // Built outside the lock: two workers meeting a new kind of file at once may both
+        // build it (the same result), rather than one waiting on the other's build.
+        let side = |i: usize| {
+            let rules: Vec<RuleFactors> = self.factors[i]
+                .iter()
+                .filter(|(r, _, _)| active[*r])
+                .map(|(r, p, f)| (*r, p.as_str(), f.as_deref()))
+                .collect();
+            Prefilter::build(&rules)
+        };
+        let made = Arc::new(Prefilters {
+            added: side(0),
+            removed: side(1),
+        });
+        if let Ok(mut m) = self.prefilters.lock() {
+            m.entry(active.to_vec())
+                .or_insert_with(|| Arc::clone(&made));
+        }
+        made
+    }
+
     /// Which pattern rules apply to a file: its path matched the rule's group, and the rule's
     /// exclusion (per `excluded`) does not apply.
     pub fn active_lines(&self, groups: &[usize], excluded: &[bool]) -> Vec<bool> {
@@ -352,17 +395,10 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
     }
     let includes = PathIndex::build(&include_lists)?;
     let excludes = PathIndex::build(&exclude_lists)?;
-    let prefilter = |side: &[(usize, String, Factors)]| {
-        let rules: Vec<RuleFactors> = side
-            .iter()
-            .map(|(r, p, f)| (*r, p.as_str(), f.as_deref()))
-            .collect();
-        Prefilter::build(&rules)
-    };
     Ok(Compiled {
         groups,
-        added: prefilter(&sides[0])?,
-        removed: prefilter(&sides[1])?,
+        factors: sides,
+        prefilters: Mutex::new(HashMap::new()),
         line_rules,
         includes,
         excludes,

@@ -4,7 +4,7 @@
 
 use crate::model::{Hunk, LineKind};
 
-use super::compile::{Compiled, LineRule, Pattern};
+use super::compile::{Compiled, LineRule, Pattern, Prefilters};
 use super::hits::{char_column, Hit};
 
 /// (hash of a trimmed line, its index in the hunk), sorted by hash.
@@ -87,7 +87,13 @@ pub(crate) fn trim(b: &[u8]) -> &[u8] {
 
 /// Runs the pattern rules over `hunk`; `active` says which apply to its file
 /// (`Compiled::active_lines`).
-pub(crate) fn scan(compiled: &Compiled, active: &[bool], hunk: &Hunk, hits: &mut Vec<Hit>) {
+pub(crate) fn scan(
+    compiled: &Compiled,
+    prefilters: &Prefilters,
+    active: &[bool],
+    hunk: &Hunk,
+    hits: &mut Vec<Hit>,
+) {
     if !active.contains(&true) {
         return;
     }
@@ -97,10 +103,10 @@ pub(crate) fn scan(compiled: &Compiled, active: &[bool], hunk: &Hunk, hits: &mut
     let mut preceded: Vec<((usize, bool), Option<usize>)> = Vec::new();
     // Whether the hunk removes a line matching each `changed` rule's pattern, once computed.
     let mut removes: Vec<(usize, bool)> = Vec::new();
-    let mut candidates = Vec::new();
+    let mut candidates = super::prefilter::Candidates::default();
     let always = [
-        compiled.added.needs_always(active),
-        compiled.removed.needs_always(active),
+        prefilters.added.needs_always(active),
+        prefilters.removed.needs_always(active),
     ];
     for (i, line) in hunk.lines.iter().enumerate() {
         let added = match line.kind {
@@ -110,12 +116,12 @@ pub(crate) fn scan(compiled: &Compiled, active: &[bool], hunk: &Hunk, hits: &mut
         };
         let bytes = &line.bytes[..];
         let side = if added {
-            &compiled.added
+            &prefilters.added
         } else {
-            &compiled.removed
+            &prefilters.removed
         };
         side.candidates(bytes, always[usize::from(!added)], &mut candidates);
-        for &r in &candidates {
+        for &r in &candidates.rules {
             if !active[r] {
                 continue;
             }

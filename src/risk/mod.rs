@@ -8,7 +8,7 @@
 //! linear in the size of the patch. The rules file's format and every shipped rule are
 //! documented in `docs/rules.md`.
 
-mod builtin_factors;
+pub(crate) mod builtin_factors;
 mod compile;
 mod context;
 pub(crate) mod factors;
@@ -146,6 +146,14 @@ impl Engine {
         })
     }
 
+    /// Whether `policy` scans with the built-in rules alone ([`Engine::builtin`]): it adds no
+    /// rule, changes no severity and keeps the default allowed-signers file.
+    pub fn is_builtin_for(policy: &Policy) -> bool {
+        policy.rules.is_empty()
+            && policy.severity.is_empty()
+            && policy.approval.allowed_signers == DEFAULT_ALLOWED_SIGNERS
+    }
+
     /// The built-in rules alone, as an empty policy gives.
     pub fn builtin() -> Engine {
         // The embedded rules are compiled by the tests, so this cannot fail in a release.
@@ -197,6 +205,7 @@ impl Engine {
         let excluded = self.compiled.excluded(&[&path, &old_path]);
         let is_excluded = |e: Option<usize>| e.is_some_and(|e| excluded[e]);
         let active = self.compiled.active_lines(&groups, &excluded);
+        let prefilters = self.compiled.prefilters(&active);
         let facts = FileFacts {
             lang: Lang::of(&path),
             is_prose: matches(&self.prose),
@@ -227,7 +236,7 @@ impl Engine {
 
         for (n, hunk) in file.hunks.iter_mut().enumerate() {
             let first = hunk.lines.iter().position(|l| l.is_change());
-            lines::scan(&self.compiled, &active, hunk, &mut sink.hits);
+            lines::scan(&self.compiled, &prefilters, &active, hunk, &mut sink.hits);
             for &g in &groups {
                 let touched = self.compiled.groups[g]
                     .touched

@@ -9,11 +9,16 @@
 //! for the lines that contain one of its factors. The same idea as RE2's FilteredRE2 and
 //! Hyperscan's literal decomposition.
 //!
-//! Factors are ASCII-lowercased and matched case-insensitively, so `(?i)` patterns need no
-//! case variants; that only lets more lines through to the rule's regex, which decides.
+//! Factors are ASCII-lowercased and matched against the line ASCII-lowercased, so `(?i)`
+//! patterns need no case variants; that only lets more lines through to the rule's regex,
+//! which decides. Lowering the line (into a buffer the caller keeps) rather than asking the
+//! automaton to ignore case keeps it half the size and builds it in less than half the time:
+//! a case-insensitive build queues states through a B-tree set, and that build was the
+//! largest fixed cost of a small review.
+
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use anyhow::{Context, Result};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
 /// A rule for the prefilter: its index, its pattern's text, its required factors if it has any.
@@ -22,17 +27,51 @@ pub(crate) type RuleFactors<'a> = (usize, &'a str, Option<&'a [Vec<u8>]>);
 /// The rules (of one side) that may match a line.
 pub(crate) struct Prefilter {
     factors: Option<AhoCorasick>,
+    /// The rules with factors, when their automaton could not be built (beyond its size
+    /// limits, which the built-in rules are far from): each is then a candidate everywhere,
+    /// slower but nothing is missed.
+    unfiltered: Vec<usize>,
     /// Automaton pattern → rule.
     owner: Vec<usize>,
-    /// Rules without usable factors, as one set, with set pattern → rule.
-    always: Option<(RegexSet, Vec<usize>)>,
+    /// Rules without usable factors, as one set compiled when a file first needs it (most
+    /// reviews touch no file whose rules include one), with set pattern → rule.
+    always: Option<Always>,
+}
+
+struct Always {
+    sources: Vec<String>,
+    rules: Vec<usize>,
+    /// None if the set does not compile; each pattern compiled alone when the rules were
+    /// loaded, so that is the size limit, a last resort, and the rules then fire (see
+    /// `compile::Pattern`'s `if_broken`).
+    set: OnceLock<Option<RegexSet>>,
+}
+
+impl Always {
+    fn set(&self) -> Option<&RegexSet> {
+        self.set
+            .get_or_init(|| {
+                RegexSetBuilder::new(&self.sources)
+                    .unicode(false)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
+/// What [`Prefilter::candidates`] fills: the rules, and the lowered line it matched.
+#[derive(Default)]
+pub(crate) struct Candidates {
+    pub rules: Vec<usize>,
+    lowered: Vec<u8>,
 }
 
 impl Prefilter {
-    pub fn build(rules: &[RuleFactors]) -> Result<Prefilter> {
+    pub fn build(rules: &[RuleFactors]) -> Prefilter {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut owner = Vec::new();
-        let (mut always, mut always_rules) = (Vec::new(), Vec::new());
+        let (mut always, mut always_rules): (Vec<String>, _) = (Vec::new(), Vec::new());
         for &(rule, source, fs) in rules {
             match fs {
                 Some(fs) => {
@@ -40,39 +79,39 @@ impl Prefilter {
                     literals.extend(fs.iter().cloned());
                 }
                 None => {
-                    always.push(source);
+                    always.push(source.to_string());
                     always_rules.push(rule);
                 }
             }
         }
-        let factors = if literals.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    // Not the full DFA: it scans a 50,000-line patch ~7 ms faster but takes
-                    // ~10 ms longer to build, which every review pays, small ones included.
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
-                    .build(&literals)
-                    .context("building the rules' literal index")?,
-            )
+        let factors = (!literals.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                // Not the full DFA: it scans a 50,000-line patch ~7 ms faster but takes
+                // ~10 ms longer to build, which every review pays, small ones included.
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(&literals)
+        });
+        let (factors, unfiltered) = match factors {
+            Some(Ok(ac)) => (Some(ac), Vec::new()),
+            Some(Err(_)) => {
+                let mut rules = owner.clone();
+                rules.dedup();
+                (None, rules)
+            }
+            None => (None, Vec::new()),
         };
-        let always = if always.is_empty() {
-            None
-        } else {
-            let set = RegexSetBuilder::new(&always)
-                .unicode(false)
-                .build()
-                .context("compiling the rules without literals")?;
-            Some((set, always_rules))
-        };
-        Ok(Prefilter {
+        let always = (!always.is_empty()).then(|| Always {
+            sources: always,
+            rules: always_rules,
+            set: OnceLock::new(),
+        });
+        Prefilter {
             factors,
+            unfiltered,
             owner,
             always,
-        })
+        }
     }
 
     /// Whether any rule without factors is among `active` (the rules of a file): if not, the
@@ -80,26 +119,37 @@ impl Prefilter {
     pub fn needs_always(&self, active: &[bool]) -> bool {
         self.always
             .as_ref()
-            .is_some_and(|(_, rules)| rules.iter().any(|&r| active[r]))
+            .is_some_and(|a| a.rules.iter().any(|&r| active[r]))
     }
 
     /// The rules that may match `line`, sorted, each once (`out` is cleared first);
     /// `always`: from [`Prefilter::needs_always`].
-    pub fn candidates(&self, line: &[u8], always: bool, out: &mut Vec<usize>) {
-        out.clear();
+    pub fn candidates(&self, line: &[u8], always: bool, out: &mut Candidates) {
+        let Candidates {
+            rules: found,
+            lowered,
+        } = out;
+        found.clear();
+        found.extend(&self.unfiltered);
         if let Some(ac) = &self.factors {
-            out.extend(
-                ac.find_overlapping_iter(line)
+            lowered.clear();
+            lowered.extend(line.iter().map(u8::to_ascii_lowercase));
+            found.extend(
+                ac.find_overlapping_iter(&lowered[..])
                     .map(|m| self.owner[m.pattern()]),
             );
         }
-        if let (true, Some((set, rules))) = (always, &self.always) {
-            if set.is_match(line) {
-                out.extend(set.matches(line).iter().map(|p| rules[p]));
+        if let (true, Some(a)) = (always, &self.always) {
+            match a.set() {
+                Some(set) if set.is_match(line) => {
+                    found.extend(set.matches(line).iter().map(|p| a.rules[p]));
+                }
+                Some(_) => {}
+                None => found.extend(&a.rules),
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        found.sort_unstable();
+        found.dedup();
     }
 }
 

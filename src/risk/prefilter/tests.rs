@@ -68,20 +68,23 @@ fn candidates_come_from_factors_and_from_the_always_set() {
         .enumerate()
         .map(|(i, (p, f))| (i * 10, *p, f.as_deref()))
         .collect();
-    let pf = Prefilter::build(&rules).unwrap();
-    let mut out = Vec::new();
+    let pf = Prefilter::build(&rules);
+    let mut out = Candidates::default();
     pf.candidates(b"DROP TABLE users; -- rm -rf", true, &mut out);
-    assert_eq!(out, vec![0, 20]);
+    assert_eq!(out.rules, vec![0, 20]);
+    // Factors are matched whatever the line's case.
+    pf.candidates(b"Drop Table users; RM -RF", true, &mut out);
+    assert_eq!(out.rules, vec![0, 20]);
     pf.candidates(b"x = 42", true, &mut out);
-    assert_eq!(out, vec![10]);
+    assert_eq!(out.rules, vec![10]);
     pf.candidates(b"nothing here", true, &mut out);
-    assert!(out.is_empty());
+    assert!(out.rules.is_empty());
     // A file none of whose rules lack factors skips the set of those rules.
     let mut active = all;
     active[10] = false;
     assert!(pf.needs_always(&all) && !pf.needs_always(&active));
     pf.candidates(b"x = 42", false, &mut out);
-    assert!(out.is_empty());
+    assert!(out.rules.is_empty());
 }
 
 /// Every changed or context line of the risk corpus (tests/corpus), plus the demo's.
