@@ -228,6 +228,23 @@ fn a_custom_allowed_signers_path_is_guarded_too() {
     assert_eq!(f.hunks[0].findings[0].rule, "trust.allowed-signers");
 }
 
+/// The review's engine, compiled at first use or by the thread a review starts early, is the
+/// policy's: the custom path is guarded there too, not only by `Engine::new`.
+#[test]
+fn a_review_under_a_custom_allowed_signers_path_guards_it() {
+    let p = policy("[approval]\nallowed_signers = \"security/signers\"\n");
+    for prepared in [None, Some(crate::load::Prepared::start())] {
+        let analysis = crate::load::Analysis::with_rules(&p, false, prepared.as_ref()).unwrap();
+        let mut f = file(
+            "security/signers",
+            ChangeKind::Modified,
+            "+mallory@example.com ssh-ed25519 AAAA\n",
+        );
+        analysis.engine().scan_file(&mut f);
+        assert_eq!(f.hunks[0].findings[0].rule, "trust.allowed-signers");
+    }
+}
+
 #[test]
 fn moved_lines_do_not_fire() {
     let text = "-    verify=False,\n+        verify=False,\n";
