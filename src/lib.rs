@@ -14,6 +14,7 @@ pub mod export;
 pub mod git;
 pub mod load;
 pub mod model;
+pub mod parallel;
 pub mod policy;
 pub mod report;
 pub mod risk;

@@ -100,7 +100,7 @@ fn parallel_loading_reads_what_one_thread_reads(dir: &Path, repo: &bench_repo::B
 
         let d = diff::diff_commit(git, *oid).expect("diff");
         let mut files = diff::load_files(&d).expect("load");
-        let pairs = renames::pair(&files);
+        let pairs = renames::pair(&files).unwrap();
         for p in &pairs {
             files[p.added] =
                 diff::load_pair(git, &files[p.deleted], &files[p.added], p.similarity).unwrap();

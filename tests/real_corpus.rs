@@ -273,7 +273,10 @@ fn real_corpus_scores() {
         d2.line("development, cases.toml second half (held out in passes 1-2)")
     );
     for (b, s) in SCORED_BATCHES.iter().zip(&scored) {
-        println!("{}", s.line(&format!("development, {} ({})", b.file, b.was)));
+        println!(
+            "{}",
+            s.line(&format!("development, {} ({})", b.file, b.was))
+        );
     }
     println!("{}", whole.line("development, all"));
     if std::env::var_os("REAL_CORPUS_SHOW_HELD_OUT").is_some() {

@@ -17,7 +17,10 @@
 
 use std::collections::HashMap;
 
+use anyhow::Result;
+
 use crate::model::{ChangeKind, FileChange, FileKind, LineKind};
+use crate::parallel;
 
 /// git's `MAX_SCORE` and default minimum score (50%).
 const MAX_SCORE: u64 = 60_000;
@@ -35,8 +38,10 @@ pub struct Pair {
     pub similarity: u16,
 }
 
-/// The renames among `files` (the rename-free list of a commit, every file read).
-pub fn pair(files: &[FileChange]) -> Vec<Pair> {
+/// The renames among `files` (the rename-free list of a commit, every file read). The
+/// signatures and their scores are worked out on every core (`parallel`): this runs once a
+/// commit's last file is in, with nothing else left to do.
+pub fn pair(files: &[FileChange]) -> Result<Vec<Pair>> {
     let deleted: Vec<usize> = candidates(files, ChangeKind::Deleted);
     let added: Vec<usize> = candidates(files, ChangeKind::Added);
     let mut taken_deleted = vec![false; files.len()];
@@ -84,23 +89,35 @@ pub fn pair(files: &[FileChange]) -> Vec<Pair> {
         .collect();
     if deleted.is_empty() || added.is_empty() || deleted.len() * added.len() > MAX_PAIRS {
         out.sort_by_key(|p| p.added);
-        return out;
+        return Ok(out);
     }
-    let sigs: HashMap<usize, Signature> = deleted
-        .iter()
-        .chain(&added)
-        .map(|&i| (i, Signature::of(&files[i])))
-        .collect();
+    let both: Vec<usize> = deleted.iter().chain(&added).copied().collect();
+    let sigs = parallel::map(
+        both.len(),
+        16,
+        || Ok(()),
+        |_, i| Ok(Signature::of(&files[both[i]])),
+    )?;
+    let (deleted_sigs, added_sigs) = sigs.split_at(deleted.len());
     // (score, same name, deleted, added): git sorts by score, then prefers the same name.
-    let mut scored = Vec::new();
-    for &a in &added {
-        for &d in &deleted {
-            let score = sigs[&d].score(&sigs[&a]);
-            if score >= MIN_SCORE {
-                scored.push((score, base_name(&files[d]) == base_name(&files[a]), d, a));
-            }
-        }
-    }
+    let rows = parallel::map(
+        added.len(),
+        16,
+        || Ok(()),
+        |_, row| {
+            let (a, a_sig) = (added[row], &added_sigs[row]);
+            Ok(deleted
+                .iter()
+                .zip(deleted_sigs)
+                .filter_map(|(&d, d_sig)| {
+                    let score = d_sig.score(a_sig);
+                    (score >= MIN_SCORE)
+                        .then(|| (score, base_name(&files[d]) == base_name(&files[a]), d, a))
+                })
+                .collect::<Vec<_>>())
+        },
+    )?;
+    let mut scored: Vec<_> = rows.into_iter().flatten().collect();
     scored.sort_by(|x, y| {
         (y.0, y.1)
             .cmp(&(x.0, x.1))
@@ -120,7 +137,7 @@ pub fn pair(files: &[FileChange]) -> Vec<Pair> {
         });
     }
     out.sort_by_key(|p| p.added);
-    out
+    Ok(out)
 }
 
 fn candidates(files: &[FileChange], change: ChangeKind) -> Vec<usize> {

@@ -21,7 +21,7 @@ use anyhow::{Context, Result};
 
 use super::Analysis;
 use crate::git::{self, diff, renames};
-use crate::model::FileChange;
+use crate::model::{ChangeKind, FileChange};
 
 /// One change to read: the diff from `old` (None: the empty tree) to `new`, both tree ids. A
 /// commit is its first parent's tree to its own; a branch is its base's tree to its tip's.
@@ -122,7 +122,16 @@ fn read_small(
     let files = (0..n)
         .map(|i| diff::load_file(&d, i).with_context(|| format!("reading file #{i}")))
         .collect::<Result<Vec<_>>>()?;
-    let files = files.into_iter().map(|f| scanned(analysis, f)).collect();
+    let files = files
+        .into_iter()
+        .map(|f| {
+            if scan_when_read(&f) {
+                scanned(analysis, f)
+            } else {
+                f
+            }
+        })
+        .collect();
     finish_commit(git, analysis, 0, files, deliver)?;
     Ok(true)
 }
@@ -170,26 +179,65 @@ fn deliver_in_order(
     Ok(())
 }
 
+/// Added and deleted files are read but not scanned by the workers: rename detection may pair
+/// them, and then only the renamed file is scanned (scanning both sides first was most of the
+/// work after the last file of ripgrep 11..15 was read, on one thread).
+fn scan_when_read(file: &FileChange) -> bool {
+    !matches!(file.change, ChangeKind::Added | ChangeKind::Deleted)
+}
+
 /// Turns each deleted-and-added pair rename detection finds into one renamed file, where the
-/// added one was.
+/// added one was, and scans what is still unscanned: the renamed files and the added and
+/// deleted ones no pair took. On every core: this waits for a commit's last file.
 fn pair_renames(
     git: &Repository,
     analysis: &Analysis,
-    mut files: Vec<FileChange>,
+    files: Vec<FileChange>,
 ) -> Result<Vec<FileChange>> {
-    let pairs = renames::pair(&files);
-    let mut gone = vec![false; files.len()];
+    let pairs = renames::pair(&files)?;
+    let (mut paired, mut gone) = (vec![false; files.len()], vec![false; files.len()]);
     for p in &pairs {
-        let renamed = diff::load_pair(git, &files[p.deleted], &files[p.added], p.similarity)?;
-        files[p.added] = scanned(analysis, renamed);
+        paired[p.deleted] = true;
+        paired[p.added] = true;
         gone[p.deleted] = true;
     }
-    let mut i = 0;
-    files.retain(|_| {
-        i += 1;
-        !gone[i - 1]
-    });
-    Ok(files)
+    let mut files: Vec<Option<FileChange>> = files.into_iter().map(Some).collect();
+    // The files no pair took that are still to scan, each behind its own lock for the job
+    // that scans it.
+    let alone: Vec<(usize, Mutex<FileChange>)> = (0..files.len())
+        .filter(|&i| analysis.scan && !paired[i])
+        .filter_map(|i| match files[i].take() {
+            Some(f) if !f.analysed => Some((i, Mutex::new(f))),
+            kept => {
+                files[i] = kept;
+                None
+            }
+        })
+        .collect();
+    let side = |i: usize| files[i].as_ref().context("a paired file is missing");
+    let git_dir = git::git_dir(git);
+    // Each thread with its own object-only handle, as the workers read the files.
+    let open = || git::repo::open_objects(&git_dir);
+    let renamed = crate::parallel::map(pairs.len() + alone.len(), 4, open, |repo, job| {
+        if let Some(p) = pairs.get(job) {
+            let f = diff::load_pair(&repo.git, side(p.deleted)?, side(p.added)?, p.similarity)?;
+            return Ok(Some(scanned(analysis, f)));
+        }
+        analysis.scan_file(&mut *lock(&alone[job - pairs.len()].1)?);
+        Ok(None)
+    })?;
+    for (i, f) in alone {
+        files[i] = Some(f.into_inner().map_err(|_| poisoned())?);
+    }
+    for (p, f) in pairs.iter().zip(renamed) {
+        files[p.added] = Some(f.context("a renamed file was not read")?);
+    }
+    files
+        .into_iter()
+        .zip(gone)
+        .filter(|(_, gone)| !gone)
+        .map(|(f, _)| f.context("a file went missing while renames were paired"))
+        .collect()
 }
 
 /// Takes files from the shared cursor until none are left, reading and scanning each.
@@ -224,7 +272,7 @@ fn worker(
         };
         let file = diff::load_file(plain, i).with_context(|| format!("reading file #{i}"))?;
         match analysis.engine_if_ready() {
-            _ if !analysis.scan => put(shared, c, i, file, done)?,
+            _ if !analysis.scan || !scan_when_read(&file) => put(shared, c, i, file, done)?,
             Some(engine) => {
                 let mut file = file;
                 engine.scan_file_with(&mut file, analysis.plan.as_deref());
@@ -313,6 +361,9 @@ fn put(
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
-    m.lock()
-        .map_err(|_| anyhow::anyhow!("a file reader thread panicked"))
+    m.lock().map_err(|_| poisoned())
+}
+
+fn poisoned() -> anyhow::Error {
+    anyhow::anyhow!("a file reader thread panicked")
 }

@@ -8,7 +8,7 @@
 //! A large restructuring (a crate split, tests rewritten as macro calls) thus keeps quiet
 //! about the tests it carried over and still names the ones it dropped.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use crate::model::{ChangeKind, FileChange, Finding, Hunk, LineKind};
@@ -100,36 +100,58 @@ fn key(bytes: &[u8]) -> Option<&[u8]> {
     (t.len() >= MIN_LINE).then_some(t)
 }
 
+/// Which files add something: the first one, and whether another does too. A line asked
+/// about is then one lookup, not one per file of the change (a 222-file change asked each of
+/// thousands of removed lines of every file).
+#[derive(Default)]
+struct AddedBy<'a>(HashMap<&'a [u8], (usize, bool)>);
+
+impl<'a> AddedBy<'a> {
+    fn add(&mut self, what: &'a [u8], file: usize) {
+        let e = self.0.entry(what).or_insert((file, false));
+        e.1 |= e.0 != file;
+    }
+
+    /// A file other than `file` adds `what`.
+    fn elsewhere(&self, file: usize, what: &[u8]) -> bool {
+        self.0
+            .get(what)
+            .is_some_and(|&(first, more)| more || first != file)
+    }
+}
+
 /// What every file of the change adds: its added lines (trimmed) and the names it declares.
 struct Added<'a> {
-    lines: Vec<HashSet<&'a [u8]>>,
-    names: Vec<HashSet<&'a [u8]>>,
+    lines: AddedBy<'a>,
+    names: AddedBy<'a>,
     /// How many test declarations each file adds.
     tests: Vec<usize>,
 }
 
 impl<'a> Added<'a> {
     fn of(files: &'a [FileChange]) -> Added<'a> {
-        let added = |f: &'a FileChange| {
-            f.hunks
+        let mut out = Added {
+            lines: AddedBy::default(),
+            names: AddedBy::default(),
+            tests: vec![0; files.len()],
+        };
+        for (i, f) in files.iter().enumerate() {
+            let added = f
+                .hunks
                 .iter()
                 .flat_map(|h| &h.lines)
-                .filter(|l| l.kind == LineKind::Added)
-        };
-        Added {
-            lines: files
-                .iter()
-                .map(|f| added(f).filter_map(|l| key(&l.bytes)).collect())
-                .collect(),
-            names: files
-                .iter()
-                .map(|f| added(f).filter_map(|l| declared(&l.bytes)).collect())
-                .collect(),
-            tests: files
-                .iter()
-                .map(|f| added(f).filter(|l| is_test_decl(&l.bytes)).count())
-                .collect(),
+                .filter(|l| l.kind == LineKind::Added);
+            for l in added {
+                if let Some(k) = key(&l.bytes) {
+                    out.lines.add(k, i);
+                }
+                if let Some(n) = declared(&l.bytes) {
+                    out.names.add(n, i);
+                }
+                out.tests[i] += usize::from(is_test_decl(&l.bytes));
+            }
         }
+        out
     }
 
     fn tests_elsewhere(&self, file: usize) -> usize {
@@ -143,21 +165,14 @@ impl<'a> Added<'a> {
 
     /// The trimmed line is added by a file of the change other than `file`.
     fn line_elsewhere(&self, file: usize, line: &[u8]) -> bool {
-        key(line).is_some_and(|k| {
-            self.lines
-                .iter()
-                .enumerate()
-                .any(|(j, set)| j != file && set.contains(k))
-        })
+        key(line).is_some_and(|k| self.lines.elsewhere(file, k))
     }
 
     /// The name is declared by another file, as it is or as its short form (`r64` for
     /// `regression_64`, see [`initials`]).
     fn name_elsewhere(&self, file: usize, name: &[u8]) -> bool {
-        let short = initials(name);
-        self.names.iter().enumerate().any(|(j, set)| {
-            j != file && (set.contains(name) || short.as_deref().is_some_and(|s| set.contains(s)))
-        })
+        self.names.elsewhere(file, name)
+            || initials(name).is_some_and(|s| self.names.elsewhere(file, &s))
     }
 }
 
@@ -346,6 +361,14 @@ fn apply(h: &mut Hunk, v: &Verdict) {
 
 /// Drops the findings of [`MOVABLE`] rules that a move to another file of the change answers.
 pub(super) fn refine(files: &mut [FileChange]) {
+    let movable = |h: &Hunk| {
+        h.findings
+            .iter()
+            .any(|x| MOVABLE.contains(&x.rule.as_str()))
+    };
+    if !files.iter().any(|f| f.hunks.iter().any(movable)) {
+        return;
+    }
     let (verdicts, elsewhere): (Vec<Vec<Option<Verdict>>>, Vec<usize>) = {
         let added = Added::of(files);
         files

@@ -58,7 +58,7 @@ fn identical_files_pair_preferring_the_same_name() {
         file(ChangeKind::Added, "c/other.rs", &body),
         file(ChangeKind::Added, "d/util.rs", &body),
     ];
-    let pairs = pair(&files);
+    let pairs = pair(&files).unwrap();
     assert_eq!(
         pairs,
         vec![
@@ -92,7 +92,7 @@ fn edited_files_pair_at_half_similar_or_more() {
         file(ChangeKind::Added, "src/new_name.py", &new),
         file(ChangeKind::Added, "src/unrelated.py", &unrelated),
     ];
-    let pairs = pair(&files);
+    let pairs = pair(&files).unwrap();
     assert_eq!(pairs.len(), 1);
     assert_eq!((pairs[0].deleted, pairs[0].added), (0, 1));
     assert!((70..=80).contains(&pairs[0].similarity), "{pairs:?}");
@@ -111,7 +111,7 @@ fn less_than_half_similar_is_not_a_rename() {
         file(ChangeKind::Deleted, "a.txt", &old),
         file(ChangeKind::Added, "b.txt", &new),
     ];
-    assert_eq!(pair(&files), vec![]);
+    assert_eq!(pair(&files).unwrap(), vec![]);
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn the_best_match_wins_and_each_file_pairs_once() {
         file(ChangeKind::Deleted, "base.txt", &base),
         file(ChangeKind::Added, "close.txt", &close),
     ];
-    let pairs = pair(&files);
+    let pairs = pair(&files).unwrap();
     assert_eq!(pairs.len(), 1, "{pairs:?}");
     assert_eq!((pairs[0].deleted, pairs[0].added), (1, 2));
 }
@@ -146,7 +146,7 @@ fn empty_and_modified_files_never_pair() {
         file(ChangeKind::Added, "also_empty.txt", ""),
         file(ChangeKind::Modified, "m.txt", &numbered(5, "m")),
     ];
-    assert_eq!(pair(&files), vec![]);
+    assert_eq!(pair(&files).unwrap(), vec![]);
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn a_directory_of_thousands_moves_whole() {
             &format!("file {i}\n"),
         ));
     }
-    let pairs = pair(&files);
+    let pairs = pair(&files).unwrap();
     assert_eq!(pairs.len(), n);
     for p in &pairs {
         assert_eq!(
