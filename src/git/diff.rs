@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 pub use git2::Diff;
 use git2::{Delta, DiffOptions, Oid, Patch, Repository};
 
-use crate::model::{ChangeKind, Commit, FileChange, FileKind, Hunk, Line, LineKind, Person};
+use crate::model::{ChangeKind, Commit, FileChange, FileKind, Hunk, Line, LineKind, Person, Text};
 
 const MODE_LINK: u32 = 0o120000;
 const MODE_GITLINK: u32 = 0o160000;
@@ -258,7 +258,9 @@ fn read_hunks(patch: &Patch, file: &mut FileChange) -> Result<()> {
     let mut new_lines = 0usize;
     for h in 0..patch.num_hunks() {
         let (hunk, count) = patch.hunk(h).context("cannot read a hunk")?;
-        let mut lines = Vec::with_capacity(count);
+        // The hunk's lines go into one buffer they share (`model::Text`).
+        let mut text = Vec::new();
+        let mut cut = Vec::with_capacity(count);
         for l in 0..count {
             let dl = patch
                 .line_in_hunk(h, l)
@@ -276,8 +278,6 @@ fn read_hunks(patch: &Patch, file: &mut FileChange) -> Result<()> {
                 Some(stripped) => (stripped, false),
                 None => (content, true),
             };
-            let mut line = Line::new(kind, dl.old_lineno(), dl.new_lineno(), bytes);
-            line.missing_newline = missing_newline;
             if kind != LineKind::Removed {
                 new_lines += 1;
                 crlf_lines += usize::from(bytes.ends_with(b"\r"));
@@ -288,8 +288,27 @@ fn read_hunks(patch: &Patch, file: &mut FileChange) -> Result<()> {
                 file.removed += 1;
             }
             file.lossy |= std::str::from_utf8(bytes).is_err();
-            lines.push(line);
+            let at = text.len();
+            text.extend_from_slice(bytes);
+            cut.push((
+                kind,
+                dl.old_lineno(),
+                dl.new_lineno(),
+                at..text.len(),
+                missing_newline,
+            ));
         }
+        let text: std::sync::Arc<[u8]> = text.into();
+        let lines = cut
+            .into_iter()
+            .map(|(kind, old_no, new_no, range, missing_newline)| Line {
+                kind,
+                old_no,
+                new_no,
+                bytes: Text::shared(&text, range),
+                missing_newline,
+            })
+            .collect();
         let header = function_context(hunk.header());
         file.hunks.push(Hunk::new(
             &path,

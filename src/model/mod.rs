@@ -20,5 +20,5 @@ pub use evidence::{Evidence, EvidenceSource, Origin};
 pub use file::{ChangeKind, FileChange, FileKind};
 pub use finding::{Finding, Severity};
 pub use hunk::{Hunk, HunkId};
-pub use line::{Line, LineKind};
+pub use line::{Line, LineKind, Text};
 pub use review::{HunkRef, Review};
