@@ -102,6 +102,12 @@ pub fn file_count(diff: &Diff) -> usize {
     diff.deltas().len()
 }
 
+/// The diff adds a file and deletes one: rename detection may pair them.
+pub fn may_pair(diff: &Diff) -> bool {
+    let has = |s: git2::Delta| diff.deltas().any(|d| d.status() == s);
+    has(git2::Delta::Added) && has(git2::Delta::Deleted)
+}
+
 /// Every changed file, without hunks: what the first frame needs.
 pub fn list_files(diff: &Diff) -> Vec<FileChange> {
     diff.deltas().map(|d| skeleton(&d)).collect()

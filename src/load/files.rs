@@ -52,6 +52,8 @@ struct Shared<'a> {
     /// slots and the remaining count, under the cursor's lock), the files read, and how many
     /// are still to come.
     count: Vec<OnceLock<usize>>,
+    /// Per commit, set with its count: it adds and deletes files, so renames may pair them.
+    may_pair: Vec<OnceLock<bool>>,
     slots: Vec<Mutex<Vec<Option<FileChange>>>>,
     remaining: Vec<AtomicUsize>,
     /// Set when the caller stops early or a worker fails: everyone winds down.
@@ -76,6 +78,7 @@ pub(super) fn read_commits(
         commits,
         cursor: Mutex::new((0, 0)),
         count: commits.iter().map(|_| OnceLock::new()).collect(),
+        may_pair: commits.iter().map(|_| OnceLock::new()).collect(),
         slots: commits.iter().map(|_| Mutex::new(Vec::new())).collect(),
         remaining: commits.iter().map(|_| AtomicUsize::new(0)).collect(),
         stop: AtomicBool::new(false),
@@ -122,10 +125,11 @@ fn read_small(
     let files = (0..n)
         .map(|i| diff::load_file(&d, i).with_context(|| format!("reading file #{i}")))
         .collect::<Result<Vec<_>>>()?;
+    let may_pair = diff::may_pair(&d);
     let files = files
         .into_iter()
         .map(|f| {
-            if scan_when_read(&f) {
+            if scan_when_read(&f, may_pair) {
                 scanned(analysis, f)
             } else {
                 f
@@ -179,11 +183,12 @@ fn deliver_in_order(
     Ok(())
 }
 
-/// Added and deleted files are read but not scanned by the workers: rename detection may pair
-/// them, and then only the renamed file is scanned (scanning both sides first was most of the
-/// work after the last file of ripgrep 11..15 was read, on one thread).
-fn scan_when_read(file: &FileChange) -> bool {
-    !matches!(file.change, ChangeKind::Added | ChangeKind::Deleted)
+/// In a commit that adds and deletes files (`may_pair`), those are read but not scanned by the
+/// workers: rename detection may pair them, and then only the renamed file is scanned
+/// (scanning both sides first was most of the work after the last file of ripgrep 11..15 was
+/// read, on one thread). Elsewhere every file is scanned as it is read, on the workers.
+fn scan_when_read(file: &FileChange, may_pair: bool) -> bool {
+    !may_pair || !matches!(file.change, ChangeKind::Added | ChangeKind::Deleted)
 }
 
 /// Turns each deleted-and-added pair rename detection finds into one renamed file, where the
@@ -272,7 +277,9 @@ fn worker(
         };
         let file = diff::load_file(plain, i).with_context(|| format!("reading file #{i}"))?;
         match analysis.engine_if_ready() {
-            _ if !analysis.scan || !scan_when_read(&file) => put(shared, c, i, file, done)?,
+            _ if !analysis.scan || !scan_when_read(&file, may_pair(shared, c)) => {
+                put(shared, c, i, file, done)?
+            }
             Some(engine) => {
                 let mut file = file;
                 engine.scan_file_with(&mut file, analysis.plan.as_deref());
@@ -321,6 +328,7 @@ fn next<'r>(
             let n = diff::file_count(d);
             *lock(&shared.slots[c])? = vec![None; n];
             shared.remaining[c].store(n, Ordering::Relaxed);
+            let _ = shared.may_pair[c].set(diff::may_pair(d));
             let _ = shared.count[c].set(n);
             if n == 0 {
                 let _ = done.send(Ok(c));
@@ -338,6 +346,11 @@ fn next<'r>(
         }
         *cursor = (c + 1, 0);
     }
+}
+
+/// Whether commit `c` may pair renames (true until its diff is in: scan later, not twice).
+fn may_pair(shared: &Shared, c: usize) -> bool {
+    shared.may_pair[c].get().copied().unwrap_or(true)
 }
 
 fn scanned(analysis: &Analysis, mut file: FileChange) -> FileChange {
