@@ -84,7 +84,7 @@ const SCORED_BATCHES: [Batch; 3] = [
     Batch {
         file: "pass4.toml",
         was: "held out in pass 4",
-        recall: 847,
+        recall: 864,
         false_alarms: 286,
     },
     Batch {

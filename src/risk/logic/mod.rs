@@ -49,6 +49,7 @@ pub(crate) enum Id {
     SettingWeakened,
     SecretDefault,
     ConstantTimeRemoved,
+    AllowListLoosened,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -75,7 +76,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 28] = [
+pub(crate) const RULES: [Meta; 29] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -104,6 +105,7 @@ pub(crate) const RULES: [Meta; 28] = [
     m("security.setting-weakened", High, "security", "A security setting flips to its unsafe value (a validation or strict check off, an `allow…` for snippets, cross-namespace or insecure access on, an admin dashboard enabled)."),
     m("security.secret-default", Critical, "security", "A secret read from the environment falls back to a literal written in the code: every install that does not set it shares this published key."),
     m("security.constant-time-removed", High, "security", "A constant-time comparison (`secure_compare`, `compare_digest`, `timingSafeEqual`) gives way to `==`: how long the comparison takes now tells an attacker how much of the secret matched."),
+    m("security.allow-list-loosened", High, "security", "A validation pattern stops listing the characters it allows and lists forbidden ones instead (`[a-z0-9.-]` becomes `[^/:]`): everything not thought of, `;`, `$`, a backtick, now passes."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.

@@ -9,6 +9,8 @@
 //! - a security setting flips to its unsafe value (`enableAnnotationValidations: true` →
 //!   `false`, `allowSnippetAnnotations: false` → `true`, a dashboard's `enabled: true`);
 //!
+//! - a validation pattern's allowed characters become a list of forbidden ones
+//!   (`^[a-z0-9][a-z0-9.-]*$` → `^[a-z0-9][^/:_A-Z]*$`);
 //! - a constant-time comparison is replaced by `==` (`secure_compare(a, b)` → `a == b`);
 //!
 //! and one more that needs several lines: a secret read from the environment falls back to a
@@ -275,6 +277,7 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     if code && c.removed.len() * c.added.len() <= MAX_PAIRS {
         unwrapped_calls(&c, sink);
         lowered_roles(&c, sink);
+        loosened_classes(&c, sink);
     }
     if c.removed.len() * c.added.len() <= MAX_PAIRS {
         weakened_settings(hunk, &c, sink);
@@ -323,6 +326,62 @@ fn unwrapped_calls(c: &Changed, sink: &mut Sink) {
                 let msg = format!("`{name}(…)` is taken off this value: unless it is escaped or checked elsewhere now, that is injection (HTML, a path, a command).");
                 sink.push(Id::EscapingUnwrapped, Some(i), None, Some(msg));
                 return;
+            }
+        }
+    }
+}
+
+/// The bracket expressions of a line (`[a-z0-9.-]`, `[^/:]`): where each starts and ends
+/// (one past its `]`), and whether it is negated.
+fn classes(line: &str) -> Vec<(usize, usize, bool)> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'[' && (i == 0 || b[i - 1] != b'\\') {
+            let negated = b.get(i + 1) == Some(&b'^');
+            // The first `]` after the opening (and after a leading `^`) closes it.
+            let from = i + 1 + usize::from(negated) + 1;
+            if let Some(end) = b
+                .get(from..)
+                .and_then(|r| r.iter().position(|&x| x == b']'))
+            {
+                let end = from + end + 1;
+                out.push((i, end, negated));
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn loosened_classes(c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::AllowListLoosened) {
+        return;
+    }
+    for &(_, old) in &c.removed {
+        if is_comment(old) || !old.contains('[') {
+            continue;
+        }
+        let was = classes(old);
+        if !was.iter().any(|k| !k.2) {
+            continue;
+        }
+        for &(i, new) in &c.added {
+            if is_comment(new) || !new.contains("[^") {
+                continue;
+            }
+            for &(os, oe, _) in was.iter().filter(|k| !k.2) {
+                for (ns, ne, _) in classes(new).into_iter().filter(|k| k.2) {
+                    // The lines are the same but for that one class, allowed → forbidden.
+                    if old[..os] == new[..ns] && old[oe..] == new[ne..] {
+                        let msg = format!("The pattern that checks this input stops listing what is allowed (`{}`) and lists what is forbidden (`{}`): every character not listed, `;`, `$`, a backtick, a newline, now passes.", &old[os..oe], &new[ns..ne]);
+                        sink.push(Id::AllowListLoosened, Some(i), None, Some(msg));
+                        return;
+                    }
+                }
             }
         }
     }
@@ -522,6 +581,26 @@ mod tests {
         assert!(ids(
             "src/security.py",
             "-def safe_str_cmp(a: str, b: str) -> bool:\n-    return hmac.compare_digest(a, b)\n"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn an_allow_list_turned_deny_list_fires() {
+        let fired = ids(
+            "plugins/common/common.go",
+            "-\tr, _ := regexp.Compile(\"^[a-z0-9][a-z0-9.-]*$\")\n+\tr, _ := regexp.Compile(\"^[a-z0-9][^/:_A-Z]*$\")\n",
+        );
+        assert_eq!(fired, ["security.allow-list-loosened"]);
+        // Narrowed the other way, or an allowed set widened: not a deny-list.
+        assert!(ids(
+            "common.go",
+            "-\tr := regexp.MustCompile(\"^[^/:]*$\")\n+\tr := regexp.MustCompile(\"^[a-z0-9.-]*$\")\n"
+        )
+        .is_empty());
+        assert!(ids(
+            "common.go",
+            "-\tr := regexp.MustCompile(\"^[a-z0-9.-]*$\")\n+\tr := regexp.MustCompile(\"^[a-z0-9._-]*$\")\n"
         )
         .is_empty());
     }
