@@ -84,14 +84,14 @@ const SCORED_BATCHES: [Batch; 3] = [
     Batch {
         file: "pass4.toml",
         was: "held out in pass 4",
-        recall: 610,
-        false_alarms: 327,
+        recall: 864,
+        false_alarms: 286,
     },
     Batch {
         file: "pass5.toml",
         was: "held out in pass 5",
-        recall: 519,
-        false_alarms: 266,
+        recall: 730,
+        false_alarms: 143,
     },
 ];
 
@@ -291,7 +291,7 @@ fn real_corpus_scores() {
     // a rule change that loses ground on real code fails here.
     let floors = [
         (&d, "cases.toml first half", 804, 77),
-        (&d2, "cases.toml second half", 884, 76),
+        (&d2, "cases.toml second half", 884, 57),
     ]
     .into_iter()
     .chain(

@@ -83,11 +83,18 @@ pub(crate) fn scan_text(text: &str, first_line: bool, mut report: impl FnMut(Id,
     let mut prev: Option<char> = None;
     let mut chars = text.chars().enumerate().peekable();
     let mut foreign_letters = false;
+    // Marks (LRM, RLM, ALM) only set the direction of neutral characters next to them; in a
+    // line of Hebrew or Arabic text that is what they are for (a file extension, a number in a
+    // translation). They count as hiding only in a line without right-to-left letters.
+    let (mut marks, mut rtl_letters) = (Seen::default(), false);
     while let Some((col, c)) = chars.next() {
         let column = u32::try_from(col).unwrap_or(u32::MAX);
         let next = chars.peek().map(|&(_, n)| n);
         foreign_letters |= is_cyrillic(c) || is_greek_lookalike(c);
-        if is_bidi(c) {
+        rtl_letters |= is_rtl_letter(c);
+        if is_bidi_mark(c) {
+            marks.note(column, c);
+        } else if is_bidi(c) {
             bidi.note(column, c);
         } else if is_control(c) && !(c == '\r' && next.is_none()) {
             control.note(column, c);
@@ -95,6 +102,14 @@ pub(crate) fn scan_text(text: &str, first_line: bool, mut report: impl FnMut(Id,
             invisible.note(column, c);
         }
         prev = Some(c);
+    }
+    if !rtl_letters {
+        if let Some((col, c)) = marks.first {
+            if bidi.first.is_none_or(|(b, _)| col < b) {
+                bidi.first = Some((col, c));
+            }
+            bidi.count += marks.count;
+        }
     }
     if let Some((col, c)) = bidi.first {
         report(Id::Bidi, col, format!("{} reorders how this line is displayed, so the code does not read the way it compiles (Trojan Source){}.", describe(c), more(bidi.count)));
@@ -141,6 +156,16 @@ fn more(count: usize) -> String {
     } else {
         String::new()
     }
+}
+
+fn is_bidi_mark(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// A letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana, N'Ko and their
+/// presentation forms (not the Arabic letter mark, a control).
+fn is_rtl_letter(c: char) -> bool {
+    matches!(c, '\u{05D0}'..='\u{05EA}' | '\u{0620}'..='\u{064A}' | '\u{066E}'..='\u{06D3}' | '\u{0710}'..='\u{072F}' | '\u{0780}'..='\u{07A5}' | '\u{07CA}'..='\u{07EA}' | '\u{FB1D}'..='\u{FDFB}' | '\u{FE70}'..='\u{FEFC}')
 }
 
 fn is_bidi(c: char) -> bool {
@@ -326,6 +351,10 @@ mod tests {
     fn bidi_marks_and_arabic_letter_mark_count() {
         assert_eq!(found("x\u{200F}y"), vec![(Id::Bidi, 1)]);
         assert_eq!(found("a\u{061C}"), vec![(Id::Bidi, 1)]);
+        // In Hebrew text a mark keeps `.png` on the right side: what marks are for.
+        assert!(found("  file: \"קובץ \u{200E}.png\u{200F}\"").is_empty());
+        // An override still fires there.
+        assert_eq!(found("קובץ \u{202E}x"), vec![(Id::Bidi, 5)]);
     }
 
     #[test]

@@ -96,6 +96,39 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The argument that names a resource the other way: `name` and `name_prefix`.
+fn prefixed_twin(attr: &str) -> Option<&str> {
+    match attr {
+        "name" => Some("name_prefix"),
+        "name_prefix" => Some("name"),
+        _ => attr.strip_suffix("_prefix").filter(|a| a.ends_with("name")),
+    }
+}
+
+/// A `count` that is one or none (`cond ? 1 : 0`, whitespace taken out): its only instance is
+/// `[0]` whatever the condition, so changing the condition changes no instance's key.
+fn toggles(value: &[u8]) -> bool {
+    value.contains(&b'?') && value.ends_with(b":0")
+}
+
+/// Two `cond ? n : 0` counts that differ only in how the condition is spelled: the same
+/// number of instances once on, and no new `&&` that could turn an existing one off
+/// (`module.this.enabled ? 1 : 0` → `local.enabled ? 1 : 0`).
+fn same_toggle(old: &[u8], new: &[u8]) -> bool {
+    let split = |v: &[u8]| {
+        let q = v.iter().position(|&b| b == b'?').unwrap_or(v.len());
+        (v[..q].to_vec(), v[q..].to_vec())
+    };
+    let count = |v: &[u8], pat: &[u8]| v.windows(pat.len()).filter(|w| *w == pat).count();
+    let ((oc, or), (nc, nr)) = (split(old), split(new));
+    toggles(old)
+        && toggles(new)
+        && or == nr
+        && count(&oc, b"&&") == count(&nc, b"&&")
+        && count(&oc, b"||") == count(&nc, b"||")
+        && nc.contains(&b'!') == oc.contains(&b'!')
+}
+
 /// The other way of keying a resource's instances.
 fn switched_keying(attr: &str) -> Option<&'static str> {
     match attr {
@@ -135,8 +168,19 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
             LineKind::Added => {
                 let before = removed.iter().find(|(b, a, _)| *b == block && *a == attr);
                 if let Some((_, _, old)) = before {
-                    if *old != value && !defaults_to(old, &value) {
+                    if *old != value
+                        && !defaults_to(old, &value)
+                        && !(attr == "count" && same_toggle(old, &value))
+                    {
                         hits.push((i, block.clone(), attr));
+                    }
+                } else if let Some(other) = prefixed_twin(&attr) {
+                    // `name` turned into `name_prefix` (or back): the resource gets another
+                    // name, which is as force-new as a changed `name`.
+                    if let Some((_, a, _)) =
+                        removed.iter().find(|(b, a, _)| *b == block && a == other)
+                    {
+                        hits.push((i, block.clone(), a.clone()));
                     }
                 } else if let Some(other) = switched_keying(&attr) {
                     // `count` turned into `for_each` (or back): every instance's index becomes
@@ -159,6 +203,18 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
             } else {
                 format!("{kind}.{name}")
             };
+            // On a resource that holds data, a destroyed instance takes its data with it.
+            if terraform::entry(&kind).is_some_and(|e| e.stateful) {
+                sink.push(
+                    Id::TfStatefulForceNew,
+                    Some(i),
+                    None,
+                    Some(format!(
+                        "`{attr}` of {address} changes: every instance whose key or index changes is destroyed with the data it holds and recreated empty by the next apply."
+                    )),
+                );
+                continue;
+            }
             sink.push(
                 Id::TfInstanceKeys,
                 Some(i),
@@ -290,12 +346,39 @@ mod tests {
     #[test]
     fn a_changed_for_each_rekeys_instances() {
         let found = ids(concat!(
-            " resource \"aws_s3_bucket\" \"logs\" {\n",
+            " resource \"aws_iam_user\" \"users\" {\n",
             "-  for_each = toset(var.names)\n",
             "+  for_each = { for n in var.names : n => n }\n",
             " }\n",
         ));
         assert_eq!(found, ["destructive.tf-instance-keys"]);
+        // A bucket's instances hold data: rekeyed, they are recreated empty.
+        let found = ids(concat!(
+            " resource \"aws_s3_bucket\" \"logs\" {\n",
+            "-  for_each = toset(var.names)\n",
+            "+  for_each = { for n in var.names : n => n }\n",
+            " }\n",
+        ));
+        assert_eq!(found, ["destructive.tf-stateful-force-new"]);
+        // One or none either way: the only instance stays `[0]`.
+        assert!(ids(concat!(
+            " resource \"aws_s3_bucket\" \"logs\" {\n",
+            "-  count = module.this.enabled ? 1 : 0\n",
+            "+  count = local.enabled ? 1 : 0\n",
+            " }\n",
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn name_turned_name_prefix_is_a_replacement() {
+        let found = ids(concat!(
+            " resource \"aws_security_group\" \"this\" {\n",
+            "-  name        = var.name\n",
+            "+  name_prefix = \"${var.name}-\"\n",
+            " }\n",
+        ));
+        assert_eq!(found, ["destructive.tf-force-new"]);
     }
 
     #[test]

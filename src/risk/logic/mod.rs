@@ -6,6 +6,7 @@
 mod force_new;
 mod iac;
 pub(crate) mod plan;
+mod reversal;
 mod safety;
 mod shell;
 mod size;
@@ -42,6 +43,13 @@ pub(crate) enum Id {
     TfStatefulForceNew,
     TfInstanceKeys,
     TfPlanDestroys,
+    EscapingUnwrapped,
+    PrivilegeLowered,
+    CsprngReplaced,
+    SettingWeakened,
+    SecretDefault,
+    ConstantTimeRemoved,
+    AllowListLoosened,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -68,7 +76,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 22] = [
+pub(crate) const RULES: [Meta; 29] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -91,6 +99,13 @@ pub(crate) const RULES: [Meta; 22] = [
     m("destructive.tf-stateful-force-new", Critical, "destructive", "An argument Terraform cannot change in place changes on a resource that holds data, so the next apply destroys and recreates it with its data."),
     m("destructive.tf-instance-keys", High, "destructive", "`count` or `for_each` changes, so every instance whose key or index changes is destroyed and recreated by the next apply."),
     m("destructive.tf-plan-destroys", Critical, "destructive", "The Terraform plan given with --plan destroys (or replaces) the resource this hunk changes."),
+    m("security.escaping-unwrapped", High, "security", "An escaping or cleaning call is taken off a value the line still uses: unless it is checked elsewhere now, that is injection (HTML, a path, a command)."),
+    m("security.privilege-lowered", High, "security", "The role a route or check requires is lowered (admin to writer, staff to user): more people can now do this."),
+    m("security.csprng-replaced", Critical, "security", "A cryptographic random source gives way to a predictable one (`random`, `rand`, `Math.random`): tokens or keys made from it can be guessed."),
+    m("security.setting-weakened", High, "security", "A security setting flips to its unsafe value (a validation or strict check off, an `allow…` for snippets, cross-namespace or insecure access on, an admin dashboard enabled)."),
+    m("security.secret-default", Critical, "security", "A secret read from the environment falls back to a literal written in the code: every install that does not set it shares this published key."),
+    m("security.constant-time-removed", High, "security", "A constant-time comparison (`secure_compare`, `compare_digest`, `timingSafeEqual`) gives way to `==`: how long the comparison takes now tells an attacker how much of the secret matched."),
+    m("security.allow-list-loosened", High, "security", "A validation pattern stops listing the characters it allows and lists forbidden ones instead (`[a-z0-9.-]` becomes `[^/:]`): everything not thought of, `;`, `$`, a backtick, now passes."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.
@@ -227,6 +242,7 @@ pub(crate) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     }
     if !file.is_prose {
         safety::scan(file, hunk, sink);
+        reversal::scan(file, hunk, sink);
     }
     size::scan_hunk(file, hunk, sink);
 }

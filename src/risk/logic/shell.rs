@@ -58,11 +58,18 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
         }
         // The same command was there before, only quoted or braced differently (the fix that
         // quotes `$dir`) or with other flags (`rm -r` made `rm -rf`): nothing new is deleted.
-        if requoted(hunk, &line.bytes) || same_operands(hunk, operands.as_bytes()) {
+        let operands = without_redirects(operands_from(&line.bytes, operands.start()));
+        if requoted(hunk, &line.bytes) || same_operands(hunk, &operands) {
+            continue;
+        }
+        // Every operand is one quoted path with a named part of its own that is not a system
+        // directory (`"${ROOT}/data/vhosts/app-$APP"`): empty variables leave a path nobody
+        // keeps, not `/`.
+        if quoted_named_paths(&operands) {
             continue;
         }
         let temps = temps.get_or_insert_with(|| temp_vars(hunk));
-        if let Some(var) = risky_variable(operands.as_bytes(), temps) {
+        if let Some(var) = risky_variable(&operands, temps) {
             // The hunk shows where it points: tested to exist or be set just before, or set
             // to a path with a named part of its own (`"$HOME/.asdf/downloads/$v"`).
             if shown_set(hunk, i, &var.0) {
@@ -77,6 +84,67 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
             sink.push(Id::RmRfVariable, Some(i), col, Some(msg));
         }
     }
+}
+
+/// The command's operands from `start`: up to the first `;`, `&`, `|`, `#` or unmatched `)`
+/// outside quotes and `$(…)`, so that `"$(dir)/x"` is one operand.
+fn operands_from(line: &[u8], start: usize) -> &[u8] {
+    let (mut depth, mut quote) = (0usize, None::<u8>);
+    for (i, &b) in line.iter().enumerate().skip(start) {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(b'\''), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (_, b'(') => depth += 1,
+            (_, b')') if depth > 0 => depth -= 1,
+            (None, b')' | b';' | b'&' | b'|' | b'#') if depth == 0 => return &line[start..i],
+            _ => {}
+        }
+    }
+    &line[start..]
+}
+
+/// The operands without their redirections (`2>/dev/null`, `>log`, `&>/dev/null`).
+fn without_redirects(operands: &[u8]) -> Vec<u8> {
+    static REDIRECT: LazyLock<Regex> = LazyLock::new(|| re(r"(^|\s)(\d*>>?|&>>?)\s*\S+"));
+    REDIRECT
+        .replace_all(operands, &b""[..])
+        .trim_ascii()
+        .to_vec()
+}
+
+/// Each operand is a double-quoted path that, its variables and command substitutions taken
+/// out, still names a directory of its own (`"$ROOT/data/app-$APP"` leaves `/data/app-`)
+/// whose first part is not a system directory (`"$ROOT/usr/lib"` leaves `/usr/lib`).
+fn quoted_named_paths(operands: &[u8]) -> bool {
+    static EXPANSION: LazyLock<Regex> = LazyLock::new(|| re(r"\$\{\w+\}|\$\w+|\$\([^()`]*\)"));
+    static NAMED: LazyLock<Regex> =
+        LazyLock::new(|| re(r"^/?([A-Za-z0-9._-]*[A-Za-z][A-Za-z0-9._-]*)(/|$)"));
+    const SYSTEM: [&[u8]; 17] = [
+        b"bin", b"boot", b"dev", b"etc", b"home", b"lib", b"lib32", b"lib64", b"opt", b"proc",
+        b"root", b"sbin", b"srv", b"sys", b"usr", b"var", b"tmp",
+    ];
+    let words: Vec<&[u8]> = operands
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty()
+        && words.iter().all(|w| {
+            let Some(inner) = w.strip_prefix(b"\"").and_then(|w| w.strip_suffix(b"\"")) else {
+                return false;
+            };
+            if inner.contains(&b'"') || inner.contains(&b'*') || !inner.contains(&b'$') {
+                return false;
+            }
+            let literal = EXPANSION.replace_all(inner, &b""[..]);
+            if literal.contains(&b'$') || literal.contains(&b'`') {
+                return false;
+            }
+            NAMED.captures(&literal).is_some_and(|c| {
+                let first = c.get(1).map_or(&b""[..], |m| m.as_bytes());
+                !SYSTEM.contains(&first) && first != b"." && first != b".."
+            }) && literal.len() > 2
+        })
 }
 
 /// The line without quotes, braces and blanks, to compare two spellings of one command.
@@ -103,7 +171,7 @@ fn same_operands(hunk: &Hunk, operands: &[u8]) -> bool {
             && RM
                 .captures(&l.bytes)
                 .and_then(|c| c.get(3))
-                .is_some_and(|o| bare(o.as_bytes()) == want)
+                .is_some_and(|o| bare(&without_redirects(o.as_bytes())) == want)
     })
 }
 
@@ -264,6 +332,15 @@ mod tests {
         assert!(fires("+      rm -rf \"${PREFIX_PATH}/bin.orig\"\n").is_empty());
         assert_eq!(fires("+rm -rf \"${PREFIX_PATH}/bin\"\n").len(), 1);
         assert_eq!(fires("+rm -rf \"$PREFIX/$NAME\"\n").len(), 1);
+        // A quoted path with named parts of its own: empty variables leave `/data/vhosts/app-`.
+        assert!(fires("+  rm -rf \"${LIB_ROOT}/data/vhosts/app-$APP\"\n").is_empty());
+        assert!(fires("+  rm -rf \"$(data_dir)/downloads/${plugin_name}\"\n").is_empty());
+        assert_eq!(fires("+  rm -rf \"$ROOT/usr/lib/$APP\"\n").len(), 1);
+        // Guarded on its own line, output silenced: the removed command deleted the same.
+        assert!(fires(
+            "-    rm -rf \"$ZSH\"\n+    [ ! -d \"$ZSH\" ] || rm -rf \"$ZSH\" 2>/dev/null\n"
+        )
+        .is_empty());
     }
 
     /// The fix that quotes a variable is not a new deletion; a changed target still is.

@@ -22,7 +22,10 @@ pub(super) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     let first = hunk.lines.iter().position(|l| l.is_change());
     // Prose and test data are read as text, not run: a long hunk of them is no review hazard.
     let data = (file.is_prose || file.is_test_data) && file.lang == Lang::Other;
-    if added + removed > LARGE_HUNK_LINES && !data {
+    if added + removed > LARGE_HUNK_LINES
+        && !data
+        && added + removed - 2 * same_text(hunk) > LARGE_HUNK_LINES
+    {
         let msg = format!("This hunk changes {} lines, too many to review well in one sitting; ask for it to be split.", added + removed);
         sink.push(Id::LargeHunk, first, None, Some(msg));
     }
@@ -31,6 +34,29 @@ pub(super) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         let msg = format!("This hunk deletes {removed} lines and adds {added}: make sure nothing still needs what is gone.");
         sink.push(Id::LargeDeletion, first, None, Some(msg));
     }
+}
+
+/// Added lines that a removed line of the hunk reads the same as, but for whitespace and
+/// line endings (a file converted from CRLF, re-indented): nothing there to review.
+fn same_text(hunk: &Hunk) -> usize {
+    let norm = |b: &[u8]| -> Vec<u8> {
+        b.iter()
+            .copied()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect()
+    };
+    let mut removed: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+    for l in hunk.lines.iter().filter(|l| l.kind == LineKind::Removed) {
+        *removed.entry(norm(&l.bytes)).or_default() += 1;
+    }
+    let mut same = 0;
+    for l in hunk.lines.iter().filter(|l| l.kind == LineKind::Added) {
+        if let Some(n) = removed.get_mut(&norm(&l.bytes)).filter(|n| **n > 0) {
+            *n -= 1;
+            same += 1;
+        }
+    }
+    same
 }
 
 pub(super) fn scan_file(file: &FileChange, facts: &FileFacts, sink: &mut Sink) {

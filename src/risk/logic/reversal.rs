@@ -1,0 +1,661 @@
+//! Security fixes taken back: a line's protection is dropped while the rest of it stays. Each
+//! check pairs a removed line with the added line that replaces it, so what fires is the
+//! difference between the two, not a keyword that may be anywhere:
+//!
+//! - an escaping or cleaning call is unwrapped (`escape(e)` → `e`, `pathx.Clean(p)` → `p`);
+//! - a required role is lowered (`reqRepoAdmin()` → `reqRepoWriter()`);
+//! - a cryptographic random source gives way to a predictable one (`secrets.choice` →
+//!   `random.choice`, `SecureRandom` → `rand`);
+//! - a security setting flips to its unsafe value (`enableAnnotationValidations: true` →
+//!   `false`, `allowSnippetAnnotations: false` → `true`, a dashboard's `enabled: true`);
+//!
+//! - a validation pattern's allowed characters become a list of forbidden ones
+//!   (`^[a-z0-9][a-z0-9.-]*$` → `^[a-z0-9][^/:_A-Z]*$`);
+//! - a constant-time comparison is replaced by `==` (`secure_compare(a, b)` → `a == b`);
+//!
+//! and one more that needs several lines: a secret read from the environment falls back to a
+//! literal written in the code (`os.getenv("SECRET_KEY", "e11f…")`).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::model::{Hunk, LineKind};
+
+use super::{FileFacts, Id, Lang, Sink};
+
+fn re(p: &str) -> Regex {
+    // Constant patterns, covered by the tests below.
+    Regex::new(p).expect("valid built-in regex")
+}
+
+/// A protective call's name (its last part: `html.escape` → `escape`).
+static PROTECTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(\w*escape\w*|esc_\w+|h|e|sanitiz\w*|sanitis\w*|\w*_sanitiz\w*|quote|shellquote|shell_?escape|\w*_quote|quote_\w+|clean|\w*_clean|clean_path|strip_tags|bleach|secure_filename|safe_join|safe_path|normpath|realpath|urlencode|url_encode|encodeuri\w*|encode_?url|html_?encode\w*|encodeforhtml\w*|htmlspecialchars|htmlentities|purify)$",
+    )
+});
+
+/// The name of the call that opens at `open` (the index of its `(`), with its qualifier
+/// (`html.escape`, `pathx.Clean`, `ERB::Util.h`).
+fn call_name(line: &str, open: usize) -> &str {
+    // Bytes, not chars: every byte of the name is ASCII, so `start` is a char boundary.
+    let start = line.as_bytes()[..open]
+        .iter()
+        .rposition(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':')))
+        .map_or(0, |i| i + 1);
+    &line[start..open]
+}
+
+/// The index of the `)` that closes the `(` at `open`, skipping nested brackets.
+fn closing(line: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in line.bytes().enumerate().skip(open) {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return (b == b')').then_some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Each protective call on the line, with the line as it reads once that call is unwrapped
+/// (`escape(x)` replaced by `x`).
+fn unwrapped(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (open, _) in line.match_indices('(') {
+        let name = call_name(line, open);
+        let last = name.rsplit(['.', ':']).next().unwrap_or(name);
+        if last.is_empty() || last.len() > 40 || !PROTECTIVE.is_match(last) {
+            continue;
+        }
+        let lower = last.to_ascii_lowercase();
+        if lower.starts_with("un") || lower.starts_with("is_") {
+            continue;
+        }
+        // `h` and `e` are escape helpers only when called bare (`h(name)`), not `x.h(…)`.
+        if last.len() == 1 && name.len() != 1 {
+            continue;
+        }
+        let Some(close) = closing(line, open) else {
+            continue;
+        };
+        let inner = &line[open + 1..close];
+        // The call's only argument: `escape(a, b)` dropped to `a` is not the same value.
+        if inner.trim().is_empty() || inner.contains(',') && !inner.contains('(') {
+            continue;
+        }
+        let start = open - name.len();
+        let rest = format!("{}{}{}", &line[..start], inner, &line[close + 1..]);
+        out.push((name.to_string(), rest));
+    }
+    out
+}
+
+/// The line without whitespace, for comparing two lines that differ by re-alignment.
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// A comment line, which fixes nothing whatever it says.
+fn is_comment(s: &str) -> bool {
+    let t = s.trim_start();
+    t.starts_with('#') || t.starts_with("//") || t.starts_with("/*") || t.starts_with("* ")
+}
+
+static ADMIN: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)admin|owner|superuser|staff|maintainer"));
+static LOWER_ROLE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)writer|write|reader|read|member|viewer|guest|authenticated|anyone|anonymous|public|collaborator|contributor|user|login",
+    )
+});
+static IDENT: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z_][A-Za-z0-9_]*"));
+
+/// The one identifier that differs between two otherwise equal lines, old and new.
+fn one_ident_changed<'a>(old: &'a str, new: &'a str) -> Option<(&'a str, &'a str)> {
+    let split = |s: &'a str| {
+        let mut parts = Vec::new();
+        let mut last = 0;
+        for m in IDENT.find_iter(s) {
+            parts.push((false, squash(&s[last..m.start()])));
+            parts.push((true, m.as_str().to_string()));
+            last = m.end();
+        }
+        parts.push((false, squash(&s[last..])));
+        (
+            parts,
+            IDENT.find_iter(s).map(|m| m.as_str()).collect::<Vec<_>>(),
+        )
+    };
+    let (a, ai) = split(old);
+    let (b, bi) = split(new);
+    if a.len() != b.len() || ai.len() != bi.len() {
+        return None;
+    }
+    let mut diff = None;
+    let mut k = 0;
+    for (x, y) in a.iter().zip(&b) {
+        if x.0 {
+            if x.1 != y.1 {
+                if diff.is_some() {
+                    return None;
+                }
+                diff = Some((ai[k], bi[k]));
+            }
+            k += 1;
+        } else if x.1 != y.1 {
+            return None;
+        }
+    }
+    diff
+}
+
+static CONSTANT_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(secure_compare|fixed_length_secure_compare|compare_digest|constant_time_compare|constant_time_eq|timingSafeEqual|ConstantTimeCompare|ConstantTimeEq|hash_equals|FixedTimeEquals|MessageDigest\.isEqual|safe_str_cmp)\s*\(",
+    )
+});
+static PLAIN_EQUALS: LazyLock<Regex> =
+    LazyLock::new(|| re(r"[^=!<>]={2,3}[^=]|!==?|\.equals\(|\beq\?"));
+
+static CSPRNG: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\bsecrets\.(choice|token_\w+|randbelow|randbits|SystemRandom)\b|^\s*(import\s+secrets|from\s+secrets\s+import)\b|\bSecureRandom\b|\bcrypto\.(randomBytes|randomUUID|randomInt|getRandomValues)\b|\bos\.urandom\b|\bSystemRandom\b|\bOsRng\b|crypto/rand\b|\brandom_bytes\s*\(|\brandom_int\s*\(|\bopenssl_random_pseudo_bytes\b|\bRandomNumberGenerator\b|\bgetrandom\b",
+    )
+});
+static WEAK_RNG: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\brandom\.(choice|choices|randint|randrange|random|sample|getrandbits|shuffle)\s*\(|^\s*(import\s+random|from\s+random\s+import)\b|\bMath\.random\s*\(|math/rand\b|(^|[^.\w:])(rand|srand|mt_rand|lcg_value)\b\s*(\(|\*|\.|$)|\bRandom\.new\b|\bnew\s+Random\s*\(|\bthread_rng\s*\(",
+    )
+});
+
+/// A `key: value` or `key = value` setting with a boolean value.
+static SETTING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"^(\s*)["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=|:=)\s*["']?(?i:(true|false|yes|no|on|off))["']?\s*[,;]?\s*(#.*|//.*)?$"#,
+    )
+});
+/// Settings whose `true` is the safe value: turning them off weakens a check.
+static PROTECTS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)validat|verif|strict|secure|protect|csrf|xsrf|sanitiz|escap|encrypt|require_?auth|auth_?required|requires_?auth|signed|https_?only|enforce|check_?(host|cert|origin|signature)",
+    )
+});
+/// Settings whose `true` opens something up.
+static OPENS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(allow|enable|permit|accept)\w*(snippet|cross|insecure|unsafe|anonymous|anon|public|privilege|root|any|all|plaintext|unauthenticated|guest|remote|origin|unsigned|untrusted|override)|insecure|unsafe|skip_?(tls|ssl|verif|auth|check)|disable_?(auth|ssl|tls|csrf|verif|check|security|sandbox)|no_?verify|dangerous",
+    )
+});
+/// A parent block that is an admin surface: enabling it exposes it.
+static SURFACE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(dashboard|admin|debug|debugger|console|pprof|profiler|swagger|graphiql|playground|actuator|phpmyadmin|adminer|api_?explorer)\w*\s*:",
+    )
+});
+
+fn truthy(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" => Some(true),
+        "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The nearest line above `at` indented less than `indent`: a YAML key's parent.
+fn parent(hunk: &Hunk, at: usize, indent: usize) -> Option<&str> {
+    for line in hunk.lines[..at].iter().rev() {
+        if line.kind == LineKind::Added {
+            continue;
+        }
+        let s = std::str::from_utf8(&line.bytes).ok()?;
+        if s.trim().is_empty() || is_comment(s) {
+            continue;
+        }
+        let i = s.len() - s.trim_start().len();
+        if i < indent {
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// A secret named in the environment lookup, then a literal fallback of some length.
+static SECRET_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)\b(getenv|environ\.get|env\.get|ENV\.fetch|env|Getenv|GetEnv|config)\s*\(\s*["'][\w.-]*(secret|password|passwd|token|api_?key|private_?key|signing_?key|secret_?key)[\w.-]*["']\s*,\s*(default\s*=\s*)?["']([^"'\s]{16,})["']|\bprocess\.env\.\w*(SECRET|PASSWORD|TOKEN|API_?KEY|PRIVATE_?KEY)\w*\s*(\|\||\?\?)\s*["']([^"'\s]{16,})["']"#,
+    )
+});
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)example|changeme|change_me|change-me|placeholder|dummy|xxxx|your[_-]|<|\$\{|\{\{|%\(|replace|sample|fake|test",
+    )
+});
+
+/// The checks' inputs: the hunk's changed lines as text (lines that are not UTF-8 are left out).
+struct Changed<'h> {
+    removed: Vec<(usize, &'h str)>,
+    added: Vec<(usize, &'h str)>,
+}
+
+/// Pairs compared at most: a hunk larger than this on both sides is a rewrite, not a fix taken
+/// back line by line.
+const MAX_PAIRS: usize = 40_000;
+
+pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
+    if file.is_test_data || file.is_prose || file.is_deleted {
+        return;
+    }
+    let mut c = Changed {
+        removed: Vec::new(),
+        added: Vec::new(),
+    };
+    for (i, line) in hunk.lines.iter().enumerate() {
+        let Ok(s) = std::str::from_utf8(&line.bytes) else {
+            continue;
+        };
+        match line.kind {
+            LineKind::Removed => c.removed.push((i, s)),
+            LineKind::Added => c.added.push((i, s)),
+            LineKind::Context => {}
+        }
+    }
+    if c.added.is_empty() {
+        return;
+    }
+    let code = !matches!(
+        file.lang,
+        Lang::Yaml | Lang::Json | Lang::Terraform | Lang::Other
+    ) || file.lang == Lang::Other && hunk.lines.len() < 400;
+    if code && c.removed.len() * c.added.len() <= MAX_PAIRS {
+        unwrapped_calls(&c, sink);
+        lowered_roles(&c, sink);
+        loosened_classes(&c, sink);
+    }
+    if c.removed.len() * c.added.len() <= MAX_PAIRS {
+        weakened_settings(hunk, &c, sink);
+    }
+    weak_random(&c, sink);
+    secret_default(&c, sink);
+    plain_compare(&c, sink);
+}
+
+fn plain_compare(c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::ConstantTimeRemoved) {
+        return;
+    }
+    let had = c
+        .removed
+        .iter()
+        .any(|(_, s)| !is_comment(s) && CONSTANT_TIME.is_match(s));
+    if !had || c.added.iter().any(|(_, s)| CONSTANT_TIME.is_match(s)) {
+        return;
+    }
+    if let Some(&(i, _)) = c
+        .added
+        .iter()
+        .find(|(_, s)| !is_comment(s) && PLAIN_EQUALS.is_match(s))
+    {
+        sink.push(Id::ConstantTimeRemoved, Some(i), None, None);
+    }
+}
+
+fn unwrapped_calls(c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::EscapingUnwrapped) {
+        return;
+    }
+    let added: HashMap<String, usize> = c
+        .added
+        .iter()
+        .filter(|(_, s)| !is_comment(s))
+        .map(|&(i, s)| (squash(s), i))
+        .collect();
+    for &(_, old) in &c.removed {
+        if is_comment(old) || !old.contains('(') {
+            continue;
+        }
+        for (name, rest) in unwrapped(old) {
+            if let Some(&i) = added.get(&squash(&rest)) {
+                let msg = format!("`{name}(…)` is taken off this value: unless it is escaped or checked elsewhere now, that is injection (HTML, a path, a command).");
+                sink.push(Id::EscapingUnwrapped, Some(i), None, Some(msg));
+                return;
+            }
+        }
+    }
+}
+
+/// The bracket expressions of a line (`[a-z0-9.-]`, `[^/:]`): where each starts and ends
+/// (one past its `]`), and whether it is negated.
+fn classes(line: &str) -> Vec<(usize, usize, bool)> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'[' && (i == 0 || b[i - 1] != b'\\') {
+            let negated = b.get(i + 1) == Some(&b'^');
+            // The first `]` after the opening (and after a leading `^`) closes it.
+            let from = i + 1 + usize::from(negated) + 1;
+            if let Some(end) = b
+                .get(from..)
+                .and_then(|r| r.iter().position(|&x| x == b']'))
+            {
+                let end = from + end + 1;
+                out.push((i, end, negated));
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn loosened_classes(c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::AllowListLoosened) {
+        return;
+    }
+    for &(_, old) in &c.removed {
+        if is_comment(old) || !old.contains('[') {
+            continue;
+        }
+        let was = classes(old);
+        if !was.iter().any(|k| !k.2) {
+            continue;
+        }
+        for &(i, new) in &c.added {
+            if is_comment(new) || !new.contains("[^") {
+                continue;
+            }
+            for &(os, oe, _) in was.iter().filter(|k| !k.2) {
+                for (ns, ne, _) in classes(new).into_iter().filter(|k| k.2) {
+                    // The lines are the same but for that one class, allowed → forbidden.
+                    if old[..os] == new[..ns] && old[oe..] == new[ne..] {
+                        let msg = format!("The pattern that checks this input stops listing what is allowed (`{}`) and lists what is forbidden (`{}`): every character not listed, `;`, `$`, a backtick, a newline, now passes.", &old[os..oe], &new[ns..ne]);
+                        sink.push(Id::AllowListLoosened, Some(i), None, Some(msg));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn lowered_roles(c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::PrivilegeLowered) {
+        return;
+    }
+    for &(_, old) in &c.removed {
+        if is_comment(old) || !ADMIN.is_match(old) {
+            continue;
+        }
+        for &(i, new) in &c.added {
+            if is_comment(new) {
+                continue;
+            }
+            let Some((was, now)) = one_ident_changed(old, new) else {
+                continue;
+            };
+            if ADMIN.is_match(was) && !ADMIN.is_match(now) && LOWER_ROLE.is_match(now) {
+                let msg = format!("The role this needs is lowered from `{was}` to `{now}`: more people can now do it.");
+                sink.push(Id::PrivilegeLowered, Some(i), None, Some(msg));
+                return;
+            }
+        }
+    }
+}
+
+fn weak_random(c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::CsprngReplaced) {
+        return;
+    }
+    let had = c
+        .removed
+        .iter()
+        .any(|(_, s)| !is_comment(s) && CSPRNG.is_match(s));
+    if !had {
+        return;
+    }
+    let kept = c.added.iter().any(|(_, s)| CSPRNG.is_match(s));
+    let weak = c
+        .added
+        .iter()
+        .find(|(_, s)| !is_comment(s) && WEAK_RNG.is_match(s));
+    if let (false, Some(&(i, _))) = (kept, weak) {
+        sink.push(Id::CsprngReplaced, Some(i), None, None);
+    }
+}
+
+fn weakened_settings(hunk: &Hunk, c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::SettingWeakened) {
+        return;
+    }
+    let old: Vec<(String, bool)> = c
+        .removed
+        .iter()
+        .filter_map(|(_, s)| {
+            let caps = SETTING.captures(s)?;
+            Some((caps[2].to_string(), truthy(&caps[3])?))
+        })
+        .collect();
+    if old.is_empty() {
+        return;
+    }
+    for &(i, s) in &c.added {
+        let Some(caps) = SETTING.captures(s) else {
+            continue;
+        };
+        let (key, Some(now)) = (&caps[2], truthy(&caps[3])) else {
+            continue;
+        };
+        if !old.iter().any(|(k, was)| k == key && *was != now) {
+            continue;
+        }
+        let last = key.rsplit('.').next().unwrap_or(key);
+        let weakened = if now {
+            OPENS.is_match(last)
+                || last.eq_ignore_ascii_case("enabled")
+                    && parent(hunk, i, caps[1].len()).is_some_and(|p| SURFACE.is_match(p))
+        } else {
+            PROTECTS.is_match(last) && !OPENS.is_match(last)
+        };
+        if weakened {
+            let msg = format!("`{key}` is switched to `{}`, its unsafe value: check this is not what ships by default.", &caps[3]);
+            sink.push(Id::SettingWeakened, Some(i), None, Some(msg));
+            return;
+        }
+    }
+}
+
+fn secret_default(c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::SecretDefault) {
+        return;
+    }
+    // A call may span lines: join each added line with up to three that follow it.
+    for (n, &(i, first)) in c.added.iter().enumerate() {
+        if is_comment(first) {
+            continue;
+        }
+        let mut text = first.trim().to_string();
+        for k in 0..4 {
+            if k > 0 {
+                match c.added.get(n + k) {
+                    Some(&(j, s)) if j == i + k => text.push_str(s.trim()),
+                    _ => break,
+                }
+            }
+            if let Some(caps) = SECRET_DEFAULT.captures(&text) {
+                let value = caps.get(4).or(caps.get(7)).map_or("", |m| m.as_str());
+                if !PLACEHOLDER.is_match(value) {
+                    sink.push(Id::SecretDefault, Some(i), None, None);
+                    return;
+                }
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::logic::testutil::{facts, hits, hunk};
+    use crate::risk::logic::RULES;
+
+    fn ids(path: &str, text: &str) -> Vec<&'static str> {
+        let h = hunk(path, text);
+        let f = facts(path);
+        hits(|s| scan(&f, &h, s))
+            .iter()
+            .map(|h| RULES[h.rule].id)
+            .collect()
+    }
+
+    #[test]
+    fn an_unwrapped_escape_fires_and_a_moved_one_does_not() {
+        let fired = ids(
+            "app/tags.py",
+            "-    return mark_safe(f'<a href=\"{url}\">{escape(text)}</a>')\n+    return mark_safe(f'<a href=\"{url}\">{text}</a>')\n",
+        );
+        assert_eq!(fired, ["security.escaping-unwrapped"]);
+        let go = ids(
+            "internal/repo.go",
+            "-\treturn filepath.Join(root, pathx.Clean(strings.ToLower(user)))\n+\treturn filepath.Join(root, strings.ToLower(user))\n",
+        );
+        assert_eq!(go, ["security.escaping-unwrapped"]);
+        assert!(ids(
+            "app/tags.py",
+            "-    \"title\": escape(lines[0]),\n+    \"title\": html.escape(lines[0]),\n"
+        )
+        .is_empty());
+        assert!(ids("app/tags.py", "-    x = unescape(s)\n+    x = s\n").is_empty());
+    }
+
+    #[test]
+    fn a_lowered_role_fires_and_a_raised_one_does_not() {
+        let fired = ids(
+            "api.go",
+            "-\tm.Post(\"/mirror-sync\", reqRepoAdmin(), mirrorSync)\n+\tm.Post(\"/mirror-sync\", reqRepoWriter(), mirrorSync)\n",
+        );
+        assert_eq!(fired, ["security.privilege-lowered"]);
+        assert!(ids(
+            "api.go",
+            "-\tm.Post(\"/mirror-sync\", reqRepoWriter(), mirrorSync)\n+\tm.Post(\"/mirror-sync\", reqRepoAdmin(), mirrorSync)\n"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_predictable_random_source_fires() {
+        let fired = ids(
+            "users/tokens.py",
+            "-        return ''.join(secrets.choice(CHARS) for _ in range(n))\n+        return ''.join(random.choice(CHARS) for _ in range(n))\n",
+        );
+        assert_eq!(fired, ["security.csprng-replaced"]);
+        let ruby = ids(
+            "lib/osm.rb",
+            "-    SecureRandom.urlsafe_base64(length)\n+    length.times do\n+      token += chars[(rand * chars.length).to_i].chr\n+    end\n",
+        );
+        assert_eq!(ruby, ["security.csprng-replaced"]);
+        assert!(ids(
+            "users/tokens.py",
+            "-        return secrets.token_hex(16)\n+        return secrets.token_urlsafe(16)\n"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_plain_comparison_in_place_of_a_constant_time_one_fires() {
+        let fired = ids(
+            "lib/password_hash.rb",
+            "-      ActiveSupport::SecurityUtils.secure_compare(hash, Digest::MD5.hexdigest(candidate))\n+      hash == Digest::MD5.hexdigest(candidate)\n",
+        );
+        assert_eq!(fired, ["security.constant-time-removed"]);
+        // A deprecated helper deleted whole, with nothing compared in its place.
+        assert!(ids(
+            "src/security.py",
+            "-def safe_str_cmp(a: str, b: str) -> bool:\n-    return hmac.compare_digest(a, b)\n"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn an_allow_list_turned_deny_list_fires() {
+        let fired = ids(
+            "plugins/common/common.go",
+            "-\tr, _ := regexp.Compile(\"^[a-z0-9][a-z0-9.-]*$\")\n+\tr, _ := regexp.Compile(\"^[a-z0-9][^/:_A-Z]*$\")\n",
+        );
+        assert_eq!(fired, ["security.allow-list-loosened"]);
+        // Narrowed the other way, or an allowed set widened: not a deny-list.
+        assert!(ids(
+            "common.go",
+            "-\tr := regexp.MustCompile(\"^[^/:]*$\")\n+\tr := regexp.MustCompile(\"^[a-z0-9.-]*$\")\n"
+        )
+        .is_empty());
+        assert!(ids(
+            "common.go",
+            "-\tr := regexp.MustCompile(\"^[a-z0-9.-]*$\")\n+\tr := regexp.MustCompile(\"^[a-z0-9._-]*$\")\n"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_weakened_setting_fires() {
+        assert_eq!(
+            ids(
+                "charts/x/values.yaml",
+                " controller:\n-  allowSnippetAnnotations: false\n+  allowSnippetAnnotations: true\n"
+            ),
+            ["security.setting-weakened"]
+        );
+        assert_eq!(
+            ids(
+                "config.go",
+                "-\t\tStrictValidatePathType: true,\n+\t\tStrictValidatePathType: false, // TODO\n"
+            ),
+            ["security.setting-weakened"]
+        );
+        assert_eq!(
+            ids(
+                "values.yaml",
+                "ingressRoute:\n  dashboard:\n    # -- Create an IngressRoute\n-    enabled: false\n+    enabled: true\n"
+            ),
+            ["security.setting-weakened"]
+        );
+        assert!(ids(
+            "values.yaml",
+            "  metrics:\n-    enabled: false\n+    enabled: true\n"
+        )
+        .is_empty());
+        assert!(ids(
+            "values.yaml",
+            "-  enableAnnotationValidations: false\n+  enableAnnotationValidations: true\n"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_secret_with_a_literal_default_fires() {
+        let fired = ids(
+            "settings.py",
+            "+SECRET_KEY = os.getenv(\n+    \"PAPERLESS_SECRET_KEY\",\n+    \"e11fl1oa-*ytql8p)(06fbj4ukrlo+n7k&q5+$1md7i+mge=ee\",\n+)\n",
+        );
+        assert_eq!(fired, ["security.secret-default"]);
+        assert!(ids(
+            "settings.py",
+            "+SECRET_KEY = os.getenv(\"APP_SECRET_KEY\", \"change-me-in-production-please\")\n"
+        )
+        .is_empty());
+        assert!(ids(
+            "settings.py",
+            "+SECRET_KEY = os.getenv(\"APP_SECRET_KEY\")\n"
+        )
+        .is_empty());
+    }
+}
