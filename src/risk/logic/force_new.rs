@@ -10,15 +10,7 @@ use regex::bytes::Regex;
 use crate::model::{Hunk, LineKind};
 use crate::risk::terraform;
 
-use super::{Id, Sink};
-
-fn re(p: &str) -> Regex {
-    // Constant patterns, covered by the tests below.
-    regex::bytes::RegexBuilder::new(p)
-        .unicode(false)
-        .build()
-        .expect("valid built-in regex")
-}
+use super::{re, Id, Sink};
 
 static RESOURCE: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\s*(resource|module)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{"#));

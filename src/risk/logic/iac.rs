@@ -9,15 +9,7 @@ use regex::bytes::Regex;
 use crate::model::{Hunk, LineKind};
 use crate::risk::hits::char_column;
 
-use super::{FileFacts, Id, Lang, Sink};
-
-fn re(p: &str) -> Regex {
-    // Constant patterns, covered by the tests below.
-    regex::bytes::RegexBuilder::new(p)
-        .unicode(false)
-        .build()
-        .expect("valid built-in regex")
-}
+use super::{re, FileFacts, Id, Lang, Sink};
 
 static BLOCK: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\s*(resource|module)\s+"([^"]+)"(?:\s+"([^"]+)")?"#));

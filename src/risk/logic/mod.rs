@@ -16,6 +16,15 @@ use crate::model::{FileChange, Hunk, Severity};
 
 use super::hits::Hit;
 
+/// A logic rule's constant pattern, on a line's raw bytes with ASCII classes (which keep it on
+/// the DFA for non-ASCII text); every one is covered by its module's tests.
+fn re(p: &str) -> regex::bytes::Regex {
+    regex::bytes::RegexBuilder::new(p)
+        .unicode(false)
+        .build()
+        .expect("valid built-in regex")
+}
+
 pub(crate) use safety::{is_assertion, is_test_decl};
 
 /// The logic rules, in the order of [`RULES`].

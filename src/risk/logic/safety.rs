@@ -10,15 +10,7 @@ use crate::model::{Hunk, LineKind};
 use crate::risk::hits::char_column;
 use crate::risk::lines::HunkFacts;
 
-use super::{FileFacts, Id, Lang, Sink};
-
-fn re(p: &str) -> Regex {
-    // Constant patterns, covered by the tests below.
-    regex::bytes::RegexBuilder::new(p)
-        .unicode(false)
-        .build()
-        .expect("valid built-in regex")
-}
+use super::{re, FileFacts, Id, Lang, Sink};
 
 /// Literals one of which every test declaration / assertion contains: a fast first pass.
 static TEST_HINT: LazyLock<Regex> =

@@ -9,15 +9,7 @@ use regex::bytes::Regex;
 use crate::model::{Hunk, LineKind};
 use crate::risk::hits::char_column;
 
-use super::{Id, Sink};
-
-fn re(p: &str) -> Regex {
-    // Constant patterns, covered by the tests below.
-    regex::bytes::RegexBuilder::new(p)
-        .unicode(false)
-        .build()
-        .expect("valid built-in regex")
-}
+use super::{re, Id, Sink};
 
 /// `rm` with options, then its operands up to the end of the command.
 static RM: LazyLock<Regex> = LazyLock::new(|| {

@@ -10,7 +10,7 @@ use regex::bytes::Regex;
 use crate::model::{Hunk, LineKind};
 use crate::risk::hits::char_column;
 
-use super::{FileFacts, Id, Lang, Sink};
+use super::{re, FileFacts, Id, Lang, Sink};
 
 static MENTION: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)delete|update"));
 static WHERE_WORD: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)where"));
@@ -23,14 +23,6 @@ static START: LazyLock<Regex> = LazyLock::new(|| {
 static WHERE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bwhere\b"));
 static WHERE_ALWAYS: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(?i)^\s*(1\s*=\s*1|true)\s*($|[;"'`)])"#));
-
-fn re(p: &str) -> Regex {
-    // Constant patterns, covered by the tests below; ASCII classes keep them on the DFA.
-    regex::bytes::RegexBuilder::new(p)
-        .unicode(false)
-        .build()
-        .expect("valid built-in regex")
-}
 
 /// Past this many bytes a "statement" is a misreading, not SQL.
 const MAX_STATEMENT: usize = 8_000;
