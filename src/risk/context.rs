@@ -130,8 +130,13 @@ struct Added<'a> {
 
 impl<'a> Added<'a> {
     fn of(files: &'a [FileChange]) -> Added<'a> {
+        let added_lines = files
+            .iter()
+            .flat_map(|f| &f.hunks)
+            .map(|h| h.added())
+            .sum::<usize>();
         let mut out = Added {
-            lines: AddedBy::default(),
+            lines: AddedBy(HashMap::with_capacity(added_lines)),
             names: AddedBy::default(),
             tests: vec![0; files.len()],
         };

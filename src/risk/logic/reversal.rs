@@ -19,15 +19,60 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use regex::Regex;
-
 use crate::model::{Hunk, LineKind};
 
 use super::{FileFacts, Id, Lang, Sink};
 
+/// A check's pattern, compiled as every logic rule's is (`super::re`: ASCII classes, on
+/// bytes), read through the `&str` lines the checks here work on. Unicode classes made each
+/// pattern several times larger, and a small review's memory grew by megabytes once its first
+/// hunk compiled them.
+struct Regex(regex::bytes::Regex);
+
+/// The groups of one match; a group that is not whole UTF-8 (no ASCII-delimited group here
+/// can be) counts as not taking part.
+struct Groups<'s>(Vec<Option<&'s str>>);
+
+impl<'s> Groups<'s> {
+    fn get(&self, i: usize) -> Option<&'s str> {
+        self.0.get(i).copied().flatten()
+    }
+}
+
+impl std::ops::Index<usize> for Groups<'_> {
+    type Output = str;
+    fn index(&self, i: usize) -> &str {
+        self.get(i).unwrap_or("")
+    }
+}
+
+impl Regex {
+    fn is_match(&self, s: &str) -> bool {
+        self.0.is_match(s.as_bytes())
+    }
+
+    /// Each match's start, end and text.
+    fn find_iter<'r, 's: 'r>(
+        &'r self,
+        s: &'s str,
+    ) -> impl Iterator<Item = (usize, usize, &'s str)> + 'r {
+        self.0
+            .find_iter(s.as_bytes())
+            .filter_map(move |m| Some((m.start(), m.end(), s.get(m.range())?)))
+    }
+
+    fn captures<'s>(&self, s: &'s str) -> Option<Groups<'s>> {
+        let caps = self.0.captures(s.as_bytes())?;
+        Some(Groups(
+            caps.iter()
+                .map(|g| g.and_then(|m| s.get(m.range())))
+                .collect(),
+        ))
+    }
+}
+
 fn re(p: &str) -> Regex {
-    // Constant patterns, covered by the tests below.
-    Regex::new(p).expect("valid built-in regex")
+    Regex(super::re(p))
 }
 
 /// A protective call's name (its last part: `html.escape` → `escape`).
@@ -123,15 +168,15 @@ fn one_ident_changed<'a>(old: &'a str, new: &'a str) -> Option<(&'a str, &'a str
     let split = |s: &'a str| {
         let mut parts = Vec::new();
         let mut last = 0;
-        for m in IDENT.find_iter(s) {
-            parts.push((false, squash(&s[last..m.start()])));
-            parts.push((true, m.as_str().to_string()));
-            last = m.end();
+        for (start, end, ident) in IDENT.find_iter(s) {
+            parts.push((false, squash(&s[last..start])));
+            parts.push((true, ident.to_string()));
+            last = end;
         }
         parts.push((false, squash(&s[last..])));
         (
             parts,
-            IDENT.find_iter(s).map(|m| m.as_str()).collect::<Vec<_>>(),
+            IDENT.find_iter(s).map(|(_, _, m)| m).collect::<Vec<_>>(),
         )
     };
     let (a, ai) = split(old);
@@ -227,6 +272,19 @@ fn parent(hunk: &Hunk, at: usize, indent: usize) -> Option<&str> {
     None
 }
 
+/// The line holds what [`SECRET_DEFAULT`] starts with: `env` (`getenv`, `ENV.fetch`,
+/// `process.env`) or `config`, in any case.
+fn names_a_lookup(line: &str) -> bool {
+    static NAMES: LazyLock<Option<aho_corasick::AhoCorasick>> = LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["env", "config"])
+            .ok()
+    });
+    // Without the automaton (it cannot fail to build on two words), every line is looked at.
+    NAMES.as_ref().is_none_or(|ac| ac.is_match(line))
+}
+
 /// A secret named in the environment lookup, then a literal fallback of some length.
 static SECRET_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -311,22 +369,28 @@ fn unwrapped_calls(c: &Changed, sink: &mut Sink) {
     if !sink.on(Id::EscapingUnwrapped) {
         return;
     }
+    // The removed lines' protective calls first: most hunks have none, and then the added
+    // lines need not be indexed (a String each).
+    let calls: Vec<(String, String)> = c
+        .removed
+        .iter()
+        .filter(|(_, old)| !is_comment(old) && old.contains('('))
+        .flat_map(|&(_, old)| unwrapped(old))
+        .collect();
+    if calls.is_empty() {
+        return;
+    }
     let added: HashMap<String, usize> = c
         .added
         .iter()
         .filter(|(_, s)| !is_comment(s))
         .map(|&(i, s)| (squash(s), i))
         .collect();
-    for &(_, old) in &c.removed {
-        if is_comment(old) || !old.contains('(') {
-            continue;
-        }
-        for (name, rest) in unwrapped(old) {
-            if let Some(&i) = added.get(&squash(&rest)) {
-                let msg = format!("`{name}(…)` is taken off this value: unless it is escaped or checked elsewhere now, that is injection (HTML, a path, a command).");
-                sink.push(Id::EscapingUnwrapped, Some(i), None, Some(msg));
-                return;
-            }
+    for (name, rest) in calls {
+        if let Some(&i) = added.get(&squash(&rest)) {
+            let msg = format!("`{name}(…)` is taken off this value: unless it is escaped or checked elsewhere now, that is injection (HTML, a path, a command).");
+            sink.push(Id::EscapingUnwrapped, Some(i), None, Some(msg));
+            return;
         }
     }
 }
@@ -477,9 +541,11 @@ fn secret_default(c: &Changed, sink: &mut Sink) {
     if !sink.on(Id::SecretDefault) {
         return;
     }
-    // A call may span lines: join each added line with up to three that follow it.
+    // A call may span lines: join each added line with up to three that follow it. A match
+    // starts at the lookup's name (`getenv`, `env`, `config`, `process.env`), so only a line
+    // that holds one of them starts a window.
     for (n, &(i, first)) in c.added.iter().enumerate() {
-        if is_comment(first) {
+        if is_comment(first) || !names_a_lookup(first) {
             continue;
         }
         let mut text = first.trim().to_string();
@@ -491,7 +557,7 @@ fn secret_default(c: &Changed, sink: &mut Sink) {
                 }
             }
             if let Some(caps) = SECRET_DEFAULT.captures(&text) {
-                let value = caps.get(4).or(caps.get(7)).map_or("", |m| m.as_str());
+                let value = caps.get(4).or(caps.get(7)).unwrap_or("");
                 if !PLACEHOLDER.is_match(value) {
                     sink.push(Id::SecretDefault, Some(i), None, None);
                     return;
