@@ -19,7 +19,7 @@ use regex_syntax::hir::Hir;
 
 use super::{builtin_factors, factors};
 
-use super::prefilter::{Prefilter, RuleFactors};
+use super::prefilter::{Always, Prefilter, RuleFactors};
 use super::spec::{FileCond, RuleSpec};
 
 /// Which files a group of rules applies to.
@@ -166,6 +166,8 @@ pub(crate) struct Compiled {
     pub line_rules: Vec<LineRule>,
     /// Each side's (added, removed) pattern rules with their pattern and its factors.
     factors: [Vec<(usize, String, Factors)>; 2],
+    /// Each side's rules without factors, in one set shared by every kind's prefilter.
+    always: [Option<Arc<Always>>; 2],
     /// The prefilters made so far, per set of active pattern rules.
     prefilters: Mutex<HashMap<Vec<bool>, Arc<Prefilters>>>,
     /// Every group's `paths` globs in one set: a file's path is matched once, not per group.
@@ -254,7 +256,7 @@ impl Compiled {
                 .filter(|(r, _, _)| active[*r])
                 .map(|(r, p, f)| (*r, p.as_str(), f.as_deref()))
                 .collect();
-            Prefilter::build(&rules)
+            Prefilter::build(&rules, self.always[i].clone())
         };
         let made = Arc::new(Prefilters {
             added: side(0),
@@ -395,9 +397,17 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
     }
     let includes = PathIndex::build(&include_lists)?;
     let excludes = PathIndex::build(&exclude_lists)?;
+    let always = [0, 1].map(|i| {
+        let rules: Vec<RuleFactors> = sides[i]
+            .iter()
+            .map(|(r, p, f)| (*r, p.as_str(), f.as_deref()))
+            .collect();
+        Always::of(&rules)
+    });
     Ok(Compiled {
         groups,
         factors: sides,
+        always,
         prefilters: Mutex::new(HashMap::new()),
         line_rules,
         includes,

@@ -16,7 +16,7 @@
 //! a case-insensitive build queues states through a B-tree set, and that build was the
 //! largest fixed cost of a small review.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
@@ -34,11 +34,14 @@ pub(crate) struct Prefilter {
     /// Automaton pattern → rule.
     owner: Vec<usize>,
     /// Rules without usable factors, as one set compiled when a file first needs it (most
-    /// reviews touch no file whose rules include one), with set pattern → rule.
-    always: Option<Always>,
+    /// reviews touch no file whose rules include one), shared by every kind of file's
+    /// prefilter of this side: compiled once, not once per kind (the scan checks which rules
+    /// apply to the file anyway).
+    always: Option<Arc<Always>>,
 }
 
-struct Always {
+/// The rules of one side without usable factors, with set pattern → rule.
+pub(crate) struct Always {
     sources: Vec<String>,
     rules: Vec<usize>,
     /// None if the set does not compile; each pattern compiled alone when the rules were
@@ -48,6 +51,22 @@ struct Always {
 }
 
 impl Always {
+    /// The rules among `rules` that have no factors, None if there are none.
+    pub fn of(rules: &[RuleFactors]) -> Option<Arc<Always>> {
+        let (sources, rules): (Vec<String>, Vec<usize>) = rules
+            .iter()
+            .filter(|(_, _, fs)| fs.is_none())
+            .map(|&(rule, source, _)| (source.to_string(), rule))
+            .unzip();
+        (!rules.is_empty()).then(|| {
+            Arc::new(Always {
+                sources,
+                rules,
+                set: OnceLock::new(),
+            })
+        })
+    }
+
     fn set(&self) -> Option<&RegexSet> {
         self.set
             .get_or_init(|| {
@@ -68,20 +87,14 @@ pub(crate) struct Candidates {
 }
 
 impl Prefilter {
-    pub fn build(rules: &[RuleFactors]) -> Prefilter {
+    /// The prefilter of `rules` (those with factors; the others are in `always`).
+    pub fn build(rules: &[RuleFactors], always: Option<Arc<Always>>) -> Prefilter {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut owner = Vec::new();
-        let (mut always, mut always_rules): (Vec<String>, _) = (Vec::new(), Vec::new());
-        for &(rule, source, fs) in rules {
-            match fs {
-                Some(fs) => {
-                    owner.extend(std::iter::repeat_n(rule, fs.len()));
-                    literals.extend(fs.iter().cloned());
-                }
-                None => {
-                    always.push(source.to_string());
-                    always_rules.push(rule);
-                }
+        for &(rule, _, fs) in rules {
+            if let Some(fs) = fs {
+                owner.extend(std::iter::repeat_n(rule, fs.len()));
+                literals.extend(fs.iter().cloned());
             }
         }
         let factors = (!literals.is_empty()).then(|| {
@@ -101,11 +114,6 @@ impl Prefilter {
             }
             None => (None, Vec::new()),
         };
-        let always = (!always.is_empty()).then(|| Always {
-            sources: always,
-            rules: always_rules,
-            set: OnceLock::new(),
-        });
         Prefilter {
             factors,
             unfiltered,

@@ -68,7 +68,7 @@ fn candidates_come_from_factors_and_from_the_always_set() {
         .enumerate()
         .map(|(i, (p, f))| (i * 10, *p, f.as_deref()))
         .collect();
-    let pf = Prefilter::build(&rules);
+    let pf = Prefilter::build(&rules, Always::of(&rules));
     let mut out = Candidates::default();
     pf.candidates(b"DROP TABLE users; -- rm -rf", true, &mut out);
     assert_eq!(out.rules, vec![0, 20]);
