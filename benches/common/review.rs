@@ -17,6 +17,7 @@ use countersign::session::Session;
 use countersign::ui::app::App;
 use countersign::ui::highlight::Highlighter;
 use countersign::ui::keymap::Keymap;
+use countersign::ui::run::LOAD_FRAME;
 use countersign::ui::theme::Theme;
 use countersign::ui::view::{self, ViewCtx};
 
@@ -68,7 +69,9 @@ pub fn review(dir: &Path, spec: Option<&str>) -> Result<Sample> {
 
     let rx = load::spawn(repo.git_dir(), oids, analysis);
     let mut loader = Duration::ZERO;
-    // As the screen's loop does: everything already in the inbox is taken in, then one frame.
+    // As the screen's loop does: everything already in the inbox is taken in, then one frame,
+    // at most one per `LOAD_FRAME` while only commits come in.
+    let mut last_frame = Instant::now();
     'load: while let Ok(first) = rx.recv() {
         let mut next = Some(first);
         while let Some(ev) = next.take() {
@@ -85,9 +88,15 @@ pub fn review(dir: &Path, spec: Option<&str>) -> Result<Sample> {
                 break 'load;
             }
             next = rx.try_recv().ok();
+            if next.is_none() {
+                if let Some(left) = LOAD_FRAME.checked_sub(last_frame.elapsed()) {
+                    next = rx.recv_timeout(left).ok();
+                }
+            }
         }
         view::ensure_visible(&mut app, area);
         term.draw(|f| view::draw(f, &app, &ctx))?;
+        last_frame = Instant::now();
     }
     Ok(Sample {
         first_frame,

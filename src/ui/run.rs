@@ -27,6 +27,11 @@ const HIGHLIGHT_AHEAD: usize = 3;
 /// when they come): within the key-to-screen budget, so a hunk of ordinary size is drawn once,
 /// in colour.
 const HIGHLIGHT_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// While only the loader speaks, the screen is redrawn at most once in this long: a long range
+/// delivers commit after commit, and a frame for each took the screen's thread from the
+/// cores the loader reads on. A key, or the end of the load, is drawn at once.
+pub const LOAD_FRAME: std::time::Duration = std::time::Duration::from_millis(16);
 /// Hunks longer than this are not waited for: their colours come in a later frame.
 const HIGHLIGHT_WAIT_LINES: usize = 400;
 
@@ -82,6 +87,7 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
     let mut jobs: Vec<std::thread::JoinHandle<()>> = Vec::new();
     // The hunk on screen when it was drawn without its colours (they were not ready).
     let mut plain: Option<crate::model::HunkId> = None;
+    let mut last_frame = std::time::Instant::now();
     'main: loop {
         if dirty {
             let size = term.size().context("cannot read the terminal size")?;
@@ -100,6 +106,7 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
             };
             term.draw(|f| view::draw(f, &app, &ctx))
                 .context("cannot draw")?;
+            last_frame = std::time::Instant::now();
             dirty = false;
             if timings.first_frame.is_none() {
                 timings.first_frame = Some(crate::timings::since_start());
@@ -116,7 +123,13 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
         // Sleep until something arrives, then take everything already there before drawing.
         let Ok(first) = inbox.rx.recv() else { break };
         let mut next = Some(first);
+        // Whether all this batch brings is commits loaded (not the end of the load).
+        let mut load_only = true;
         while let Some(ev) = next.take() {
+            load_only &= matches!(
+                ev,
+                Event::Load(LoadEvent::Commit { .. } | LoadEvent::Progress { .. })
+            );
             let effects = match ev {
                 Event::Terminated => {
                     saver.save_now(&mut app);
@@ -261,6 +274,11 @@ pub fn run(mut app: App, mut opts: RunOptions, host: &mut dyn Host) -> Result<Ap
                 }
             }
             next = inbox.rx.try_recv().ok();
+            if next.is_none() && load_only {
+                if let Some(left) = LOAD_FRAME.checked_sub(last_frame.elapsed()) {
+                    next = inbox.rx.recv_timeout(left).ok();
+                }
+            }
         }
     }
     drop(input);
