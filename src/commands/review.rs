@@ -70,6 +70,8 @@ pub fn run(opts: &ReviewArgs) -> Result<i32> {
     if let Some(file) = review.commits.first().and_then(|c| c.files.first()) {
         prepared.warm(&analysis, file);
     }
+    // Nothing more to warm: the rules' thread ends once it is done.
+    drop(prepared);
     review.plan_summary = analysis.plan.as_ref().map(|p| p.summary());
     let position_key = oids.last().map(|o| o.to_string()).unwrap_or_default();
     let store = Store::for_repo(&repo.key())?;
