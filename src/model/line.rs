@@ -81,13 +81,18 @@ pub struct Text {
 }
 
 impl Text {
-    /// The bytes in a buffer of their own.
+    /// The bytes in a buffer of their own. A line is never 4 GiB long (git does not diff such
+    /// a file as text); if one were, it would read as its first 4 GiB.
     pub fn new(bytes: &[u8]) -> Text {
-        Text::shared(&Arc::from(bytes), 0..bytes.len())
+        Text {
+            buf: Arc::from(bytes),
+            start: 0,
+            len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+        }
     }
 
-    /// `range` of `buf`, shared with the other lines cut from it. A range beyond 4 GiB (no
-    /// text file git diffs) is copied into a buffer of its own.
+    /// `range` of `buf`, shared with the other lines cut from it. A range past 4 GiB into the
+    /// buffer is copied into a buffer of its own; one outside it reads as empty.
     pub fn shared(buf: &Arc<[u8]>, range: std::ops::Range<usize>) -> Text {
         match (u32::try_from(range.start), u32::try_from(range.len())) {
             (Ok(start), Ok(len)) if range.end <= buf.len() => Text {
@@ -95,18 +100,8 @@ impl Text {
                 start,
                 len,
             },
-            _ => Text {
-                buf: Arc::from(buf.get(range).unwrap_or_default()),
-                start: 0,
-                len: 0,
-            }
-            .with_own_len(),
+            _ => Text::new(buf.get(range).unwrap_or_default()),
         }
-    }
-
-    fn with_own_len(mut self) -> Text {
-        self.len = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
-        self
     }
 }
 
