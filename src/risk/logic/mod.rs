@@ -4,6 +4,7 @@
 //! the policy can re-rate or turn it off the same way.
 
 mod force_new;
+mod guard;
 mod iac;
 pub(crate) mod plan;
 mod reversal;
@@ -59,6 +60,9 @@ pub(crate) enum Id {
     SecretDefault,
     ConstantTimeRemoved,
     AllowListLoosened,
+    PermissionCheckRemoved,
+    ValidationRemoved,
+    StateAbsent,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -85,7 +89,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 29] = [
+pub(crate) const RULES: [Meta; 32] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -115,6 +119,9 @@ pub(crate) const RULES: [Meta; 29] = [
     m("security.secret-default", Critical, "security", "A secret read from the environment falls back to a literal written in the code: every install that does not set it shares this published key."),
     m("security.constant-time-removed", High, "security", "A constant-time comparison (`secure_compare`, `compare_digest`, `timingSafeEqual`) gives way to `==`: how long the comparison takes now tells an attacker how much of the secret matched."),
     m("security.allow-list-loosened", High, "security", "A validation pattern stops listing the characters it allows and lists forbidden ones instead (`[a-z0-9.-]` becomes `[^/:]`): everything not thought of, `;`, `$`, a backtick, now passes."),
+    m("security.permission-check-removed", High, "security", "A check on the user's permission or role that refused the request is removed, and nothing in the hunk refuses it now: whoever it kept out gets through."),
+    m("security.validation-removed", Medium, "security", "A check that rejected bad input (it raised, threw, returned false or an error) is removed, and nothing in the hunk rejects it now: what it refused (a path with `..`, a non-numeric value, the wrong type) goes through."),
+    m("destructive.state-absent", High, "destructive", "A task that kept something in place (`state: present`) now removes it (`state: absent`): the next run deletes it (a security group, a file, a user) on every host or account it targets."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.
@@ -252,6 +259,7 @@ pub(crate) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     if !file.is_prose {
         safety::scan(file, hunk, sink);
         reversal::scan(file, hunk, sink);
+        guard::scan(file, hunk, sink);
     }
     size::scan_hunk(file, hunk, sink);
 }
