@@ -95,6 +95,7 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         return;
     }
     let mut facts = HunkFacts::new(hunk);
+    let removed = removed_text(hunk);
     for (i, l) in lines.iter().enumerate() {
         if l.kind != LineKind::Removed || !HINT.is_match(&l.bytes) {
             continue;
@@ -109,7 +110,7 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
             .take(BODY)
             .take_while(|x| x.kind == LineKind::Removed && !OPENER.is_match(&x.bytes));
         let rejected = rejects(b) || body.into_iter().any(|x| rejects(&x.bytes));
-        if !rejected || facts.is_moved(i) || in_removed_function(hunk, i) {
+        if !rejected || facts.is_moved(i) || in_removed_function(hunk, i, &removed) {
             continue;
         }
         let id = if ACCESS.is_match(b) {
@@ -138,29 +139,93 @@ fn indent(b: &[u8]) -> usize {
     b.iter().take_while(|c| **c == b' ' || **c == b'\t').count()
 }
 
-/// Line `i` (removed) sits in a function whose declaration the hunk removes too, and does not
-/// declare again: the function is deleted, not changed.
-pub(crate) fn in_removed_function(hunk: &Hunk, i: usize) -> bool {
+/// Line `i` (removed) sits in a function whose declaration the hunk removes too, does not
+/// declare again, and that no removed line of `removed` (the hunk's or the file's removed
+/// text) calls: a helper deleted as dead code, not one whose callers were rewritten to do
+/// without its check.
+pub(crate) fn in_removed_function(hunk: &Hunk, i: usize, removed: &[u8]) -> bool {
+    removed_function(hunk, i).is_some_and(|name| !called(removed, name))
+}
+
+/// The text of a hunk's removed lines, one per line.
+pub(crate) fn removed_text(hunk: &Hunk) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in hunk.lines.iter().filter(|l| l.kind == LineKind::Removed) {
+        out.extend_from_slice(&l.bytes);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// `name(` is called in `text`: bare or on `self`/`this`, not declared (`def name(`) and not
+/// another module's function of the same name (`werkzeug.utils.safe_join(`).
+fn called(text: &[u8], name: &[u8]) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(at) = find(&text[from..], name).map(|p| p + from) {
+        from = at + name.len();
+        if text.get(from) != Some(&b'(') {
+            continue;
+        }
+        let before = &text[..at];
+        let last = before.last().copied();
+        let bare = last.is_none_or(|c| !(c.is_ascii_alphanumeric() || b"_.>:$".contains(&c)));
+        let on_self = [
+            &b"self."[..],
+            b"this.",
+            b"$this->",
+            b"self::",
+            b"static::",
+            b"@",
+        ]
+        .iter()
+        .any(|p| before.ends_with(p));
+        let declared = [&b"def "[..], b"function ", b"func ", b"fn ", b"sub "]
+            .iter()
+            .any(|p| before.ends_with(p));
+        if (bare || on_self) && !declared {
+            return true;
+        }
+    }
+    false
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The name of the function around removed line `i` when the hunk removes its declaration
+/// too and does not declare it again.
+fn removed_function(hunk: &Hunk, i: usize) -> Option<&[u8]> {
     let own = indent(&hunk.lines[i].bytes);
-    for l in hunk.lines[..i].iter().rev() {
+    // The declaration itself (`def safe_join(…)`) counts as inside: it goes with its body.
+    let start = if FUNCTION.is_match(&hunk.lines[i].bytes) {
+        i + 1
+    } else {
+        i
+    };
+    for l in hunk.lines[..start].iter().rev() {
         if l.kind == LineKind::Added || l.bytes.trim_ascii().is_empty() {
             continue;
         }
-        if indent(&l.bytes) >= own {
+        if indent(&l.bytes) >= own && !std::ptr::eq(l, &hunk.lines[i]) {
             continue;
         }
         let Some(caps) = FUNCTION.captures(&l.bytes) else {
             // An enclosing block that is no function (a class, an `if`): look further out.
             if l.kind == LineKind::Context {
-                return false;
+                return None;
             }
             continue;
         };
         if l.kind != LineKind::Removed {
-            return false;
+            return None;
         }
-        let name = caps.get(1).or_else(|| caps.get(2)).map(|m| m.as_bytes());
-        let declared_again = name.is_some_and(|n| {
+        let name = caps.get(1).or_else(|| caps.get(2)).map(|m| m.as_bytes())?;
+        let declared_again = {
+            let n = name;
             hunk.lines.iter().any(|a| {
                 a.kind == LineKind::Added
                     && FUNCTION
@@ -168,10 +233,10 @@ pub(crate) fn in_removed_function(hunk: &Hunk, i: usize) -> bool {
                         .and_then(|c| c.get(1).or_else(|| c.get(2)))
                         .is_some_and(|m| m.as_bytes() == n)
             })
-        });
-        return !declared_again;
+        };
+        return (!declared_again).then_some(name);
     }
-    false
+    None
 }
 
 #[cfg(test)]
@@ -204,6 +269,17 @@ mod tests {
         assert_eq!(fired("src/Grammar.php", php), vec![(VALID, Some(1))]);
         let sh = "#!/usr/bin/env bash\n-  if [ \"$version\" = \"..\" ] || [[ $version == */* ]]; then\n-    echo \"invalid version\" >&2\n-  elif [ -n \"$version\" ]; then\n+  if [ -n \"$version\" ]; then\n     echo \"$version\"\n";
         assert_eq!(fired("libexec/read-version", sh), vec![(VALID, Some(1))]);
+    }
+
+    #[test]
+    fn a_deleted_helper_still_called_by_rewritten_code_counts_as_live() {
+        let h = hunk("views.py", "-    def get_object(self, pk):\n-        raise PermissionDenied\n-    def get(self, request, image_id):\n-        image = self.get_object(image_id)\n");
+        let removed = removed_text(&h);
+        assert!(!in_removed_function(&h, 1, &removed));
+        // Only another module's function of the same name: the helper itself is dead.
+        let h = hunk("helpers.py", "-def safe_join(directory, *pathnames):\n-    path = werkzeug.utils.safe_join(directory, *pathnames)\n");
+        assert!(in_removed_function(&h, 1, &removed_text(&h)));
+        assert!(in_removed_function(&h, 0, &removed_text(&h)));
     }
 
     #[test]

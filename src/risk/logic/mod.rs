@@ -26,6 +26,7 @@ fn re(p: &str) -> regex::bytes::Regex {
         .expect("valid built-in regex")
 }
 
+pub(crate) use guard::{in_removed_function, removed_text};
 pub(crate) use safety::{is_assertion, is_test_decl};
 
 /// The logic rules, in the order of [`RULES`].
@@ -63,6 +64,7 @@ pub(crate) enum Id {
     PermissionCheckRemoved,
     ValidationRemoved,
     StateAbsent,
+    CheckCommentedOut,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -89,7 +91,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 32] = [
+pub(crate) const RULES: [Meta; 33] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -122,6 +124,7 @@ pub(crate) const RULES: [Meta; 32] = [
     m("security.permission-check-removed", High, "security", "A check on the user's permission or role that refused the request is removed, and nothing in the hunk refuses it now: whoever it kept out gets through."),
     m("security.validation-removed", Medium, "security", "A check that rejected bad input (it raised, threw, returned false or an error) is removed, and nothing in the hunk rejects it now: what it refused (a path with `..`, a non-numeric value, the wrong type) goes through."),
     m("destructive.state-absent", High, "destructive", "A task that kept something in place (`state: present`) now removes it (`state: absent`): the next run deletes it (a security group, a file, a user) on every host or account it targets."),
+    m("safety-net.check-commented-out", Medium, "safety-net", "Lines of a test, CI job or verification step are commented out rather than fixed or deleted: the check they made no longer runs, and nothing says when it comes back."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.
@@ -131,6 +134,9 @@ pub(crate) struct FileFacts {
     pub is_deleted: bool,
     /// A test, fixture or snapshot: strange characters there are usually the data under test.
     pub is_test_data: bool,
+    /// CI, a test or a verification playbook: its lines are checks (`@ci`, `@tests`,
+    /// `@verification`).
+    pub is_check: bool,
     /// Git showed it as text, but it is not (see `hidden::not_really_text`).
     pub not_text: bool,
 }
@@ -282,6 +288,7 @@ pub(crate) mod testutil {
             is_prose: false,
             is_deleted: false,
             is_test_data: false,
+            is_check: false,
             not_text: false,
         }
     }
