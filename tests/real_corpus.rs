@@ -3,9 +3,8 @@
 //!
 //! The development set, which the rules may be tuned on, is `cases.toml` (the first two passes'
 //! halves, split by a hash of the id, reported apart so that their figures stay comparable with
-//! docs/real-corpus.md), `pass3.toml`, `pass4.toml` and `pass5.toml` (the held-out batches of
-//! passes 3 to 5, development once scored). `pass6.toml` is the held-out batch: cut from other
-//! repositories,
+//! docs/real-corpus.md), `pass3.toml` to `pass6.toml` (the held-out batches of passes 3 to 7,
+//! development once scored). `pass7.toml` is the held-out batch: cut from other repositories,
 //! labelled without running the engine, and only scored. A case counts as flagged when any of
 //! its hunks gets a finding of medium severity or more; a case labelled critical must get a
 //! critical finding. The held-out batch's figures and failures are printed only with
@@ -74,7 +73,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 3] = [
+const SCORED_BATCHES: [Batch; 4] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -90,13 +89,20 @@ const SCORED_BATCHES: [Batch; 3] = [
     Batch {
         file: "pass5.toml",
         was: "held out in pass 5",
-        recall: 730,
-        false_alarms: 143,
+        recall: 769,
+        false_alarms: 123,
+    },
+    Batch {
+        file: "pass6.toml",
+        was: "held out in pass 7",
+        recall: 843,
+        false_alarms: 40,
     },
 ];
 
-/// The held-out batch: cut after the last rule change, scored, never tuned on.
-const HELD_OUT: &str = "pass6.toml";
+/// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
+/// batch is cut and committed, there is none.
+const HELD_OUT: &str = "pass7.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
@@ -108,7 +114,11 @@ fn development() -> Vec<Case> {
 }
 
 fn held_out() -> Vec<Case> {
-    load(HELD_OUT)
+    if dir().join(HELD_OUT).exists() {
+        load(HELD_OUT)
+    } else {
+        Vec::new()
+    }
 }
 
 /// The case's files as the loader builds them from git: parsed from the cut patch.
@@ -210,7 +220,9 @@ fn score(engine: &Engine, cases: &[&Case], show: bool) -> Score {
 fn real_corpus_is_large_enough_and_labelled() {
     let dev = development();
     let held = held_out();
-    for (name, cases, min) in [("development", &dev, 200), ("held-out", &held, 60)] {
+    // Between a batch being scored and the next being cut there is no held-out batch.
+    let held_min = if dir().join(HELD_OUT).exists() { 60 } else { 0 };
+    for (name, cases, min) in [("development", &dev, 200), ("held-out", &held, held_min)] {
         let benign = cases.iter().filter(|c| c.label == "benign").count();
         assert!(cases.len() >= min, "{name}: {} cases", cases.len());
         assert!(

@@ -110,6 +110,7 @@ impl LineRule {
             &self.preceded_by,
             &self.inside,
             &self.unless_same_key,
+            &self.unless_followed_by,
         ]
         .into_iter()
         .flatten()
@@ -131,6 +132,8 @@ pub(crate) struct LineRule {
     pub changed: bool,
     pub unless_same_key: Option<Pattern>,
     pub unless_kept: bool,
+    pub unless_function_removed: bool,
+    pub unless_followed_by: Option<Pattern>,
     pub once: bool,
 }
 
@@ -381,6 +384,8 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
                 changed: spec.changed,
                 unless_same_key: field("unless_same_key", &spec.unless_same_key)?,
                 unless_kept: spec.unless_kept,
+                unless_function_removed: spec.unless_function_removed,
+                unless_followed_by: field("unless_followed_by", &spec.unless_followed_by)?,
                 once: spec.once,
             });
         }
@@ -416,6 +421,16 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
 }
 
 /// A scope made of one named set of the rules file (`tests`, `prose`).
+/// A scope made of several named sets of the rules file.
+pub(crate) fn union_scope(names: &[&str], sets: &BTreeMap<String, Vec<String>>) -> Result<Scope> {
+    let all: Vec<String> = names.iter().map(|n| format!("@{n}")).collect();
+    let list = expand(&all, sets)?;
+    Ok(Scope {
+        include: globs(&list)?,
+        exclude: None,
+    })
+}
+
 pub(crate) fn named_scope(name: &str, sets: &BTreeMap<String, Vec<String>>) -> Result<Scope> {
     let list = expand(&[format!("@{name}")], sets)?;
     Ok(Scope {

@@ -92,6 +92,7 @@ pub(crate) fn scan(
     prefilters: &Prefilters,
     active: &[bool],
     hunk: &Hunk,
+    file_removed: &[u8],
     hits: &mut Vec<Hit>,
 ) {
     if !active.contains(&true) {
@@ -158,6 +159,19 @@ pub(crate) fn scan(
             if !added && rule.unless_kept && kept(hunk, rule, bytes) {
                 continue;
             }
+            if !added
+                && rule.unless_function_removed
+                && super::logic::in_removed_function(hunk, i, file_removed)
+            {
+                continue;
+            }
+            if rule
+                .unless_followed_by
+                .as_ref()
+                .is_some_and(|re| is_followed(hunk, i, re))
+            {
+                continue;
+            }
             if added
                 && rule
                     .unless_same_key
@@ -215,6 +229,18 @@ fn is_inside(hunk: &Hunk, i: usize, re: &Pattern) -> bool {
         }
     }
     re.is_match(hunk.header.as_bytes())
+}
+
+/// A later line of the hunk, on line `i`'s own side of the diff, matches `re`.
+fn is_followed(hunk: &Hunk, i: usize, re: &Pattern) -> bool {
+    let skip = if hunk.lines[i].kind == LineKind::Removed {
+        LineKind::Added
+    } else {
+        LineKind::Removed
+    };
+    hunk.lines[i + 1..]
+        .iter()
+        .any(|l| l.kind != skip && re.is_match(&l.bytes))
 }
 
 fn removes_match(hunk: &Hunk, r: usize, rule: &LineRule, cache: &mut Vec<(usize, bool)>) -> bool {

@@ -64,6 +64,8 @@ pub struct Engine {
     logic_enabled: Vec<bool>,
     prose: Scope,
     tests: Scope,
+    /// CI, tests and verification playbooks: files whose lines are checks.
+    checks: Scope,
 }
 
 impl Engine {
@@ -143,6 +145,8 @@ impl Engine {
             logic_enabled,
             prose: named("prose")?,
             tests: named("tests")?,
+            checks: compile::union_scope(&["ci", "tests", "verification"], &sets)
+                .context("built-in rules file")?,
         })
     }
 
@@ -211,6 +215,7 @@ impl Engine {
             is_prose: matches(&self.prose),
             is_deleted: file.change == ChangeKind::Deleted,
             is_test_data: matches(&self.tests),
+            is_check: matches(&self.checks),
             not_text: hidden::not_really_text(&file.hunks),
         };
         let mut sink = Sink {
@@ -234,9 +239,19 @@ impl Engine {
         let file_hits = std::mem::take(&mut sink.hits);
         file.findings = hits::finish(&self.infos, file_hits.clone(), None, usize::MAX).0;
 
+        // Every removed line of the file, for the rules that ask whether a function deleted
+        // with its check is still called from code the change rewrote (`lines.rs`).
+        let removed: Vec<u8> = file.hunks.iter().flat_map(logic::removed_text).collect();
         for (n, hunk) in file.hunks.iter_mut().enumerate() {
             let first = hunk.lines.iter().position(|l| l.is_change());
-            lines::scan(&self.compiled, &prefilters, &active, hunk, &mut sink.hits);
+            lines::scan(
+                &self.compiled,
+                &prefilters,
+                &active,
+                hunk,
+                &removed,
+                &mut sink.hits,
+            );
             for &g in &groups {
                 let touched = self.compiled.groups[g]
                     .touched

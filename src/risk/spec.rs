@@ -62,6 +62,14 @@ pub(crate) struct RuleSpec {
     /// environment variable); `cargo test` turned into `cargo check` still fires.
     #[serde(default)]
     pub unless_kept: bool,
+    /// With `removed`: a removed line does not fire when the function around it is removed
+    /// whole in the same hunk (its declaration removed and not declared again): a helper
+    /// deleted, which its callers' failing import shows, not a check taken off live code.
+    #[serde(default)]
+    pub unless_function_removed: bool,
+    /// The line does not fire when a later line of the hunk (on its own side) matches this,
+    /// e.g. `set +e` closed again by `set -e`.
+    pub unless_followed_by: Option<String>,
     /// At most one finding per hunk.
     #[serde(default)]
     pub once: bool,
@@ -186,7 +194,9 @@ pub(crate) fn validate(spec: &RuleSpec) -> Result<(Severity, Vec<FileCond>)> {
         || spec.once
         || spec.changed
         || spec.unless_same_key.is_some()
-        || spec.unless_kept;
+        || spec.unless_kept
+        || spec.unless_function_removed
+        || spec.unless_followed_by.is_some();
     if !lines && line_only {
         bail!("`unless`, `(unless_)preceded_by`, `inside`, `changed` and `once` only apply to `added`/`removed` patterns");
     }
@@ -195,6 +205,9 @@ pub(crate) fn validate(spec: &RuleSpec) -> Result<(Severity, Vec<FileCond>)> {
     }
     if spec.unless_same_key.is_some() && spec.added.is_none() {
         bail!("`unless_same_key` needs an `added` pattern");
+    }
+    if spec.unless_function_removed && spec.removed.is_none() {
+        bail!("`unless_function_removed` needs a `removed` pattern");
     }
     if spec.unless_kept && spec.removed.is_none() {
         bail!("`unless_kept` needs a `removed` pattern");

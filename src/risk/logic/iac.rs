@@ -37,7 +37,49 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     if sink.on(Id::OpenIngress) {
         ingress(hunk, sink);
     }
+    if file.lang == Lang::Yaml && sink.on(Id::StateAbsent) {
+        state_absent(hunk, sink);
+    }
 }
+
+static PRESENT: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"^\s*-?\s*state:\s*["']?present["']?\s*(#.*)?$"#));
+static ABSENT: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"^\s*-?\s*state:\s*["']?absent["']?\s*(#.*)?$"#));
+
+/// An Ansible task that made sure something exists (`state: present`) now makes sure it does
+/// not: the next run deletes it on every host. A new task with `state: absent` is usually the
+/// role cleaning up what it once put there, and is left alone.
+fn state_absent(hunk: &Hunk, sink: &mut Sink) {
+    let was_present = hunk
+        .lines
+        .iter()
+        .any(|l| l.kind == LineKind::Removed && PRESENT.is_match(&l.bytes));
+    if !was_present {
+        return;
+    }
+    if let Some(i) = hunk
+        .lines
+        .iter()
+        .position(|l| l.kind == LineKind::Added && ABSENT.is_match(&l.bytes))
+    {
+        let b = &hunk.lines[i].bytes;
+        sink.push(
+            Id::StateAbsent,
+            Some(i),
+            Some(char_column(b, first_non_space(b))),
+            None,
+        );
+    }
+}
+
+/// Resource types that stand for no real infrastructure: waits and placeholders.
+const HOLDS_NOTHING: [&str; 4] = [
+    "time_sleep",
+    "null_resource",
+    "terraform_data",
+    "time_offset",
+];
 
 /// A `resource "type" "name"` or `module "name"` header: (kind, address, type).
 fn block(bytes: &[u8]) -> Option<(bool, String, String)> {
@@ -76,6 +118,11 @@ fn blocks(hunk: &Hunk, sink: &mut Sink) {
         }
     }
     for (i, (is_module, address, kind)) in removed {
+        // A timer or a placeholder holds nothing and runs nothing on destroy: removing one
+        // (a `time_sleep` workaround) destroys no real infrastructure.
+        if HOLDS_NOTHING.contains(&kind.as_str()) {
+            continue;
+        }
         let moved = handled
             .iter()
             .any(|h| h == &address || h.starts_with(&format!("{address}[")));
@@ -182,6 +229,7 @@ mod tests {
             "destructive.tf-resource-renamed" => Id::TfResourceRenamed,
             "destructive.tf-module-removed" => Id::TfModuleRemoved,
             "security.open-ingress" => Id::OpenIngress,
+            "destructive.state-absent" => Id::StateAbsent,
             other => panic!("{other}"),
         }
     }
@@ -196,6 +244,20 @@ mod tests {
             fired("m.tf", "-module \"vpc\" {\n-  source = \"./vpc\"\n-}\n"),
             vec![(Id::TfModuleRemoved, 0)]
         );
+    }
+
+    #[test]
+    fn removing_a_resource_that_holds_nothing_does_not_fire() {
+        let text = "-resource \"time_sleep\" \"wait\" {\n-  create_duration = \"90s\"\n-}\n";
+        assert!(fired("main.tf", text).is_empty());
+    }
+
+    #[test]
+    fn a_task_turned_from_present_to_absent_fires_but_a_new_cleanup_does_not() {
+        let flip = "       ec2_group:\n-        state: present\n+        state: absent\n";
+        assert_eq!(fired("aws.yml", flip), vec![(Id::StateAbsent, 2)]);
+        let cleanup = "+- name: Remove the old key\n+  file:\n+    path: /etc/apt/old.asc\n+    state: absent\n";
+        assert!(fired("tasks/main.yml", cleanup).is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! the policy can re-rate or turn it off the same way.
 
 mod force_new;
+mod guard;
 mod iac;
 pub(crate) mod plan;
 mod reversal;
@@ -25,6 +26,7 @@ fn re(p: &str) -> regex::bytes::Regex {
         .expect("valid built-in regex")
 }
 
+pub(crate) use guard::{in_removed_function, removed_text};
 pub(crate) use safety::{is_assertion, is_test_decl};
 
 /// The logic rules, in the order of [`RULES`].
@@ -59,6 +61,10 @@ pub(crate) enum Id {
     SecretDefault,
     ConstantTimeRemoved,
     AllowListLoosened,
+    PermissionCheckRemoved,
+    ValidationRemoved,
+    StateAbsent,
+    CheckCommentedOut,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -85,7 +91,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 29] = [
+pub(crate) const RULES: [Meta; 33] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -115,6 +121,10 @@ pub(crate) const RULES: [Meta; 29] = [
     m("security.secret-default", Critical, "security", "A secret read from the environment falls back to a literal written in the code: every install that does not set it shares this published key."),
     m("security.constant-time-removed", High, "security", "A constant-time comparison (`secure_compare`, `compare_digest`, `timingSafeEqual`) gives way to `==`: how long the comparison takes now tells an attacker how much of the secret matched."),
     m("security.allow-list-loosened", High, "security", "A validation pattern stops listing the characters it allows and lists forbidden ones instead (`[a-z0-9.-]` becomes `[^/:]`): everything not thought of, `;`, `$`, a backtick, now passes."),
+    m("security.permission-check-removed", High, "security", "A check on the user's permission or role that refused the request is removed, and nothing in the hunk refuses it now: whoever it kept out gets through."),
+    m("security.validation-removed", Medium, "security", "A check that rejected bad input (it raised, threw, returned false or an error) is removed, and nothing in the hunk rejects it now: what it refused (a path with `..`, a non-numeric value, the wrong type) goes through."),
+    m("destructive.state-absent", High, "destructive", "A task that kept something in place (`state: present`) now removes it (`state: absent`): the next run deletes it (a security group, a file, a user) on every host or account it targets."),
+    m("safety-net.check-commented-out", Medium, "safety-net", "Lines of a test, CI job or verification step are commented out rather than fixed or deleted: the check they made no longer runs, and nothing says when it comes back."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.
@@ -124,6 +134,9 @@ pub(crate) struct FileFacts {
     pub is_deleted: bool,
     /// A test, fixture or snapshot: strange characters there are usually the data under test.
     pub is_test_data: bool,
+    /// CI, a test or a verification playbook: its lines are checks (`@ci`, `@tests`,
+    /// `@verification`).
+    pub is_check: bool,
     /// Git showed it as text, but it is not (see `hidden::not_really_text`).
     pub not_text: bool,
 }
@@ -252,6 +265,7 @@ pub(crate) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     if !file.is_prose {
         safety::scan(file, hunk, sink);
         reversal::scan(file, hunk, sink);
+        guard::scan(file, hunk, sink);
     }
     size::scan_hunk(file, hunk, sink);
 }
@@ -274,6 +288,7 @@ pub(crate) mod testutil {
             is_prose: false,
             is_deleted: false,
             is_test_data: false,
+            is_check: false,
             not_text: false,
         }
     }

@@ -78,7 +78,7 @@ fn re(p: &str) -> Regex {
 /// A protective call's name (its last part: `html.escape` → `escape`).
 static PROTECTIVE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(\w*escape\w*|esc_\w+|h|e|sanitiz\w*|sanitis\w*|\w*_sanitiz\w*|quote|shellquote|shell_?escape|\w*_quote|quote_\w+|clean|\w*_clean|clean_path|strip_tags|bleach|secure_filename|safe_join|safe_path|normpath|realpath|urlencode|url_encode|encodeuri\w*|encode_?url|html_?encode\w*|encodeforhtml\w*|htmlspecialchars|htmlentities|purify)$",
+        r"(?i)^(\w*escape\w*|esc_\w+|h|e|sanitiz\w*|sanitis\w*|\w*_sanitiz\w*|quote|shellquote|shell_?escape|\w*_quote|quote_\w+|clean|\w*_clean|clean_path|strip_tags|bleach|secure_filename|safe_join|safe_path|normpath|realpath|basename|urlencode|url_encode|encodeuri\w*|encode_?url|html_?encode\w*|encodeforhtml\w*|htmlspecialchars|htmlentities|purify)$",
     )
 });
 

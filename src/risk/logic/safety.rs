@@ -133,6 +133,51 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     if code && sink.on(Id::ErrorSwallowed) {
         swallowed(hunk, sink);
     }
+    if file.is_check && sink.on(Id::CheckCommentedOut) {
+        commented_out(hunk, sink);
+    }
+}
+
+/// How many removed lines must come back commented out: one may be a note, two are a block
+/// switched off.
+const COMMENTED_MIN: usize = 2;
+
+/// Removed lines that the hunk adds back behind a comment marker (`# - name: Run a test`,
+/// `// assert_eq!(…)`): the check is switched off, not changed.
+fn commented_out(hunk: &Hunk, sink: &mut Sink) {
+    let uncomment = |b: &[u8]| -> Option<Vec<u8>> {
+        let t = b.trim_ascii();
+        let rest = [&b"#"[..], b"//", b"--", b";"]
+            .iter()
+            .find_map(|m| t.strip_prefix(*m))?;
+        let rest = rest.trim_ascii();
+        (rest.len() >= 4).then(|| rest.to_vec())
+    };
+    let removed: std::collections::HashSet<&[u8]> = hunk
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Removed)
+        .map(|l| l.bytes.trim_ascii())
+        .filter(|t| t.len() >= 4)
+        .collect();
+    if removed.len() < COMMENTED_MIN {
+        return;
+    }
+    let mut first = None;
+    let mut count = 0;
+    for (i, l) in hunk.lines.iter().enumerate() {
+        if l.kind != LineKind::Added {
+            continue;
+        }
+        if uncomment(&l.bytes).is_some_and(|u| removed.contains(&u[..])) {
+            first.get_or_insert(i);
+            count += 1;
+        }
+    }
+    if let Some(i) = first.filter(|_| count >= COMMENTED_MIN) {
+        let b = &hunk.lines[i].bytes;
+        sink.push(Id::CheckCommentedOut, Some(i), Some(first_col(b)), None);
+    }
 }
 
 /// Removed lines matching `re` (not just moved) outnumber added ones: report the lost ones
@@ -259,6 +304,21 @@ mod tests {
             .iter()
             .map(|h| (super::super::RULES[h.rule].id, h.line.unwrap()))
             .collect()
+    }
+
+    #[test]
+    fn a_check_commented_out_fires_only_in_check_files() {
+        let text = "-    - name: Run a test container\n-      command: docker run --rm hello-world\n+    # - name: Run a test container\n+    #   command: docker run --rm hello-world\n";
+        let h = hunk("molecule/default/verify.yml", text);
+        let mut f = facts("molecule/default/verify.yml");
+        f.is_check = true;
+        let ids: Vec<usize> = hits(|sink| scan(&f, &h, sink))
+            .iter()
+            .map(|x| x.rule)
+            .collect();
+        assert_eq!(ids, vec![Id::CheckCommentedOut as usize]);
+        let plain = facts("app/settings.yml");
+        assert!(hits(|sink| scan(&plain, &h, sink)).is_empty());
     }
 
     #[test]
