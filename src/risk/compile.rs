@@ -12,11 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{bail, Context, Result};
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use regex_syntax::hir::Hir;
 
+use super::glob::Globs;
 use super::{builtin_factors, factors};
 
 use super::prefilter::{Always, Prefilter, RuleFactors};
@@ -24,8 +24,8 @@ use super::spec::{FileCond, RuleSpec};
 
 /// Which files a group of rules applies to.
 pub(crate) struct Scope {
-    include: Option<GlobSet>,
-    exclude: Option<GlobSet>,
+    include: Option<Globs>,
+    exclude: Option<Globs>,
 }
 
 impl Scope {
@@ -179,10 +179,10 @@ pub(crate) struct Compiled {
     excludes: PathIndex,
 }
 
-/// Globs of many lists in one `GlobSet`, each distinct glob once (the lists share many: the
+/// Globs of many lists in one set, each distinct glob once (the lists share many: the
 /// same `@code` extensions in a dozen groups), with the lists each belongs to.
 struct PathIndex {
-    set: GlobSet,
+    set: Globs,
     owners: Vec<Vec<usize>>,
     /// Lists that match every path (no globs).
     always: Vec<usize>,
@@ -191,7 +191,7 @@ struct PathIndex {
 
 impl PathIndex {
     fn build(lists: &[Vec<String>]) -> Result<PathIndex> {
-        let mut b = GlobSetBuilder::new();
+        let mut distinct: Vec<String> = Vec::new();
         let (mut owners, mut always): (Vec<Vec<usize>>, Vec<usize>) = (Vec::new(), Vec::new());
         let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (i, list) in lists.iter().enumerate() {
@@ -201,13 +201,13 @@ impl PathIndex {
             for g in list {
                 let at = *seen.entry(g.as_str()).or_insert_with(|| owners.len());
                 if at == owners.len() {
-                    b.add(glob(g)?);
+                    distinct.push(g.to_lowercase());
                     owners.push(Vec::new());
                 }
                 owners[at].push(i);
             }
         }
-        let set = b.build().context("building the path index")?;
+        let set = Globs::build(&distinct).context("building the path index")?;
         Ok(PathIndex {
             set,
             owners,
@@ -223,11 +223,11 @@ impl PathIndex {
             hit[i] = true;
         }
         for p in paths.iter().filter(|p| !p.is_empty()) {
-            for g in self.set.matches(p.to_lowercase()) {
+            self.set.each_match(&p.to_lowercase(), |g| {
                 for &list in &self.owners[g] {
                     hit[list] = true;
                 }
-            }
+            });
         }
         hit
     }
@@ -507,25 +507,13 @@ fn anchor(glob: &str) -> String {
     }
 }
 
-/// Globs match case-insensitively (`Dockerfile`, `*.TF`). Both sides are lowercased rather than
-/// asking globset to ignore case, which would turn every `*.ext` glob from a hash lookup into
-/// a regex and cost ~10 ms to build.
-fn glob(g: &str) -> Result<globset::Glob> {
-    GlobBuilder::new(&g.to_lowercase())
-        .literal_separator(true)
-        .build()
-        .with_context(|| format!("invalid glob '{g}'"))
-}
-
-fn globs(list: &[String]) -> Result<Option<GlobSet>> {
+/// Globs match case-insensitively (`Dockerfile`, `*.TF`): both sides are lowercased.
+fn globs(list: &[String]) -> Result<Option<Globs>> {
     if list.is_empty() {
         return Ok(None);
     }
-    let mut b = GlobSetBuilder::new();
-    for g in list {
-        b.add(glob(g)?);
-    }
-    Ok(Some(b.build().context("building a glob set")?))
+    let lowered: Vec<String> = list.iter().map(|g| g.to_lowercase()).collect();
+    Ok(Some(Globs::build(&lowered)?))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub(crate) mod builtin_factors;
 mod compile;
 mod context;
 pub(crate) mod factors;
+mod glob;
 mod hidden;
 mod hits;
 mod lines;
