@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cuts the real-world corpus's patches from fetched mirrors.
 
-Reads tests/real_corpus/cases.toml, pass3.toml, pass4.toml, pass5.toml, pass6.toml and pass7.toml (each case names a repository, a commit, the paths to cut,
+Reads tests/real_corpus/cases.toml, pass3.toml, pass4.toml, pass5.toml, pass6.toml, pass7.toml and pass8.toml (each case names a repository, a commit, the paths to cut,
 optionally which hunks to keep and whether to reverse the change) and writes each case's patch
 to tests/real_corpus/patches/<id>.diff. The mirrors are bare git directories brought with the
 search tool's `fetch`, under /work/.mirror/<owner>+<name>/repo (or $MIRRORS). Only the cut
@@ -46,7 +46,7 @@ def keep_hunks(patch, keep):
     return b"".join(out)
 
 
-CASE_FILES = ("cases.toml", "pass3.toml", "pass4.toml", "pass5.toml", "pass6.toml", "pass7.toml")
+CASE_FILES = ("cases.toml", "pass3.toml", "pass4.toml", "pass5.toml", "pass6.toml", "pass7.toml", "pass8.toml")
 
 
 def main():
