@@ -41,6 +41,8 @@ static REJECT: LazyLock<Regex> = LazyLock::new(|| {
         r"|\breturn\b[^\n]*\b(fmt\.Errorf|errors\.New)\s*\(|\breturn\s+Err\(|^\s*Err\(|=>\s*Err\(|\bPermissionDenied\b",
         // A handler's own refusal helper (`html.NotFound(w, r)`, `json.Forbidden(w, r)`) and
         // a Go lookup's `return "", false`.
+        // A verdict recorded for the caller to act on (`isOriginValid = false`).
+        r"|\b\w*(?i:valid|allowed|authori[sz]ed|permitted|trusted)\w*\s*=\s*(false|False)\b",
         r"|\b(NotFound|Forbidden|Unauthori[sz]ed|BadRequest|AccessDenied)\s*\(\s*\w|\breturn\s+[^\n;]*,\s*false\s*;?\s*$",
     ))
 });
