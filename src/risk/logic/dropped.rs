@@ -52,6 +52,9 @@ static WRITES: LazyLock<regex::bytes::Regex> =
 const MAX_LINE: usize = 600;
 /// Lines of a removed or added run joined into one statement at most.
 const MAX_RUN: usize = 8;
+/// Tokens deleted at most, and the stretches they lie in: more is a rewrite.
+const MAX_GONE: usize = 12;
+const MAX_SPANS: usize = 3;
 /// Pairs compared at most (as `reversal.rs`): beyond this the hunk is a rewrite.
 const MAX_PAIRS: usize = 40_000;
 
@@ -111,7 +114,10 @@ fn deleted<'a>(old: &[&'a str], new: &[&str]) -> Option<Vec<(usize, &'a str)>> {
             out.push((pre + k, *t));
         }
     }
-    (j == nm.len()).then_some(out)
+    // A few short stretches: a line matched token by token against a whole statement, or a
+    // line rewritten, leaves many scattered ones.
+    let spans = out.windows(2).filter(|w| w[1].0 != w[0].0 + 1).count() + 1;
+    (j == nm.len() && out.len() <= MAX_GONE && spans <= MAX_SPANS).then_some(out)
 }
 
 /// What was taken off, and the sentence that says so.
@@ -135,6 +141,15 @@ fn judge(old: &[&str], gone: &[(usize, &str)]) -> Option<(Id, String)> {
         if f.len() == 1 && !bare || f.starts_with(b"un") || f.starts_with(b"is") {
             continue;
         }
+        // Unwrapped means the value stays: when the call's argument goes too, only a call on
+        // a module that goes with it (`html.escape(tag) for tag in tags` → `tags`) counts, not
+        // a builder's method dropped from a chain (`.validator(check)`).
+        let close = closing(old, j);
+        let inner_kept = close.is_some_and(|c| (j + 1..c).any(|k| !gone.iter().any(|g| g.0 == k)));
+        let qualifier_gone = method && i > 1 && gone.iter().any(|g| g.0 == i - 2);
+        if !inner_kept && !qualifier_gone {
+            continue;
+        }
         if PROTECTIVE.is_match(&f) {
             return Some((Id::EscapingUnwrapped, format!("`{name}(…)` is taken off this value: unless it is escaped or checked elsewhere now, that is injection (HTML, SQL, a path, a command).")));
         }
@@ -146,6 +161,24 @@ fn judge(old: &[&str], gone: &[(usize, &str)]) -> Option<(Id, String)> {
         .iter()
         .find(|(_, t)| ident(t) && SCOPE.is_match(&fold(t)))?;
     Some((Id::ScopeDropped, format!("`{}` is dropped from this line: the query or check no longer limits it to what the requesting user owns or may see (one user reaches another's records).", scope.1)))
+}
+
+/// The index of the token that closes the `(` at `open`.
+fn closing(toks: &[&str], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (k, t) in toks.iter().enumerate().skip(open) {
+        match *t {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// One side's runs: the maximal stretches of consecutive removed (or added) lines.
@@ -352,6 +385,11 @@ mod tests {
         )
         .is_empty());
         assert!(ids("app/tags.py", "-    x = unescape(s)\n+    x = s\n").is_empty());
+        // A builder's validator dropped with its argument, and a statement re-wrapped around a
+        // call it keeps (ripgrep's history).
+        assert!(ids("src/app.rs", "-             .validator(validate_max_filesize))\n+             )\n+             .hidden(true))\n").is_empty());
+        let rewrap = "-    str::from_utf8(pattern).map_err(|err| {\n-        InvalidPatternError {\n-            original: escape(pattern),\n-            valid_up_to: err.valid_up_to(),\n-        }\n+    str::from_utf8(pattern).map_err(|err| InvalidPatternError {\n+        original: escape(pattern),\n+        valid_up_to: err.valid_up_to(),\n     })\n";
+        assert!(ids("grep-cli/src/pattern.rs", rewrap).is_empty());
     }
 
     #[test]
