@@ -3,10 +3,10 @@
 //!
 //! The development set, which the rules may be tuned on, is `cases.toml` (the first two passes'
 //! halves, split by a hash of the id, reported apart so that their figures stay comparable with
-//! docs/real-corpus.md), `pass3.toml` to `pass6.toml` (the held-out batches of passes 3 to 7,
-//! development once scored), and `pass7.toml` (pass 8's). `pass8.toml`, when committed, is the
-//! held-out batch: cut from other repositories,
-//! labelled without running the engine, and only scored. A case counts as flagged when any of
+//! docs/real-corpus.md), `pass3.toml` to `pass7.toml` (the held-out batches of passes 3 to 8,
+//! development once scored). `pass8.toml`, once committed, is the held-out batch: cut from
+//! other repositories, labelled without running the engine, and only scored; until then there
+//! is none. A case counts as flagged when any of
 //! its hunks gets a finding of medium severity or more; a case labelled critical must get a
 //! critical finding. The held-out batch's figures and failures are printed only with
 //! `REAL_CORPUS_SHOW_HELD_OUT=1`, so that tuning does not look at them.
@@ -90,7 +90,7 @@ const SCORED_BATCHES: [Batch; 5] = [
     Batch {
         file: "pass5.toml",
         was: "held out in pass 5",
-        recall: 769,
+        recall: 807,
         false_alarms: 123,
     },
     Batch {
@@ -102,8 +102,8 @@ const SCORED_BATCHES: [Batch; 5] = [
     Batch {
         file: "pass7.toml",
         was: "held out in pass 8",
-        recall: 346,
-        false_alarms: 193,
+        recall: 730,
+        false_alarms: 174,
     },
 ];
 
