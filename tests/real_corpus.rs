@@ -3,9 +3,10 @@
 //!
 //! The development set, which the rules may be tuned on, is `cases.toml` (the first two passes'
 //! halves, split by a hash of the id, reported apart so that their figures stay comparable with
-//! docs/real-corpus.md), `pass3.toml` to `pass6.toml` (the held-out batches of passes 3 to 7,
-//! development once scored). `pass7.toml` is the held-out batch: cut from other repositories,
-//! labelled without running the engine, and only scored. A case counts as flagged when any of
+//! docs/real-corpus.md), `pass3.toml` to `pass7.toml` (the held-out batches of passes 3 to 8,
+//! development once scored). `pass8.toml`, once committed, is the held-out batch: cut from
+//! other repositories, labelled without running the engine, and only scored; until then there
+//! is none. A case counts as flagged when any of
 //! its hunks gets a finding of medium severity or more; a case labelled critical must get a
 //! critical finding. The held-out batch's figures and failures are printed only with
 //! `REAL_CORPUS_SHOW_HELD_OUT=1`, so that tuning does not look at them.
@@ -73,7 +74,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 4] = [
+const SCORED_BATCHES: [Batch; 5] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -89,7 +90,7 @@ const SCORED_BATCHES: [Batch; 4] = [
     Batch {
         file: "pass5.toml",
         was: "held out in pass 5",
-        recall: 769,
+        recall: 807,
         false_alarms: 123,
     },
     Batch {
@@ -98,11 +99,17 @@ const SCORED_BATCHES: [Batch; 4] = [
         recall: 843,
         false_alarms: 40,
     },
+    Batch {
+        file: "pass7.toml",
+        was: "held out in pass 8",
+        recall: 730,
+        false_alarms: 174,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass7.toml";
+const HELD_OUT: &str = "pass8.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {

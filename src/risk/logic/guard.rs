@@ -39,15 +39,23 @@ static REJECT: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b(abort|halt)\s*\(?\s*40\d\b|\bHttpResponse(Forbidden|BadRequest|NotFound)\b|\bhttp\.Error\s*\(",
         r"|\.(sendStatus|status)\(\s*40\d\b|\bhead\s*\(?\s*:(forbidden|unauthorized|bad_request|not_found)\b",
         r"|\breturn\b[^\n]*\b(fmt\.Errorf|errors\.New)\s*\(|\breturn\s+Err\(|^\s*Err\(|=>\s*Err\(|\bPermissionDenied\b",
+        // A handler's own refusal helper (`html.NotFound(w, r)`, `json.Forbidden(w, r)`) and
+        // a Go lookup's `return "", false`.
+        // A verdict recorded for the caller to act on (`isOriginValid = false`).
+        r"|\b\w*(?i:valid|allowed|authori[sz]ed|permitted|trusted)\w*\s*=\s*(false|False)\b",
+        r"|\b(NotFound|Forbidden|Unauthori[sz]ed|BadRequest|AccessDenied)\s*\(\s*\w|\breturn\s+[^\n;]*,\s*false\s*;?\s*$",
     ))
 });
 /// In a shell script, what rejects: a non-zero exit or return, or an error on stderr.
-static SHELL_REJECT: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b(exit|return)\s+[1-9]\d*\b|>&2|\babort\b|\bdie\b"));
+static SHELL_REJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(exit|return)\s+[1-9]\d*\b|>&2|\babort\b|\bdie\b|(?i)\becho\b[^\n]*\b(invalid|not allowed|not permitted|denied|forbidden|refused|illegal)\b",
+    )
+});
 /// What an access check's condition names.
 static ACCESS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)perm|authori[sz]|authenticat|\bauth\b|logged_?in|\blogin\b|is_?admin|is_?staff|superuser|\brole|requestor|current_?user|\buser\b|\bcan_?\w*\s*\(|\ballowed\b|\baccess\b|\bowner\b|csrf|signature|\bscope",
+        r"(?i)perm|authori[sz]|authenticat|\bauth\b|logged_?in|\blogin\b|is_?admin|is_?staff|superuser|\brole|requestor|current_?user|\buser\b|\bcan_?\w*\s*\(|\ballowed\b|\baccess\b|\bowner\b|csrf|signature|\bscope|user_?id",
     )
 });
 /// A function's declaration, with its name as group 1 (or 2).

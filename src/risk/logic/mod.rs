@@ -3,9 +3,11 @@
 //! cannot name. Each has a stable id, severity and category like any rule in `rules/*.toml`, so
 //! the policy can re-rate or turn it off the same way.
 
+mod dropped;
 mod force_new;
 mod guard;
 mod iac;
+mod mode;
 pub(crate) mod plan;
 mod reversal;
 mod safety;
@@ -65,6 +67,11 @@ pub(crate) enum Id {
     ValidationRemoved,
     StateAbsent,
     CheckCommentedOut,
+    AccessWrapperRemoved,
+    ScopeDropped,
+    ScopeDroppedWrite,
+    SafeVariantReplaced,
+    ModeLoosened,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -91,7 +98,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 33] = [
+pub(crate) const RULES: [Meta; 38] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -125,6 +132,11 @@ pub(crate) const RULES: [Meta; 33] = [
     m("security.validation-removed", Medium, "security", "A check that rejected bad input (it raised, threw, returned false or an error) is removed, and nothing in the hunk rejects it now: what it refused (a path with `..`, a non-numeric value, the wrong type) goes through."),
     m("destructive.state-absent", High, "destructive", "A task that kept something in place (`state: present`) now removes it (`state: absent`): the next run deletes it (a security group, a file, a user) on every host or account it targets."),
     m("safety-net.check-commented-out", Medium, "safety-net", "Lines of a test, CI job or verification step are commented out rather than fixed or deleted: the check they made no longer runs, and nothing says when it comes back."),
+    m("security.access-wrapper-removed", High, "security", "An access wrapper (`admin_view(…)`, `login_required(…)`, `requireAuth(…)`) is taken off a handler the line still routes: whoever it kept out now reaches it."),
+    m("security.scope-dropped", High, "security", "A term that limited a query or call to the requesting user's own records (`user_id`, `owner`, `tenant`, `visible…`, `policy`) is dropped while the rest of the line stays: one user can reach another's data."),
+    m("security.scope-dropped-write", Critical, "security", "A delete or update loses the term that limited it to the requesting user's own records (`AND user_id = $2`): any user can change or delete anyone's."),
+    m("security.safe-variant-replaced", High, "security", "A call's safe variant gives way to its plain sibling (`_secure_debug` → `_debug`, `yaml.safe_load` → `yaml.load`, `escapeHtml` → `html`): what the safe one masked, escaped or refused now passes."),
+    m("security.mode-loosened", High, "security", "A file or directory mode is widened, or the `chmod` that restricted a file is removed (`0600` → `0644`, `chmod 600 key` dropped): other users on the host can now read (or write) it."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.
@@ -265,6 +277,8 @@ pub(crate) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     if !file.is_prose {
         safety::scan(file, hunk, sink);
         reversal::scan(file, hunk, sink);
+        dropped::scan(file, hunk, sink);
+        mode::scan(file, hunk, sink);
         guard::scan(file, hunk, sink);
     }
     size::scan_hunk(file, hunk, sink);

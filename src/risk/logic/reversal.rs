@@ -2,7 +2,8 @@
 //! check pairs a removed line with the added line that replaces it, so what fires is the
 //! difference between the two, not a keyword that may be anywhere:
 //!
-//! - an escaping or cleaning call is unwrapped (`escape(e)` → `e`, `pathx.Clean(p)` → `p`);
+//! - a call's safe variant gives way to its plain sibling (`_secure_debug` → `_debug`,
+//!   `yaml.safe_load` → `yaml.load`);
 //! - a required role is lowered (`reqRepoAdmin()` → `reqRepoWriter()`);
 //! - a cryptographic random source gives way to a predictable one (`secrets.choice` →
 //!   `random.choice`, `SecureRandom` → `rand`);
@@ -16,7 +17,6 @@
 //! and one more that needs several lines: a secret read from the environment falls back to a
 //! literal written in the code (`os.getenv("SECRET_KEY", "e11f…")`).
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::model::{Hunk, LineKind};
@@ -73,75 +73,6 @@ impl Regex {
 
 fn re(p: &str) -> Regex {
     Regex(super::re(p))
-}
-
-/// A protective call's name (its last part: `html.escape` → `escape`).
-static PROTECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^(\w*escape\w*|esc_\w+|h|e|sanitiz\w*|sanitis\w*|\w*_sanitiz\w*|quote|shellquote|shell_?escape|\w*_quote|quote_\w+|clean|\w*_clean|clean_path|strip_tags|bleach|secure_filename|safe_join|safe_path|normpath|realpath|basename|urlencode|url_encode|encodeuri\w*|encode_?url|html_?encode\w*|encodeforhtml\w*|htmlspecialchars|htmlentities|purify)$",
-    )
-});
-
-/// The name of the call that opens at `open` (the index of its `(`), with its qualifier
-/// (`html.escape`, `pathx.Clean`, `ERB::Util.h`).
-fn call_name(line: &str, open: usize) -> &str {
-    // Bytes, not chars: every byte of the name is ASCII, so `start` is a char boundary.
-    let start = line.as_bytes()[..open]
-        .iter()
-        .rposition(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':')))
-        .map_or(0, |i| i + 1);
-    &line[start..open]
-}
-
-/// The index of the `)` that closes the `(` at `open`, skipping nested brackets.
-fn closing(line: &str, open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, b) in line.bytes().enumerate().skip(open) {
-        match b {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return (b == b')').then_some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Each protective call on the line, with the line as it reads once that call is unwrapped
-/// (`escape(x)` replaced by `x`).
-fn unwrapped(line: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (open, _) in line.match_indices('(') {
-        let name = call_name(line, open);
-        let last = name.rsplit(['.', ':']).next().unwrap_or(name);
-        if last.is_empty() || last.len() > 40 || !PROTECTIVE.is_match(last) {
-            continue;
-        }
-        let lower = last.to_ascii_lowercase();
-        if lower.starts_with("un") || lower.starts_with("is_") {
-            continue;
-        }
-        // `h` and `e` are escape helpers only when called bare (`h(name)`), not `x.h(…)`.
-        if last.len() == 1 && name.len() != 1 {
-            continue;
-        }
-        let Some(close) = closing(line, open) else {
-            continue;
-        };
-        let inner = &line[open + 1..close];
-        // The call's only argument: `escape(a, b)` dropped to `a` is not the same value.
-        if inner.trim().is_empty() || inner.contains(',') && !inner.contains('(') {
-            continue;
-        }
-        let start = open - name.len();
-        let rest = format!("{}{}{}", &line[..start], inner, &line[close + 1..]);
-        out.push((name.to_string(), rest));
-    }
-    out
 }
 
 /// The line without whitespace, for comparing two lines that differ by re-alignment.
@@ -204,7 +135,7 @@ fn one_ident_changed<'a>(old: &'a str, new: &'a str) -> Option<(&'a str, &'a str
 
 static CONSTANT_TIME: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(secure_compare|fixed_length_secure_compare|compare_digest|constant_time_compare|constant_time_eq|timingSafeEqual|ConstantTimeCompare|ConstantTimeEq|hash_equals|FixedTimeEquals|MessageDigest\.isEqual|safe_str_cmp)\s*\(",
+        r"(?i)\b\w*(secure_?compare|compare_?digest|constant_?time\w*|timing_?safe\w*|hash_?equals|fixed_?time_?eq\w*|slow_?equals|safe_?str_?cmp|MessageDigest\.isEqual)\s*\(",
     )
 });
 static PLAIN_EQUALS: LazyLock<Regex> =
@@ -333,8 +264,8 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         Lang::Yaml | Lang::Json | Lang::Terraform | Lang::Other
     ) || file.lang == Lang::Other && hunk.lines.len() < 400;
     if code && c.removed.len() * c.added.len() <= MAX_PAIRS {
-        unwrapped_calls(&c, sink);
         lowered_roles(&c, sink);
+        safe_variants(&c, sink);
         loosened_classes(&c, sink);
     }
     if c.removed.len() * c.added.len() <= MAX_PAIRS {
@@ -362,36 +293,6 @@ fn plain_compare(c: &Changed, sink: &mut Sink) {
         .find(|(_, s)| !is_comment(s) && PLAIN_EQUALS.is_match(s))
     {
         sink.push(Id::ConstantTimeRemoved, Some(i), None, None);
-    }
-}
-
-fn unwrapped_calls(c: &Changed, sink: &mut Sink) {
-    if !sink.on(Id::EscapingUnwrapped) {
-        return;
-    }
-    // The removed lines' protective calls first: most hunks have none, and then the added
-    // lines need not be indexed (a String each).
-    let calls: Vec<(String, String)> = c
-        .removed
-        .iter()
-        .filter(|(_, old)| !is_comment(old) && old.contains('('))
-        .flat_map(|&(_, old)| unwrapped(old))
-        .collect();
-    if calls.is_empty() {
-        return;
-    }
-    let added: HashMap<String, usize> = c
-        .added
-        .iter()
-        .filter(|(_, s)| !is_comment(s))
-        .map(|&(i, s)| (squash(s), i))
-        .collect();
-    for (name, rest) in calls {
-        if let Some(&i) = added.get(&squash(&rest)) {
-            let msg = format!("`{name}(…)` is taken off this value: unless it is escaped or checked elsewhere now, that is injection (HTML, a path, a command).");
-            sink.push(Id::EscapingUnwrapped, Some(i), None, Some(msg));
-            return;
-        }
     }
 }
 
@@ -450,6 +351,70 @@ fn loosened_classes(c: &Changed, sink: &mut Sink) {
         }
     }
 }
+
+/// The affixes that mark a call as the safe one of a pair (`_secure_debug`/`_debug`).
+static SAFE_AFFIX: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^_?(secure|safe|safely|escaped?|sanitized?|strict|checked|masked|redacted|quoted)_?|_?(secure|safe|safely|escaped?|sanitized?|strict|checked|masked|redacted|quoted)$",
+    )
+});
+
+/// `old` is `new` with a safe affix (`_secure_debug` → `_debug`, `safe_load` → `load`,
+/// `execFileSafe` → `execFile`), compared without case or underscores.
+fn safe_sibling(old: &str, new: &str) -> bool {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| *c != '_')
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let (o, n) = (fold(old), fold(new));
+    if n.len() < 3 || o.len() <= n.len() {
+        return false;
+    }
+    let extra = if let Some(rest) = o.strip_suffix(n.as_str()) {
+        rest
+    } else if let Some(rest) = o.strip_prefix(n.as_str()) {
+        rest
+    } else {
+        return false;
+    };
+    SAFE_AFFIX.is_match(extra)
+        && SAFE_AFFIX
+            .captures(extra)
+            .is_some_and(|g| g.get(0).is_some_and(|m| m.len() == extra.len()))
+}
+
+fn safe_variants(c: &Changed, sink: &mut Sink) {
+    if !sink.on(Id::SafeVariantReplaced) {
+        return;
+    }
+    for &(_, old) in &c.removed {
+        let lower = old.to_ascii_lowercase();
+        if is_comment(old) || !SAFE_WORDS.iter().any(|w| lower.contains(w)) {
+            continue;
+        }
+        for &(i, new) in &c.added {
+            if is_comment(new) {
+                continue;
+            }
+            let Some((was, now)) = one_ident_changed(old, new) else {
+                continue;
+            };
+            if safe_sibling(was, now) {
+                let msg = format!("`{was}` gives way to `{now}`, its plain sibling: what the safe one masked, escaped or refused now passes.");
+                sink.push(Id::SafeVariantReplaced, Some(i), None, Some(msg));
+                return;
+            }
+        }
+    }
+}
+
+/// The words [`SAFE_AFFIX`] is made of: a removed line without one needs no pairing.
+const SAFE_WORDS: [&str; 10] = [
+    "secure", "safe", "escape", "saniti", "strict", "checked", "masked", "redacted", "quoted",
+    "safely",
+];
 
 fn lowered_roles(c: &Changed, sink: &mut Sink) {
     if !sink.on(Id::PrivilegeLowered) {
@@ -584,26 +549,6 @@ mod tests {
     }
 
     #[test]
-    fn an_unwrapped_escape_fires_and_a_moved_one_does_not() {
-        let fired = ids(
-            "app/tags.py",
-            "-    return mark_safe(f'<a href=\"{url}\">{escape(text)}</a>')\n+    return mark_safe(f'<a href=\"{url}\">{text}</a>')\n",
-        );
-        assert_eq!(fired, ["security.escaping-unwrapped"]);
-        let go = ids(
-            "internal/repo.go",
-            "-\treturn filepath.Join(root, pathx.Clean(strings.ToLower(user)))\n+\treturn filepath.Join(root, strings.ToLower(user))\n",
-        );
-        assert_eq!(go, ["security.escaping-unwrapped"]);
-        assert!(ids(
-            "app/tags.py",
-            "-    \"title\": escape(lines[0]),\n+    \"title\": html.escape(lines[0]),\n"
-        )
-        .is_empty());
-        assert!(ids("app/tags.py", "-    x = unescape(s)\n+    x = s\n").is_empty());
-    }
-
-    #[test]
     fn a_lowered_role_fires_and_a_raised_one_does_not() {
         let fired = ids(
             "api.go",
@@ -615,6 +560,31 @@ mod tests {
             "-\tm.Post(\"/mirror-sync\", reqRepoWriter(), mirrorSync)\n+\tm.Post(\"/mirror-sync\", reqRepoAdmin(), mirrorSync)\n"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_safe_variant_replaced_by_its_plain_sibling_fires() {
+        assert_eq!(
+            ids(
+                "deploy/haproxy.sh",
+                "-      _secure_debug _cmd \"${_cmd}\"\n+      _debug _cmd \"${_cmd}\"\n"
+            ),
+            ["security.safe-variant-replaced"]
+        );
+        assert_eq!(
+            ids(
+                "load.py",
+                "-    data = yaml.safe_load(stream)\n+    data = yaml.load(stream)\n"
+            ),
+            ["security.safe-variant-replaced"]
+        );
+        // The other way round is the fix; a name that only contains the word is no pair.
+        assert!(ids(
+            "deploy/haproxy.sh",
+            "-      _debug _cmd \"${_cmd}\"\n+      _secure_debug _cmd \"${_cmd}\"\n"
+        )
+        .is_empty());
+        assert!(ids("app.py", "-    x = unsafe_thing(a)\n+    x = thing(a)\n").is_empty());
     }
 
     #[test]
@@ -649,6 +619,15 @@ mod tests {
             "-def safe_str_cmp(a: str, b: str) -> bool:\n-    return hmac.compare_digest(a, b)\n"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_project_s_own_constant_time_helper_counts() {
+        let go = "-\t\tok := crypto.ConstantTimeCmp(password, config.Password())\n-\t\tif !ok {\n+\t\tif password != config.Password() {\n";
+        assert_eq!(
+            ids("server/metrics.go", go),
+            ["security.constant-time-removed"]
+        );
     }
 
     #[test]

@@ -25,6 +25,8 @@ static TEST_DECL: LazyLock<Regex> = LazyLock::new(|| {
         r#"|^\s*(it|test|describe|context|scenario|specify)(\.each\(.*\))?\s*\(?\s*["'`]"#,
         // A test written as a macro call that names it (ripgrep's `rgtest!(name, |dir, cmd| …)`).
         r"|^\s*\w*test\w*!\s*\(\s*\w+\s*,",
+        // PHPUnit's and JUnit 3's convention: a public method named test….
+        r"|^\s*(public\s+)?(static\s+)?function\s+test\w*\s*\(|^\s*public\s+void\s+test\w*\s*\(",
     ))
 });
 static ASSERTION: LazyLock<Regex> = LazyLock::new(|| {
