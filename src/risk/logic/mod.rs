@@ -345,4 +345,18 @@ pub(crate) mod testutil {
         }
         Hunk::new(path, (1, old - 1), (1, new - 1), "", lines)
     }
+
+    /// The ids of the rules a hunk-level check fires on `text` (a hunk of `path`).
+    pub fn ids(
+        scan: fn(&FileFacts, &Hunk, &mut Sink),
+        path: &str,
+        text: &str,
+    ) -> Vec<&'static str> {
+        let h = hunk(path, text);
+        let f = facts(path);
+        hits(|s| scan(&f, &h, s))
+            .iter()
+            .map(|h| RULES[h.rule].id)
+            .collect()
+    }
 }

@@ -120,15 +120,8 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::logic::testutil::{facts, hits, hunk};
-    use crate::risk::logic::RULES;
-
     fn ids(path: &str, text: &str) -> Vec<&'static str> {
-        let h = hunk(path, text);
-        hits(|s| scan(&facts(path), &h, s))
-            .iter()
-            .map(|h| RULES[h.rule].id)
-            .collect()
+        crate::risk::logic::testutil::ids(scan, path, text)
     }
 
     #[test]

@@ -536,16 +536,8 @@ fn secret_default(c: &Changed, sink: &mut Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::logic::testutil::{facts, hits, hunk};
-    use crate::risk::logic::RULES;
-
     fn ids(path: &str, text: &str) -> Vec<&'static str> {
-        let h = hunk(path, text);
-        let f = facts(path);
-        hits(|s| scan(&f, &h, s))
-            .iter()
-            .map(|h| RULES[h.rule].id)
-            .collect()
+        crate::risk::logic::testutil::ids(scan, path, text)
     }
 
     #[test]
