@@ -386,12 +386,34 @@ fn safe_sibling(old: &str, new: &str) -> bool {
 }
 
 fn safe_variants(c: &Changed, sink: &mut Sink) {
-    if !sink.on(Id::SafeVariantReplaced) {
+    one_name_swapped(
+        c,
+        Id::SafeVariantReplaced,
+        sink,
+        |old| {
+            let lower = old.to_ascii_lowercase();
+            SAFE_WORDS.iter().any(|w| lower.contains(w))
+        },
+        |was, now| {
+            safe_sibling(was, now).then(|| format!("`{was}` gives way to `{now}`, its plain sibling: what the safe one masked, escaped or refused now passes."))
+        },
+    );
+}
+
+/// Fires `id` once, on the first added line that is a removed one (kept by `candidate`) with
+/// one name swapped, where `judge` has something to say of the swap (`was` → `now`).
+fn one_name_swapped(
+    c: &Changed,
+    id: Id,
+    sink: &mut Sink,
+    candidate: impl Fn(&str) -> bool,
+    judge: impl Fn(&str, &str) -> Option<String>,
+) {
+    if !sink.on(id) {
         return;
     }
     for &(_, old) in &c.removed {
-        let lower = old.to_ascii_lowercase();
-        if is_comment(old) || !SAFE_WORDS.iter().any(|w| lower.contains(w)) {
+        if is_comment(old) || !candidate(old) {
             continue;
         }
         for &(i, new) in &c.added {
@@ -401,9 +423,8 @@ fn safe_variants(c: &Changed, sink: &mut Sink) {
             let Some((was, now)) = one_ident_changed(old, new) else {
                 continue;
             };
-            if safe_sibling(was, now) {
-                let msg = format!("`{was}` gives way to `{now}`, its plain sibling: what the safe one masked, escaped or refused now passes.");
-                sink.push(Id::SafeVariantReplaced, Some(i), None, Some(msg));
+            if let Some(msg) = judge(was, now) {
+                sink.push(id, Some(i), None, Some(msg));
                 return;
             }
         }
@@ -417,27 +438,15 @@ const SAFE_WORDS: [&str; 10] = [
 ];
 
 fn lowered_roles(c: &Changed, sink: &mut Sink) {
-    if !sink.on(Id::PrivilegeLowered) {
-        return;
-    }
-    for &(_, old) in &c.removed {
-        if is_comment(old) || !ADMIN.is_match(old) {
-            continue;
-        }
-        for &(i, new) in &c.added {
-            if is_comment(new) {
-                continue;
-            }
-            let Some((was, now)) = one_ident_changed(old, new) else {
-                continue;
-            };
-            if ADMIN.is_match(was) && !ADMIN.is_match(now) && LOWER_ROLE.is_match(now) {
-                let msg = format!("The role this needs is lowered from `{was}` to `{now}`: more people can now do it.");
-                sink.push(Id::PrivilegeLowered, Some(i), None, Some(msg));
-                return;
-            }
-        }
-    }
+    one_name_swapped(
+        c,
+        Id::PrivilegeLowered,
+        sink,
+        |old| ADMIN.is_match(old),
+        |was, now| {
+            (ADMIN.is_match(was) && !ADMIN.is_match(now) && LOWER_ROLE.is_match(now)).then(|| format!("The role this needs is lowered from `{was}` to `{now}`: more people can now do it."))
+        },
+    );
 }
 
 fn weak_random(c: &Changed, sink: &mut Sink) {
@@ -534,165 +543,5 @@ fn secret_default(c: &Changed, sink: &mut Sink) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    fn ids(path: &str, text: &str) -> Vec<&'static str> {
-        crate::risk::logic::testutil::ids(scan, path, text)
-    }
-
-    #[test]
-    fn a_lowered_role_fires_and_a_raised_one_does_not() {
-        let fired = ids(
-            "api.go",
-            "-\tm.Post(\"/mirror-sync\", reqRepoAdmin(), mirrorSync)\n+\tm.Post(\"/mirror-sync\", reqRepoWriter(), mirrorSync)\n",
-        );
-        assert_eq!(fired, ["security.privilege-lowered"]);
-        assert!(ids(
-            "api.go",
-            "-\tm.Post(\"/mirror-sync\", reqRepoWriter(), mirrorSync)\n+\tm.Post(\"/mirror-sync\", reqRepoAdmin(), mirrorSync)\n"
-        )
-        .is_empty());
-    }
-
-    #[test]
-    fn a_safe_variant_replaced_by_its_plain_sibling_fires() {
-        assert_eq!(
-            ids(
-                "deploy/haproxy.sh",
-                "-      _secure_debug _cmd \"${_cmd}\"\n+      _debug _cmd \"${_cmd}\"\n"
-            ),
-            ["security.safe-variant-replaced"]
-        );
-        assert_eq!(
-            ids(
-                "load.py",
-                "-    data = yaml.safe_load(stream)\n+    data = yaml.load(stream)\n"
-            ),
-            ["security.safe-variant-replaced"]
-        );
-        // The other way round is the fix; a name that only contains the word is no pair.
-        assert!(ids(
-            "deploy/haproxy.sh",
-            "-      _debug _cmd \"${_cmd}\"\n+      _secure_debug _cmd \"${_cmd}\"\n"
-        )
-        .is_empty());
-        assert!(ids("app.py", "-    x = unsafe_thing(a)\n+    x = thing(a)\n").is_empty());
-    }
-
-    #[test]
-    fn a_predictable_random_source_fires() {
-        let fired = ids(
-            "users/tokens.py",
-            "-        return ''.join(secrets.choice(CHARS) for _ in range(n))\n+        return ''.join(random.choice(CHARS) for _ in range(n))\n",
-        );
-        assert_eq!(fired, ["security.csprng-replaced"]);
-        let ruby = ids(
-            "lib/osm.rb",
-            "-    SecureRandom.urlsafe_base64(length)\n+    length.times do\n+      token += chars[(rand * chars.length).to_i].chr\n+    end\n",
-        );
-        assert_eq!(ruby, ["security.csprng-replaced"]);
-        assert!(ids(
-            "users/tokens.py",
-            "-        return secrets.token_hex(16)\n+        return secrets.token_urlsafe(16)\n"
-        )
-        .is_empty());
-    }
-
-    #[test]
-    fn a_plain_comparison_in_place_of_a_constant_time_one_fires() {
-        let fired = ids(
-            "lib/password_hash.rb",
-            "-      ActiveSupport::SecurityUtils.secure_compare(hash, Digest::MD5.hexdigest(candidate))\n+      hash == Digest::MD5.hexdigest(candidate)\n",
-        );
-        assert_eq!(fired, ["security.constant-time-removed"]);
-        // A deprecated helper deleted whole, with nothing compared in its place.
-        assert!(ids(
-            "src/security.py",
-            "-def safe_str_cmp(a: str, b: str) -> bool:\n-    return hmac.compare_digest(a, b)\n"
-        )
-        .is_empty());
-    }
-
-    #[test]
-    fn a_project_s_own_constant_time_helper_counts() {
-        let go = "-\t\tok := crypto.ConstantTimeCmp(password, config.Password())\n-\t\tif !ok {\n+\t\tif password != config.Password() {\n";
-        assert_eq!(
-            ids("server/metrics.go", go),
-            ["security.constant-time-removed"]
-        );
-    }
-
-    #[test]
-    fn an_allow_list_turned_deny_list_fires() {
-        let fired = ids(
-            "plugins/common/common.go",
-            "-\tr, _ := regexp.Compile(\"^[a-z0-9][a-z0-9.-]*$\")\n+\tr, _ := regexp.Compile(\"^[a-z0-9][^/:_A-Z]*$\")\n",
-        );
-        assert_eq!(fired, ["security.allow-list-loosened"]);
-        // Narrowed the other way, or an allowed set widened: not a deny-list.
-        assert!(ids(
-            "common.go",
-            "-\tr := regexp.MustCompile(\"^[^/:]*$\")\n+\tr := regexp.MustCompile(\"^[a-z0-9.-]*$\")\n"
-        )
-        .is_empty());
-        assert!(ids(
-            "common.go",
-            "-\tr := regexp.MustCompile(\"^[a-z0-9.-]*$\")\n+\tr := regexp.MustCompile(\"^[a-z0-9._-]*$\")\n"
-        )
-        .is_empty());
-    }
-
-    #[test]
-    fn a_weakened_setting_fires() {
-        assert_eq!(
-            ids(
-                "charts/x/values.yaml",
-                " controller:\n-  allowSnippetAnnotations: false\n+  allowSnippetAnnotations: true\n"
-            ),
-            ["security.setting-weakened"]
-        );
-        assert_eq!(
-            ids(
-                "config.go",
-                "-\t\tStrictValidatePathType: true,\n+\t\tStrictValidatePathType: false, // TODO\n"
-            ),
-            ["security.setting-weakened"]
-        );
-        assert_eq!(
-            ids(
-                "values.yaml",
-                "ingressRoute:\n  dashboard:\n    # -- Create an IngressRoute\n-    enabled: false\n+    enabled: true\n"
-            ),
-            ["security.setting-weakened"]
-        );
-        assert!(ids(
-            "values.yaml",
-            "  metrics:\n-    enabled: false\n+    enabled: true\n"
-        )
-        .is_empty());
-        assert!(ids(
-            "values.yaml",
-            "-  enableAnnotationValidations: false\n+  enableAnnotationValidations: true\n"
-        )
-        .is_empty());
-    }
-
-    #[test]
-    fn a_secret_with_a_literal_default_fires() {
-        let fired = ids(
-            "settings.py",
-            "+SECRET_KEY = os.getenv(\n+    \"PAPERLESS_SECRET_KEY\",\n+    \"e11fl1oa-*ytql8p)(06fbj4ukrlo+n7k&q5+$1md7i+mge=ee\",\n+)\n",
-        );
-        assert_eq!(fired, ["security.secret-default"]);
-        assert!(ids(
-            "settings.py",
-            "+SECRET_KEY = os.getenv(\"APP_SECRET_KEY\", \"change-me-in-production-please\")\n"
-        )
-        .is_empty());
-        assert!(ids(
-            "settings.py",
-            "+SECRET_KEY = os.getenv(\"APP_SECRET_KEY\")\n"
-        )
-        .is_empty());
-    }
-}
+#[path = "reversal_tests.rs"]
+mod tests;
