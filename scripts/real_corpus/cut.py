@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Cuts the real-world corpus's patches from fetched mirrors.
 
-Reads tests/real_corpus/cases.toml, pass3.toml, pass4.toml, pass5.toml, pass6.toml, pass7.toml and pass8.toml (each case names a repository, a commit, the paths to cut,
+Reads tests/real_corpus/cases.toml, pass3.toml, pass4.toml, pass5.toml, pass6.toml, pass7.toml, pass8.toml and pass9.toml (each case names a repository, a commit, the paths to cut,
 optionally which hunks to keep and whether to reverse the change) and writes each case's patch
-to tests/real_corpus/patches/<id>.diff. The mirrors are bare git directories brought with the
+to tests/real_corpus/patches/<id>.diff. `--only <file>` (e.g. `--only pass9.toml`) cuts one case file's
+cases; further arguments are case ids to cut. The mirrors are bare git directories brought with the
 search tool's `fetch`, under /work/.mirror/<owner>+<name>/repo (or $MIRRORS). Only the cut
 patches are committed; the tests read them and never need the network or the mirrors.
 """
@@ -46,15 +47,21 @@ def keep_hunks(patch, keep):
     return b"".join(out)
 
 
-CASE_FILES = ("cases.toml", "pass3.toml", "pass4.toml", "pass5.toml", "pass6.toml", "pass7.toml", "pass8.toml")
+CASE_FILES = ("cases.toml", "pass3.toml", "pass4.toml", "pass5.toml", "pass6.toml", "pass7.toml", "pass8.toml", "pass9.toml")
 
 
 def main():
+    args = sys.argv[1:]
+    files = CASE_FILES
+    if args[:1] == ["--only"]:
+        if len(args) < 2 or args[1] not in CASE_FILES:
+            sys.exit("--only takes one of: " + ", ".join(CASE_FILES))
+        files, args = (args[1],), args[2:]
     cases = []
-    for name in CASE_FILES:
+    for name in files:
         with open(os.path.join(ROOT, "tests/real_corpus", name), "rb") as f:
             cases += tomllib.load(f)["case"]
-    only = set(sys.argv[1:])
+    only = set(args)
     out_dir = os.path.join(ROOT, "tests/real_corpus/patches")
     failed = []
     for case in cases:
