@@ -218,6 +218,7 @@ impl Engine {
             is_test_data: matches(&self.tests),
             is_check: matches(&self.checks),
             not_text: hidden::not_really_text(&file.hunks),
+            is_source: logic::is_source(&path),
         };
         let mut sink = Sink {
             base: self.logic_base,

@@ -47,41 +47,107 @@ fn norm(v: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// The new value is the old one behind a fallback: `coalesce(var.new_name, OLD)` or
-/// `try(var.new_name, OLD)` (anywhere inside it, `lower(coalesce(…, var.name))`), so it stays
-/// what it was unless someone sets the new input. Both values come without whitespace.
+/// The new value is the old one behind a fallback, so it stays what it was unless someone
+/// sets the new input: `coalesce(var.new_name, OLD)`, `try(var.new_name, OLD)`,
+/// `lookup(each.value, "domain_name", OLD)`, `try(coalesce(var.x, OLD), "")`, anywhere inside
+/// it (`lower(coalesce(…, var.name))`); or the same instances keyed by a filtering `for`
+/// (`{ for k, v in var.zones : k => v if var.create }` for `var.create ? var.zones : {}`).
+/// Both values come without whitespace.
 fn defaults_to(old: &[u8], new: &[u8]) -> bool {
-    for call in [&b"coalesce("[..], b"try("] {
-        let mut from = 0;
-        while let Some(p) = find(&new[from..], call).map(|p| p + from) {
-            from = p + 1;
-            let args = p + call.len();
-            // The call's first top-level comma and its closing parenthesis.
-            let (mut depth, mut comma, mut close) = (0usize, None, None);
-            for (i, &b) in new.iter().enumerate().skip(args) {
-                match b {
-                    b'(' | b'[' | b'{' => depth += 1,
-                    b')' | b']' | b'}' if depth == 0 => {
-                        close = Some(i);
-                        break;
-                    }
-                    b')' | b']' | b'}' => depth -= 1,
-                    b',' if depth == 0 && comma.is_none() => comma = Some(i),
-                    _ => {}
-                }
-            }
-            let (Some(comma), Some(close)) = (comma, close) else {
-                continue;
-            };
-            let mut without = new[..p].to_vec();
-            without.extend_from_slice(&new[comma + 1..close]);
-            without.extend_from_slice(&new[close + 1..]);
-            if without == old {
-                return true;
+    // Each step takes one fallback away; a few steps cover the nestings modules write.
+    let mut seen = vec![new.to_vec()];
+    let mut next = 0;
+    while next < seen.len() && seen.len() < 64 {
+        let value = seen[next].clone();
+        next += 1;
+        if value == old || unfiltered(&value).iter().any(|v| v == old) {
+            return true;
+        }
+        for reduced in fallbacks_removed(&value) {
+            if !seen.contains(&reduced) {
+                seen.push(reduced);
             }
         }
     }
     false
+}
+
+/// `value` with one fallback call replaced by what it falls back to (or, for `try`, by what it
+/// tries first), each way it can be done.
+fn fallbacks_removed(value: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for call in [&b"coalesce("[..], b"try(", b"lookup("] {
+        let mut from = 0;
+        while let Some(p) = find(&value[from..], call).map(|p| p + from) {
+            from = p + 1;
+            if p > 0 && (value[p - 1].is_ascii_alphanumeric() || value[p - 1] == b'_') {
+                continue;
+            }
+            let open = p + call.len();
+            let Some((commas, close)) = arguments(value, open) else {
+                continue;
+            };
+            let splice = |a: usize, b: usize| {
+                let mut v = value[..p].to_vec();
+                v.extend_from_slice(&value[a..b]);
+                v.extend_from_slice(&value[close + 1..]);
+                v
+            };
+            match call {
+                // The inputs before the old value are new and unset by default.
+                b"coalesce(" => out.push(splice(commas[0] + 1, close)),
+                b"try(" => {
+                    out.push(splice(commas[0] + 1, close));
+                    out.push(splice(open, commas[0]));
+                }
+                // A map lookup's default, its third argument.
+                _ if commas.len() == 2 => out.push(splice(commas[1] + 1, close)),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The top-level commas of the call whose arguments start at `open`, and its closing
+/// parenthesis; none when the call has a single argument or does not close.
+fn arguments(value: &[u8], open: usize) -> Option<(Vec<usize>, usize)> {
+    let mut depth = 0usize;
+    let mut commas = Vec::new();
+    let mut quoted = false;
+    for (i, &b) in value.iter().enumerate().skip(open) {
+        match b {
+            b'"' => quoted = !quoted,
+            _ if quoted => {}
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth == 0 => {
+                return (!commas.is_empty()).then_some((commas, i));
+            }
+            b')' | b']' | b'}' => depth -= 1,
+            b',' if depth == 0 => commas.push(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A filtering `for` over a map as the conditional it stands for: `{fork,vinX:k=>vifC}` (the
+/// whitespace gone) is `C?X:{}` (or `tomap({})`), the same keys while `C` holds.
+fn unfiltered(value: &[u8]) -> Vec<Vec<u8>> {
+    static FILTER: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"^\{for([a-z_]\w*),([a-z_]\w*)in(.+):([a-z_]\w*)=>([a-z_]\w*)if(.+)\}$")
+    });
+    let Some(c) = FILTER.captures(value) else {
+        return Vec::new();
+    };
+    let (k, v, x, k2, v2, cond) = (&c[1], &c[2], &c[3], &c[4], &c[5], &c[6]);
+    if k != k2 || v != v2 {
+        return Vec::new();
+    }
+    [&b"{}"[..], b"tomap({})"]
+        .iter()
+        .map(|empty| [cond, b"?", x, b":", empty].concat())
+        .collect()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -281,6 +347,48 @@ mod tests {
     /// terraform-aws-vpc 3210728: a new optional input in front of the old name keeps it.
     #[test]
     fn a_fallback_to_the_old_value_is_no_change() {
+        // Nested fallbacks and a map lookup's default (terraform-aws-ecs, -route53).
+        assert!(ids(concat!(
+            " resource \"aws_cloudwatch_log_group\" \"this\" {\n",
+            "-  name              = \"/aws/ecs/${var.cluster_name}\"\n",
+            "+  name              = try(coalesce(var.cloudwatch_log_group_name, \"/aws/ecs/${var.cluster_name}\"), \"\")\n",
+            " }\n",
+        ))
+        .is_empty());
+        assert!(ids(concat!(
+            " resource \"aws_route53_zone\" \"this\" {\n",
+            "-  name          = each.key\n",
+            "+  name          = lookup(each.value, \"domain_name\", each.key)\n",
+            " }\n",
+        ))
+        .is_empty());
+        // A filtering `for` keeps the keys the conditional gave.
+        assert!(ids(concat!(
+            " resource \"aws_route53_zone\" \"this\" {\n",
+            "-  for_each = var.create ? var.zones : tomap({})\n",
+            "+  for_each = { for k, v in var.zones : k => v if var.create }\n",
+            " }\n",
+        ))
+        .is_empty());
+        // A lookup whose default is not the old value, or a filter on something else, changes it.
+        assert_eq!(
+            ids(concat!(
+                " resource \"aws_route53_zone\" \"this\" {\n",
+                "-  name          = each.key\n",
+                "+  name          = lookup(each.value, \"domain_name\", var.name)\n",
+                " }\n",
+            )),
+            ["destructive.tf-stateful-force-new"]
+        );
+        assert_eq!(
+            ids(concat!(
+                " resource \"aws_route53_zone\" \"this\" {\n",
+                "-  for_each = var.create ? var.zones : tomap({})\n",
+                "+  for_each = { for k, v in var.zones : k => v if v.enabled }\n",
+                " }\n",
+            )),
+            ["destructive.tf-stateful-force-new"]
+        );
         assert!(ids(concat!(
             " resource \"aws_redshift_subnet_group\" \"redshift\" {\n",
             "-  name        = lower(var.name)\n",

@@ -44,6 +44,8 @@ static REJECT: LazyLock<Regex> = LazyLock::new(|| {
         // A verdict recorded for the caller to act on (`isOriginValid = false`).
         r"|\b\w*(?i:valid|allowed|authori[sz]ed|permitted|trusted)\w*\s*=\s*(false|False)\b",
         r"|\b(NotFound|Forbidden|Unauthori[sz]ed|BadRequest|AccessDenied)\s*\(\s*\w|\breturn\s+[^\n;]*,\s*false\s*;?\s*$",
+        // Rust's early-return macros (`err!("…")` as vaultwarden spells `return Err`).
+        r"|\b(err|err_code|bail)!\s*\(",
     ))
 });
 /// In a shell script, what rejects: a non-zero exit or return, or an error on stderr.

@@ -3,6 +3,7 @@
 //! cannot name. Each has a stable id, severity and category like any rule in `rules/*.toml`, so
 //! the policy can re-rate or turn it off the same way.
 
+mod condition;
 mod dropped;
 mod force_new;
 mod guard;
@@ -72,6 +73,7 @@ pub(crate) enum Id {
     ScopeDroppedWrite,
     SafeVariantReplaced,
     ModeLoosened,
+    CheckSubjectRemoved,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -98,7 +100,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 38] = [
+pub(crate) const RULES: [Meta; 39] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -137,6 +139,7 @@ pub(crate) const RULES: [Meta; 38] = [
     m("security.scope-dropped-write", Critical, "security", "A delete or update loses the term that limited it to the requesting user's own records (`AND user_id = $2`): any user can change or delete anyone's."),
     m("security.safe-variant-replaced", High, "security", "A call's safe variant gives way to its plain sibling (`_secure_debug` → `_debug`, `yaml.safe_load` → `yaml.load`, `escapeHtml` → `html`): what the safe one masked, escaped or refused now passes."),
     m("security.mode-loosened", High, "security", "A file or directory mode is widened, or the `chmod` that restricted a file is removed (`0600` → `0644`, `chmod 600 key` dropped): other users on the host can now read (or write) it."),
+    m("security.check-subject-removed", Medium, "security", "A condition that named what a check was about (an admin, an owner, a membership, a disabled account, `..` in a path, a throttle) is removed, and no condition the hunk adds names it again: unless the same check holds elsewhere now, what it refused goes through."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.
@@ -151,6 +154,8 @@ pub(crate) struct FileFacts {
     pub is_check: bool,
     /// Git showed it as text, but it is not (see `hidden::not_really_text`).
     pub not_text: bool,
+    /// Source code in a programming language (see [`is_source`]), not configuration or markup.
+    pub is_source: bool,
 }
 
 /// The language a file is written in, as far as the checks care.
@@ -226,6 +231,55 @@ impl Lang {
     }
 }
 
+/// Source code in a programming language, by its extension: where a removed `if` is a check
+/// taken out, not a template's or a config file's.
+pub(crate) fn is_source(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    matches!(
+        ext,
+        "py" | "pyi"
+            | "js"
+            | "mjs"
+            | "cjs"
+            | "jsx"
+            | "ts"
+            | "mts"
+            | "cts"
+            | "tsx"
+            | "vue"
+            | "svelte"
+            | "go"
+            | "rs"
+            | "java"
+            | "kt"
+            | "kts"
+            | "scala"
+            | "groovy"
+            | "cs"
+            | "rb"
+            | "php"
+            | "c"
+            | "cc"
+            | "cpp"
+            | "cxx"
+            | "h"
+            | "hpp"
+            | "swift"
+            | "ex"
+            | "exs"
+            | "erl"
+            | "lua"
+            | "pl"
+            | "pm"
+            | "dart"
+            | "m"
+            | "mm"
+            | "zig"
+            | "nim"
+    )
+}
+
 /// Collects logic hits, skipping rules the policy turned off before any work is done.
 pub(crate) struct Sink<'e> {
     /// Index of the first logic rule in the engine's rule table.
@@ -280,6 +334,7 @@ pub(crate) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         dropped::scan(file, hunk, sink);
         mode::scan(file, hunk, sink);
         guard::scan(file, hunk, sink);
+        condition::scan(file, hunk, sink);
     }
     size::scan_hunk(file, hunk, sink);
 }
@@ -304,6 +359,7 @@ pub(crate) mod testutil {
             is_test_data: false,
             is_check: false,
             not_text: false,
+            is_source: super::is_source(path),
         }
     }
 
