@@ -108,8 +108,8 @@ const SCORED_BATCHES: [Batch; 6] = [
     Batch {
         file: "pass8.toml",
         was: "held out in pass 9",
-        recall: 418,
-        false_alarms: 197,
+        recall: 581,
+        false_alarms: 138,
     },
 ];
 
