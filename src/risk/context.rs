@@ -9,6 +9,8 @@
 //! about the tests it carried over and still names the ones it dropped.
 
 use std::collections::{HashMap, HashSet};
+
+type FastHash = foldhash::fast::RandomState;
 use std::sync::LazyLock;
 
 use crate::model::{ChangeKind, FileChange, Finding, Hunk, LineKind};
@@ -129,14 +131,29 @@ struct Added<'a> {
 }
 
 impl<'a> Added<'a> {
-    fn of(files: &'a [FileChange]) -> Added<'a> {
-        let added_lines = files
-            .iter()
-            .flat_map(|f| &f.hunks)
-            .map(|h| h.added())
-            .sum::<usize>();
+    /// Indexes what the change's files add, as far as the questions about the `judged` hunks
+    /// can ask: the lines and names those hunks remove (a large change adds hundreds of
+    /// thousands of lines, and a few hunks ask about a few hundred), and the tests each file
+    /// adds only when `count_tests`.
+    fn of(files: &'a [FileChange], judged: impl Fn(&Hunk) -> bool, count_tests: bool) -> Added<'a> {
+        let removed = || {
+            files
+                .iter()
+                .flat_map(|f| &f.hunks)
+                .filter(|h| judged(h))
+                .flat_map(|h| &h.lines)
+                .filter(|l| l.kind == LineKind::Removed)
+        };
+        // Keys are compared in full, so a fast hasher is safe here.
+        let asked_lines: HashSet<&[u8], FastHash> =
+            removed().filter_map(|l| key(&l.bytes)).collect();
+        let mut asked_names: HashSet<Vec<u8>, FastHash> = HashSet::default();
+        for name in removed().filter_map(|l| declared(&l.bytes)) {
+            asked_names.extend(initials(name));
+            asked_names.insert(name.to_vec());
+        }
         let mut out = Added {
-            lines: AddedBy(HashMap::with_capacity(added_lines)),
+            lines: AddedBy::default(),
             names: AddedBy::default(),
             tests: vec![0; files.len()],
         };
@@ -147,13 +164,15 @@ impl<'a> Added<'a> {
                 .flat_map(|h| &h.lines)
                 .filter(|l| l.kind == LineKind::Added);
             for l in added {
-                if let Some(k) = key(&l.bytes) {
+                if let Some(k) = key(&l.bytes).filter(|k| asked_lines.contains(k)) {
                     out.lines.add(k, i);
                 }
-                if let Some(n) = declared(&l.bytes) {
+                if let Some(n) = declared(&l.bytes).filter(|n| asked_names.contains(*n)) {
                     out.names.add(n, i);
                 }
-                out.tests[i] += usize::from(is_test_decl(&l.bytes));
+                if count_tests {
+                    out.tests[i] += usize::from(is_test_decl(&l.bytes));
+                }
             }
         }
         out
@@ -374,8 +393,12 @@ pub(super) fn refine(files: &mut [FileChange]) {
     if !files.iter().any(|f| f.hunks.iter().any(movable)) {
         return;
     }
+    // Only a deleted code file weighs its tests against those added elsewhere.
+    let count_tests = files
+        .iter()
+        .any(|f| f.change == ChangeKind::Deleted && f.hunks.iter().any(movable));
     let (verdicts, elsewhere): (Vec<Vec<Option<Verdict>>>, Vec<usize>) = {
-        let added = Added::of(files);
+        let added = Added::of(files, movable, count_tests);
         files
             .iter()
             .enumerate()

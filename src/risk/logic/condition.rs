@@ -128,7 +128,6 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         return;
     }
     let lines = &hunk.lines;
-    let mut kept = BTreeSet::new();
     let is_condition = |b: &[u8]| {
         let postfix = match file.lang {
             Lang::Ruby | Lang::Python => POSTFIX.is_match(b),
@@ -137,21 +136,27 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         };
         (postfix || CONDITION.is_match(b)) && !NOT_A_CONDITION.is_match(b)
     };
-    for l in lines.iter().filter(|l| l.kind == LineKind::Added) {
-        if is_condition(&l.bytes) {
-            kept.extend(subjects(&l.bytes));
-        }
-    }
+    // What the added conditions name, worked out once a removed one names something: most
+    // hunks remove no condition, and then their added lines cost nothing.
+    let mut kept: Option<BTreeSet<String>> = None;
     let mut facts = HunkFacts::new(hunk);
     let mut removed = None;
     for (i, l) in lines.iter().enumerate() {
         if l.kind != LineKind::Removed || !is_condition(&l.bytes) {
             continue;
         }
-        let gone: Vec<String> = subjects(&l.bytes)
-            .into_iter()
-            .filter(|s| !kept.contains(s))
-            .collect();
+        let named = subjects(&l.bytes);
+        if named.is_empty() {
+            continue;
+        }
+        let kept = kept.get_or_insert_with(|| {
+            lines
+                .iter()
+                .filter(|l| l.kind == LineKind::Added && is_condition(&l.bytes))
+                .flat_map(|l| subjects(&l.bytes))
+                .collect()
+        });
+        let gone: Vec<String> = named.into_iter().filter(|s| !kept.contains(s)).collect();
         if gone.is_empty() || facts.is_moved(i) {
             continue;
         }

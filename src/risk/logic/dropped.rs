@@ -281,6 +281,9 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         return;
     }
     let removed = runs(hunk, LineKind::Removed);
+    if removed.is_empty() {
+        return;
+    }
     let added = runs(hunk, LineKind::Added);
     let (nr, na) = (
         removed.iter().map(Vec::len).sum::<usize>(),

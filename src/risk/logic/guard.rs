@@ -97,13 +97,9 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         !COMMENT.is_match(b) && (REJECT.is_match(b) || shell && SHELL_REJECT.is_match(b))
     };
     let lines = &hunk.lines;
-    // A rejection the hunk adds: the guard was moved or rewritten, not dropped.
-    if lines
-        .iter()
-        .any(|l| l.kind == LineKind::Added && rejects(&l.bytes))
-    {
-        return;
-    }
+    // A rejection the hunk adds: the guard was moved or rewritten, not dropped. Asked only once
+    // a removed guard is found: most hunks remove none, and then their added lines cost nothing.
+    let mut adds_rejection = None;
     let mut facts = HunkFacts::new(hunk);
     let removed = removed_text(hunk);
     for (i, l) in lines.iter().enumerate() {
@@ -122,6 +118,13 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         let rejected = rejects(b) || body.into_iter().any(|x| rejects(&x.bytes));
         if !rejected || facts.is_moved(i) || in_removed_function(hunk, i, &removed) {
             continue;
+        }
+        if *adds_rejection.get_or_insert_with(|| {
+            lines
+                .iter()
+                .any(|l| l.kind == LineKind::Added && rejects(&l.bytes))
+        }) {
+            return;
         }
         let id = if ACCESS.is_match(b) {
             Id::PermissionCheckRemoved

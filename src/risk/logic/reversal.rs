@@ -94,36 +94,42 @@ static LOWER_ROLE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static IDENT: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z_][A-Za-z0-9_]*"));
 
+/// A line cut into its identifiers and the text between them (blanks squashed out), for
+/// [`one_ident_changed`].
+struct Split<'a> {
+    /// (is an identifier, text), in order.
+    parts: Vec<(bool, String)>,
+    idents: Vec<&'a str>,
+}
+
+fn split(s: &str) -> Split<'_> {
+    let mut parts = Vec::new();
+    let mut idents = Vec::new();
+    let mut last = 0;
+    for (start, end, ident) in IDENT.find_iter(s) {
+        parts.push((false, squash(&s[last..start])));
+        parts.push((true, ident.to_string()));
+        idents.push(ident);
+        last = end;
+    }
+    parts.push((false, squash(&s[last..])));
+    Split { parts, idents }
+}
+
 /// The one identifier that differs between two otherwise equal lines, old and new.
-fn one_ident_changed<'a>(old: &'a str, new: &'a str) -> Option<(&'a str, &'a str)> {
-    let split = |s: &'a str| {
-        let mut parts = Vec::new();
-        let mut last = 0;
-        for (start, end, ident) in IDENT.find_iter(s) {
-            parts.push((false, squash(&s[last..start])));
-            parts.push((true, ident.to_string()));
-            last = end;
-        }
-        parts.push((false, squash(&s[last..])));
-        (
-            parts,
-            IDENT.find_iter(s).map(|(_, _, m)| m).collect::<Vec<_>>(),
-        )
-    };
-    let (a, ai) = split(old);
-    let (b, bi) = split(new);
-    if a.len() != b.len() || ai.len() != bi.len() {
+fn one_ident_changed<'a>(a: &Split<'a>, b: &Split<'a>) -> Option<(&'a str, &'a str)> {
+    if a.parts.len() != b.parts.len() || a.idents.len() != b.idents.len() {
         return None;
     }
     let mut diff = None;
     let mut k = 0;
-    for (x, y) in a.iter().zip(&b) {
+    for (x, y) in a.parts.iter().zip(&b.parts) {
         if x.0 {
             if x.1 != y.1 {
                 if diff.is_some() {
                     return None;
                 }
-                diff = Some((ai[k], bi[k]));
+                diff = Some((a.idents[k], b.idents[k]));
             }
             k += 1;
         } else if x.1 != y.1 {
@@ -232,6 +238,9 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 struct Changed<'h> {
     removed: Vec<(usize, &'h str)>,
     added: Vec<(usize, &'h str)>,
+    /// The added lines that are not comments, split, once a pairing check first needs them:
+    /// every removed candidate is compared with each of them.
+    added_split: std::cell::OnceCell<Vec<(usize, Split<'h>)>>,
 }
 
 /// Pairs compared at most: a hunk larger than this on both sides is a rewrite, not a fix taken
@@ -245,6 +254,7 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     let mut c = Changed {
         removed: Vec::new(),
         added: Vec::new(),
+        added_split: std::cell::OnceCell::new(),
     };
     for (i, line) in hunk.lines.iter().enumerate() {
         let Ok(s) = std::str::from_utf8(&line.bytes) else {
@@ -416,11 +426,17 @@ fn one_name_swapped(
         if is_comment(old) || !candidate(old) {
             continue;
         }
-        for &(i, new) in &c.added {
-            if is_comment(new) {
-                continue;
-            }
-            let Some((was, now)) = one_ident_changed(old, new) else {
+        let old = split(old);
+        let added = c.added_split.get_or_init(|| {
+            c.added
+                .iter()
+                .filter(|(_, s)| !is_comment(s))
+                .map(|&(i, s)| (i, split(s)))
+                .collect()
+        });
+        for (i, new) in added {
+            let i = *i;
+            let Some((was, now)) = one_ident_changed(&old, new) else {
                 continue;
             };
             if let Some(msg) = judge(was, now) {

@@ -193,22 +193,32 @@ fn net_loss(
     sink: &mut Sink,
     once: bool,
 ) {
+    // The removed side first: most hunks remove no test or assertion, and then the added
+    // lines need no look.
     let mut removed = Vec::new();
-    let mut added = 0;
     for (i, l) in hunk.lines.iter().enumerate() {
-        if l.kind == LineKind::Context || !hint.is_match(&l.bytes) {
+        if l.kind != LineKind::Removed || !hint.is_match(&l.bytes) {
             continue;
         }
         let Some(m) = re.find(&l.bytes) else { continue };
-        if facts.is_moved(i) {
-            continue;
-        }
-        if l.kind == LineKind::Removed {
+        if !facts.is_moved(i) {
             removed.push((i, char_column(&l.bytes, m.start())));
-        } else {
-            added += 1;
         }
     }
+    if removed.is_empty() {
+        return;
+    }
+    let added = hunk
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| {
+            l.kind == LineKind::Added
+                && hint.is_match(&l.bytes)
+                && re.is_match(&l.bytes)
+                && !facts.is_moved(*i)
+        })
+        .count();
     if removed.len() <= added {
         return;
     }
