@@ -448,3 +448,93 @@ fn added_deleted_and_renamed_files_of_one_commit_are_all_scanned() {
         );
     }
 }
+
+#[test]
+fn added_and_deleted_files_no_rename_takes_read_as_a_plain_diff_reads_them() {
+    // A commit that deletes and adds files: the loader reads those as blobs for rename
+    // detection and diffs only the ones no pair takes, deciding binary or text itself (as
+    // libgit2 does: attributes, a driver's `binary`, a NUL). Each must come out as libgit2's own
+    // diff of the commit gives it.
+    let fx = Fixture::new();
+    let body: String = (1..=30).map(|i| format!("moved line {i}\n")).collect();
+    fx.write("old/moved.txt", &body)
+        .write("gone.txt", "one\ntwo\n")
+        .write("gone.dat", "looks like text\n")
+        .write("gone-crlf.txt", "a\r\nb\r\n");
+    fx.commit("base");
+    std::fs::write(
+        fx.path().join(".git/info/attributes"),
+        "*.dat -diff\nforced.txt diff=plain\n",
+    )
+    .unwrap();
+    fx.git(&["config", "diff.plain.binary", "false"]);
+    fx.remove("old/moved.txt")
+        .remove("gone.txt")
+        .remove("gone.dat")
+        .remove("gone-crlf.txt")
+        .write("new/moved.txt", &body)
+        .write("added.txt", "first\nsecond\n")
+        .write("noeol.txt", "no newline at the end")
+        .write("crlf.txt", "x\r\ny\r\n")
+        .write("empty.txt", "")
+        .write("nul.bin", [b'a', 0, b'b', b'\n'])
+        .write("forced.txt", [b'a', 0, b'b', b'\n'])
+        .write("new.dat", "plain text, binary by attribute\n");
+    fx.commit("move, add and delete");
+
+    let files = files_of(&fx, "HEAD");
+    let renamed = find(&files, "new/moved.txt");
+    assert_eq!(renamed.change, ChangeKind::Renamed);
+    // libgit2's diff of the same commit, file by file, through the same object-only handle.
+    let repo = git::repo::open_objects(&fx.path().join(".git")).unwrap();
+    let head = repo
+        .git
+        .revparse_single("HEAD")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    let old = head.parent(0).unwrap().tree_id();
+    let plain = git::diff::diff_trees(&repo.git, Some(old), head.tree_id()).unwrap();
+    let reference = git::diff::load_files(&plain).unwrap();
+    let shown = |f: &FileChange| {
+        let hunks: Vec<_> = f
+            .hunks
+            .iter()
+            .map(|h| (h.id, h.header.clone(), h.lines.clone()))
+            .collect();
+        (
+            f.change, f.kind, f.old_size, f.new_size, f.crlf, f.added, f.removed, hunks,
+        )
+    };
+    let unpaired = [
+        "gone.txt",
+        "gone.dat",
+        "gone-crlf.txt",
+        "added.txt",
+        "noeol.txt",
+        "crlf.txt",
+        "empty.txt",
+        "nul.bin",
+        "forced.txt",
+        "new.dat",
+    ];
+    for path in unpaired {
+        assert_eq!(
+            shown(find(&files, path)),
+            shown(find(&reference, path)),
+            "{path}"
+        );
+    }
+    let kind = |p: &str| find(&files, p).kind;
+    assert_eq!(kind("nul.bin"), FileKind::Binary);
+    assert_eq!(kind("new.dat"), FileKind::Binary, "-diff makes it binary");
+    assert_eq!(kind("gone.dat"), FileKind::Binary);
+    assert_eq!(
+        kind("forced.txt"),
+        FileKind::Text,
+        "diff.plain.binary=false"
+    );
+    assert_eq!(kind("crlf.txt"), FileKind::Text);
+    assert!(find(&files, "crlf.txt").crlf);
+    assert!(find(&files, "noeol.txt").hunks[0].lines[0].missing_newline);
+}

@@ -139,6 +139,103 @@ pub fn load_file(diff: &Diff, index: usize) -> Result<FileChange> {
     Ok(file)
 }
 
+/// An added or deleted text file of `diff`, not diffed: its metadata (sizes, binary or not) and
+/// its blob. None for any other file (read it with [`load_file`]).
+///
+/// Why: in a commit whose added and deleted files rename detection may pair, diffing each of
+/// them against nothing (most of reading a change that moves files) is wasted on the files a
+/// pair takes, which are diffed against their other side ([`load_pair`]). So they are read as
+/// blobs for the pairing's signatures, and only the files no pair takes are diffed
+/// ([`load_unpaired`]), as git's `diff -M` does.
+pub fn read_blob<'r>(
+    git: &'r Repository,
+    diff: &Diff,
+    index: usize,
+) -> Result<Option<(FileChange, Option<git2::Blob<'r>>)>> {
+    let delta = diff
+        .get_delta(index)
+        .context("the diff changed while it was read")?;
+    let mut file = skeleton(&delta);
+    let side = match file.change {
+        ChangeKind::Added => delta.new_file(),
+        ChangeKind::Deleted => delta.old_file(),
+        _ => return Ok(None),
+    };
+    if file.kind != FileKind::Text {
+        return Ok(None);
+    }
+    let driver = side.path().and_then(|p| driver_binary(git, p));
+    if driver == Some(true) {
+        // Binary by attribute: libgit2 does not read the blob (its size stays unknown).
+        file.kind = FileKind::Binary;
+        return Ok(Some((file, None)));
+    }
+    let blob = git
+        .find_blob(side.id())
+        .with_context(|| format!("cannot read blob {}", side.id()))?;
+    let size = blob.size() as u64;
+    if file.change == ChangeKind::Added {
+        file.new_size = size;
+    } else {
+        file.old_size = size;
+    }
+    if driver.is_none() && content_is_binary(blob.content()) {
+        file.kind = FileKind::Binary;
+    }
+    Ok(Some((file, Some(blob))))
+}
+
+/// What the diff driver of `path` says, as libgit2 reads it (`diff_driver.c`): the `diff`
+/// attribute unset (`-diff`, `binary`) says binary, set says text, and a driver (`diff=name`)
+/// says so by `diff.<name>.binary`; None leaves it to the content ([`content_is_binary`]).
+/// With it the loader decides which added and deleted files rename detection compares by
+/// content, and whether such a file no pair takes is text ([`load_unpaired`]).
+fn driver_binary(git: &Repository, path: &Path) -> Option<bool> {
+    let attr = git
+        .get_attr_bytes(path, "diff", git2::AttrCheckFlags::FILE_THEN_INDEX)
+        .ok()
+        .flatten();
+    let name = match git2::AttrValue::from_bytes(attr) {
+        git2::AttrValue::False => return Some(true),
+        git2::AttrValue::True => return Some(false),
+        git2::AttrValue::String(name) => name.as_bytes(),
+        git2::AttrValue::Bytes(name) => name,
+        git2::AttrValue::Unspecified => return None,
+    };
+    let key = format!("diff.{}.binary", String::from_utf8_lossy(name));
+    git.config().ok()?.get_bool(&key).ok()
+}
+
+/// libgit2's check without a driver's word (`diff_file.c`): larger than 512 MiB, or a NUL in
+/// the first 8,000 bytes.
+fn content_is_binary(content: &[u8]) -> bool {
+    const MAX_SIZE: usize = 0x2000_0000;
+    const NUL_WITHIN: usize = 8_000;
+    content.len() > MAX_SIZE || content[..content.len().min(NUL_WITHIN)].contains(&0)
+}
+
+/// An added or deleted file [`read_blob`] read, diffed now against nothing from its content
+/// (None for a binary one). Only the file's own lines are in such a diff, so its hunks are the
+/// ones [`load_file`] gives; the binary check is [`read_blob`]'s, which the patch is told to
+/// keep (it has no repository to read attributes from).
+pub fn load_unpaired(mut file: FileChange, content: Option<&[u8]>) -> Result<FileChange> {
+    if file.kind == FileKind::Text {
+        let content = content.context("the content of an unpaired file is missing")?;
+        let (old, new) = match file.change {
+            ChangeKind::Added => (&b""[..], content),
+            _ => (content, &b""[..]),
+        };
+        let mut opts = options();
+        opts.force_text(true);
+        let patch = Patch::from_buffers(old, None, new, None, Some(&mut opts))
+            .with_context(|| format!("cannot diff {}", file.display_path()))?;
+        read_hunks(&patch, &mut file)?;
+    }
+    add_file_level_hunk(&mut file);
+    file.loaded = true;
+    Ok(file)
+}
+
 /// A deleted and an added file that rename detection paired, as one renamed file: the diff
 /// between the two blobs, under both paths.
 pub fn load_pair(

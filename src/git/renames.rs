@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::model::{ChangeKind, FileChange, FileKind, LineKind};
 use crate::parallel;
@@ -42,6 +42,12 @@ pub struct Pair {
 /// signatures and their scores are worked out on every core (`parallel`): this runs once a
 /// commit's last file is in, with nothing else left to do.
 pub fn pair(files: &[FileChange]) -> Result<Vec<Pair>> {
+    pair_signed(files, &[])
+}
+
+/// [`pair`], with the signatures of the files whose content was read as a blob rather than as
+/// lines (`signed[i]` for `files[i]`; a file without one is signed from its lines).
+pub fn pair_signed(files: &[FileChange], signed: &[Option<Signature>]) -> Result<Vec<Pair>> {
     let deleted: Vec<usize> = candidates(files, ChangeKind::Deleted);
     let added: Vec<usize> = candidates(files, ChangeKind::Added);
     let mut taken_deleted = vec![false; files.len()];
@@ -92,12 +98,23 @@ pub fn pair(files: &[FileChange]) -> Result<Vec<Pair>> {
         return Ok(out);
     }
     let both: Vec<usize> = deleted.iter().chain(&added).copied().collect();
-    let sigs = parallel::map(
+    let given = |i: usize| signed.get(i).and_then(Option::as_ref);
+    let made = parallel::map(
         both.len(),
         16,
         || Ok(()),
-        |_, i| Ok(Signature::of(&files[both[i]])),
+        |_, k| {
+            Ok(given(both[k])
+                .is_none()
+                .then(|| Signature::of(&files[both[k]])))
+        },
     )?;
+    let sigs: Vec<&Signature> = made
+        .iter()
+        .zip(&both)
+        .map(|(m, &i)| m.as_ref().or_else(|| given(i)))
+        .collect::<Option<_>>()
+        .context("a file's signature is missing")?;
     let (deleted_sigs, added_sigs) = sigs.split_at(deleted.len());
     // (score, same name, deleted, added): git sorts by score, then prefers the same name.
     let rows = parallel::map(
@@ -161,7 +178,7 @@ fn base_name(f: &FileChange) -> &str {
 
 /// A file's content as git's rename detection sees it: chunk hash → bytes in such chunks,
 /// sorted by hash, and the file's size.
-struct Signature {
+pub struct Signature {
     chunks: Vec<(u64, u64)>,
     size: u64,
 }
@@ -192,6 +209,24 @@ impl Signature {
                 chunk.push(b'\n', &mut chunks);
             }
         }
+        Signature::made(chunk, chunks, file.old_size.max(file.new_size))
+    }
+
+    /// The signature of a blob's bytes: the same as [`Signature::of`] its lines.
+    pub fn of_content(content: &[u8]) -> Signature {
+        let mut chunks: Vec<(u64, u64)> = Vec::new();
+        let mut chunk = Chunker::default();
+        for (i, &b) in content.iter().enumerate() {
+            // A CR right before the newline does not count (git, for text files).
+            if b == b'\r' && content.get(i + 1) == Some(&b'\n') {
+                continue;
+            }
+            chunk.push(b, &mut chunks);
+        }
+        Signature::made(chunk, chunks, content.len() as u64)
+    }
+
+    fn made(mut chunk: Chunker, mut chunks: Vec<(u64, u64)>, size: u64) -> Signature {
         chunk.finish(&mut chunks);
         // Sorted by hash, equal hashes merged: (hash, bytes in such chunks).
         chunks.sort_unstable();
@@ -202,10 +237,7 @@ impl Signature {
             }
             same
         });
-        Signature {
-            chunks,
-            size: file.old_size.max(file.new_size),
-        }
+        Signature { chunks, size }
     }
 
     /// git's `estimate_similarity`, on `MAX_SCORE`'s scale.

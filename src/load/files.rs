@@ -6,10 +6,10 @@
 //! a time from a shared cursor that runs through every commit's files in order, each worker
 //! with its own repository handle (libgit2 objects are not shared between threads). A worker
 //! that finishes a commit's last file goes straight on to the next commit, so no core waits for
-//! the slowest file of a commit. Rename detection needs every added and deleted file's content,
-//! which that reading yields anyway, so it runs afterwards over the files in hand
-//! (`git::renames`), on the calling thread, and only the renamed pairs are diffed again, blob
-//! to blob.
+//! the slowest file of a commit. Rename detection needs every added and deleted file's content:
+//! in a commit that has both, the workers read those as blobs and sign them (`diff::read_blob`),
+//! pairing runs over the signatures once the commit's last file is in (`git::renames`), and
+//! only then are they diffed: a renamed pair blob to blob, the others against nothing.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -20,8 +20,9 @@ use crate::git::{Oid, Repository};
 use anyhow::{Context, Result};
 
 use super::Analysis;
+use crate::git::renames::Signature;
 use crate::git::{self, diff, renames};
-use crate::model::{ChangeKind, FileChange};
+use crate::model::{ChangeKind, FileChange, FileKind};
 
 /// One change to read: the diff from `old` (None: the empty tree) to `new`, both tree ids. A
 /// commit is its first parent's tree to its own; a branch is its base's tree to its tip's.
@@ -43,6 +44,44 @@ fn workers() -> usize {
 /// were paid once per worker.
 const WHOLE_COMMIT_FILES: usize = 8;
 
+/// A file as a worker read it: with its hunks, or, an added or deleted file of a commit that
+/// may pair renames (`loaded` false), only its metadata and, if it is text, its blob's
+/// signature; it is diffed once pairing has said whether it was renamed.
+struct Read {
+    file: FileChange,
+    /// A text file's blob, until it is diffed (kept: reading it again was a second inflate of
+    /// every added file of a change that also deletes some).
+    content: Option<Vec<u8>>,
+    signature: Option<Signature>,
+}
+
+impl Read {
+    fn whole(file: FileChange) -> Read {
+        Read {
+            file,
+            content: None,
+            signature: None,
+        }
+    }
+}
+
+/// Reads file `i` of `d`: as a blob and its signature if `may_pair` and it is an added or
+/// deleted text file, else with its hunks.
+fn read(git: &Repository, d: &Diff, i: usize, may_pair: bool) -> Result<Read> {
+    if may_pair {
+        if let Some((file, blob)) = diff::read_blob(git, d, i)? {
+            let text = blob.filter(|_| file.kind == FileKind::Text);
+            return Ok(Read {
+                signature: text.as_ref().map(|b| Signature::of_content(b.content())),
+                content: text.map(|b| b.content().to_vec()),
+                file,
+            });
+        }
+    }
+    let file = diff::load_file(d, i).with_context(|| format!("reading file #{i}"))?;
+    Ok(Read::whole(file))
+}
+
 /// What the workers share: where the cursor is, and every commit's files as they come in.
 struct Shared<'a> {
     commits: &'a [TreePair],
@@ -54,7 +93,7 @@ struct Shared<'a> {
     count: Vec<OnceLock<usize>>,
     /// Per commit, set with its count: it adds and deletes files, so renames may pair them.
     may_pair: Vec<OnceLock<bool>>,
-    slots: Vec<Mutex<Vec<Option<FileChange>>>>,
+    slots: Vec<Mutex<Vec<Option<Read>>>>,
     remaining: Vec<AtomicUsize>,
     /// Set when the caller stops early or a worker fails: everyone winds down.
     stop: AtomicBool,
@@ -122,20 +161,16 @@ fn read_small(
     if n > WHOLE_COMMIT_FILES {
         return Ok(false);
     }
-    let files = (0..n)
-        .map(|i| diff::load_file(&d, i).with_context(|| format!("reading file #{i}")))
-        .collect::<Result<Vec<_>>>()?;
     let may_pair = diff::may_pair(&d);
-    let files = files
-        .into_iter()
-        .map(|f| {
-            if scan_when_read(&f, may_pair) {
-                scanned(analysis, f)
-            } else {
-                f
+    let files = (0..n)
+        .map(|i| {
+            let mut r = read(&repo.git, &d, i, may_pair)?;
+            if scan_when_read(&r.file, may_pair) {
+                analysis.scan_file(&mut r.file);
             }
+            Ok(r)
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     finish_commit(git, analysis, 0, files, deliver)?;
     Ok(true)
 }
@@ -145,7 +180,7 @@ fn finish_commit(
     git: &Repository,
     analysis: &Analysis,
     c: usize,
-    files: Vec<FileChange>,
+    files: Vec<Read>,
     deliver: &mut impl FnMut(usize, Vec<FileChange>) -> Result<bool>,
 ) -> Result<bool> {
     let mut files = pair_renames(git, analysis, files)?;
@@ -192,14 +227,25 @@ fn scan_when_read(file: &FileChange, may_pair: bool) -> bool {
 }
 
 /// Turns each deleted-and-added pair rename detection finds into one renamed file, where the
-/// added one was, and scans what is still unscanned: the renamed files and the added and
-/// deleted ones no pair took. On every core: this waits for a commit's last file.
+/// added one was, diffs the added and deleted files no pair took that were read as blobs, and
+/// scans what is still unscanned. On every core: this waits for a commit's last file.
 fn pair_renames(
     git: &Repository,
     analysis: &Analysis,
-    files: Vec<FileChange>,
+    files: Vec<Read>,
 ) -> Result<Vec<FileChange>> {
-    let pairs = renames::pair(&files)?;
+    let mut contents = Vec::with_capacity(files.len());
+    let mut signed = Vec::with_capacity(files.len());
+    let files: Vec<FileChange> = files
+        .into_iter()
+        .map(|r| {
+            contents.push(r.content);
+            signed.push(r.signature);
+            r.file
+        })
+        .collect();
+    let pairs = renames::pair_signed(&files, &signed)?;
+    drop(signed);
     let (mut paired, mut gone) = (vec![false; files.len()], vec![false; files.len()]);
     for p in &pairs {
         paired[p.deleted] = true;
@@ -207,12 +253,12 @@ fn pair_renames(
         gone[p.deleted] = true;
     }
     let mut files: Vec<Option<FileChange>> = files.into_iter().map(Some).collect();
-    // The files no pair took that are still to scan, each behind its own lock for the job
-    // that scans it.
+    // The files no pair took that are still to diff or to scan, each behind its own lock for
+    // the job that does it.
     let alone: Vec<(usize, Mutex<FileChange>)> = (0..files.len())
-        .filter(|&i| analysis.scan && !paired[i])
+        .filter(|&i| !paired[i])
         .filter_map(|i| match files[i].take() {
-            Some(f) if !f.analysed => Some((i, Mutex::new(f))),
+            Some(f) if !f.loaded || analysis.scan && !f.analysed => Some((i, Mutex::new(f))),
             kept => {
                 files[i] = kept;
                 None
@@ -228,7 +274,16 @@ fn pair_renames(
             let f = diff::load_pair(&repo.git, side(p.deleted)?, side(p.added)?, p.similarity)?;
             return Ok(Some(scanned(analysis, f)));
         }
-        analysis.scan_file(&mut *lock(&alone[job - pairs.len()].1)?);
+        let (i, file) = &alone[job - pairs.len()];
+        let mut file = lock(file)?;
+        if !file.loaded {
+            let read =
+                std::mem::replace(&mut *file, FileChange::new(None, None, ChangeKind::Added));
+            *file = diff::load_unpaired(read, contents[*i].as_deref())?;
+        }
+        if analysis.scan {
+            analysis.scan_file(&mut file);
+        }
         Ok(None)
     })?;
     for (i, f) in alone {
@@ -262,7 +317,7 @@ fn worker(
     while !shared.stop.load(Ordering::Relaxed) {
         if !unscanned.is_empty() && analysis.engine_if_ready().is_some() {
             for (c, i, file) in std::mem::take(&mut unscanned) {
-                put(shared, c, i, scanned(analysis, file), done)?;
+                put(shared, c, i, Read::whole(scanned(analysis, file)), done)?;
             }
         }
         let taken = match mine.pop_front() {
@@ -275,22 +330,23 @@ fn worker(
         let Some(plain) = &diffs[c] else {
             anyhow::bail!("change #{c} was not diffed");
         };
-        let file = diff::load_file(plain, i).with_context(|| format!("reading file #{i}"))?;
+        let pairable = may_pair(shared, c);
+        let r = read(git, plain, i, pairable)?;
         match analysis.engine_if_ready() {
-            _ if !analysis.scan || !scan_when_read(&file, may_pair(shared, c)) => {
-                put(shared, c, i, file, done)?
+            _ if !analysis.scan || !scan_when_read(&r.file, pairable) => {
+                put(shared, c, i, r, done)?
             }
             Some(engine) => {
-                let mut file = file;
+                let mut file = r.file;
                 engine.scan_file_with(&mut file, analysis.plan.as_deref());
                 file.analysed = true;
-                put(shared, c, i, file, done)?;
+                put(shared, c, i, Read::whole(file), done)?;
             }
-            None => unscanned.push((c, i, file)),
+            None => unscanned.push((c, i, r.file)),
         }
     }
     for (c, i, file) in unscanned {
-        put(shared, c, i, scanned(analysis, file), done)?;
+        put(shared, c, i, Read::whole(scanned(analysis, file)), done)?;
     }
     Ok(())
 }
@@ -326,7 +382,7 @@ fn next<'r>(
         };
         if shared.count[c].get().is_none() {
             let n = diff::file_count(d);
-            *lock(&shared.slots[c])? = vec![None; n];
+            *lock(&shared.slots[c])? = (0..n).map(|_| None).collect();
             shared.remaining[c].store(n, Ordering::Relaxed);
             let _ = shared.may_pair[c].set(diff::may_pair(d));
             let _ = shared.count[c].set(n);
@@ -363,7 +419,7 @@ fn put(
     shared: &Shared,
     c: usize,
     i: usize,
-    file: FileChange,
+    file: Read,
     done: &Sender<Result<usize>>,
 ) -> Result<()> {
     lock(&shared.slots[c])?[i] = Some(file);

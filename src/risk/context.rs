@@ -393,10 +393,11 @@ pub(super) fn refine(files: &mut [FileChange]) {
     if !files.iter().any(|f| f.hunks.iter().any(movable)) {
         return;
     }
-    // Only a deleted code file weighs its tests against those added elsewhere.
-    let count_tests = files
-        .iter()
-        .any(|f| f.change == ChangeKind::Deleted && f.hunks.iter().any(movable));
+    // Only a deleted code file weighs its tests against those added elsewhere (`code_replaced`
+    // below); counting the tests every file adds is a pass over the whole change.
+    let count_tests = files.iter().any(|f| {
+        f.change == ChangeKind::Deleted && !is_test_path(f.path()) && f.hunks.iter().any(movable)
+    });
     let (verdicts, elsewhere): (Vec<Vec<Option<Verdict>>>, Vec<usize>) = {
         let added = Added::of(files, movable, count_tests);
         files

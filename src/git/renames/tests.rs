@@ -163,6 +163,45 @@ fn chunks_are_cut_at_newlines_and_every_64_bytes_and_crlf_counts_as_lf() {
 }
 
 #[test]
+fn a_blob_signs_as_its_lines_do() {
+    // The loader signs added and deleted files from their blobs, the rest from their lines.
+    let long = "y".repeat(70);
+    for text in [
+        "one\ntwo\n".to_string(),
+        "one\r\ntwo\r\n".to_string(),
+        "no newline at the end".to_string(),
+        "lone \r inside\r\nand a cr at the end\r".to_string(),
+        format!("{long}\n{long}"),
+    ] {
+        // The lines as the loader reads them: split at each newline, a last line without one
+        // marked so.
+        let mut f = file(ChangeKind::Added, "a", "");
+        let lines: Vec<Line> = text
+            .split_inclusive('\n')
+            .map(|l| {
+                let mut line = Line::new(
+                    LineKind::Added,
+                    None,
+                    None,
+                    l.trim_end_matches('\n').as_bytes(),
+                );
+                line.missing_newline = !l.ends_with('\n');
+                line
+            })
+            .collect();
+        f.hunks = vec![Hunk::new("a", (0, 0), (1, 1), "", lines)];
+        f.new_size = text.len() as u64;
+        let lines = Signature::of(&f);
+        let blob = Signature::of_content(text.as_bytes());
+        assert_eq!(
+            (lines.chunks, lines.size),
+            (blob.chunks, blob.size),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
 fn a_directory_of_thousands_moves_whole() {
     // Past git's rename limit for similarity, identical files still pair, each with its own.
     let n = 3_000;
