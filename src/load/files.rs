@@ -267,10 +267,14 @@ fn pair_renames(
         .collect();
     let side = |i: usize| files[i].as_ref().context("a paired file is missing");
     let git_dir = git::git_dir(git);
-    // Each thread with its own object-only handle, as the workers read the files.
-    let open = || git::repo::open_objects(&git_dir);
-    let renamed = crate::parallel::map(pairs.len() + alone.len(), 4, open, |repo, job| {
+    // Each thread that diffs a pair opens its own object-only handle, as the workers read the
+    // files; the others need none (opening one per commit was a tenth of a long range's CPU).
+    let renamed = crate::parallel::map(pairs.len() + alone.len(), 4, || Ok(None), |repo, job| {
         if let Some(p) = pairs.get(job) {
+            let repo = match repo {
+                Some(repo) => repo,
+                None => repo.insert(git::repo::open_objects(&git_dir)?),
+            };
             let f = diff::load_pair(&repo.git, side(p.deleted)?, side(p.added)?, p.similarity)?;
             return Ok(Some(scanned(analysis, f)));
         }
