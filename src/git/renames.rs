@@ -212,18 +212,29 @@ impl Signature {
         Signature::made(chunk, chunks, file.old_size.max(file.new_size))
     }
 
-    /// The signature of a blob's bytes: the same as [`Signature::of`] its lines.
+    /// The signature of a blob's bytes: the same as [`Signature::of`] its lines, a line at a
+    /// time (a chunk never spans a newline) rather than a byte at a time.
     pub fn of_content(content: &[u8]) -> Signature {
-        let mut chunks: Vec<(u64, u64)> = Vec::new();
-        let mut chunk = Chunker::default();
-        for (i, &b) in content.iter().enumerate() {
-            // A CR right before the newline does not count (git, for text files).
-            if b == b'\r' && content.get(i + 1) == Some(&b'\n') {
-                continue;
+        let mut chunks: Vec<(u64, u64)> = Vec::with_capacity(content.len() / 32 + 1);
+        for line in content.split_inclusive(|&b| b == b'\n') {
+            let (body, newline) = match line.strip_suffix(b"\n") {
+                // A CR right before the newline does not count (git, for text files).
+                Some(body) => (body.strip_suffix(b"\r").unwrap_or(body), true),
+                None => (line, false),
+            };
+            let mut blocks = body.chunks_exact(64);
+            for block in &mut blocks {
+                chunks.push((fnv(FNV_START, block), 64));
             }
-            chunk.push(b, &mut chunks);
+            let rest = blocks.remainder();
+            if newline {
+                let hash = fnv(fnv(FNV_START, rest), b"\n");
+                chunks.push((hash, rest.len() as u64 + 1));
+            } else if !rest.is_empty() {
+                chunks.push((fnv(FNV_START, rest), rest.len() as u64));
+            }
         }
-        Signature::made(chunk, chunks, content.len() as u64)
+        Signature::made(Chunker::default(), chunks, content.len() as u64)
     }
 
     fn made(mut chunk: Chunker, mut chunks: Vec<(u64, u64)>, size: u64) -> Signature {
@@ -270,12 +281,21 @@ struct Chunker {
     len: u64,
 }
 
+/// FNV-1a, the chunks' hash.
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 impl Chunker {
     fn push(&mut self, b: u8, chunks: &mut Vec<(u64, u64)>) {
         if self.len == 0 {
-            self.hash = 0xcbf2_9ce4_8422_2325;
+            self.hash = FNV_START;
         }
-        self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        self.hash = fnv(self.hash, &[b]);
         self.len += 1;
         if self.len == 64 || b == b'\n' {
             self.finish(chunks);

@@ -269,27 +269,32 @@ fn pair_renames(
     let git_dir = git::git_dir(git);
     // Each thread that diffs a pair opens its own object-only handle, as the workers read the
     // files; the others need none (opening one per commit was a tenth of a long range's CPU).
-    let renamed = crate::parallel::map(pairs.len() + alone.len(), 4, || Ok(None), |repo, job| {
-        if let Some(p) = pairs.get(job) {
-            let repo = match repo {
-                Some(repo) => repo,
-                None => repo.insert(git::repo::open_objects(&git_dir)?),
-            };
-            let f = diff::load_pair(&repo.git, side(p.deleted)?, side(p.added)?, p.similarity)?;
-            return Ok(Some(scanned(analysis, f)));
-        }
-        let (i, file) = &alone[job - pairs.len()];
-        let mut file = lock(file)?;
-        if !file.loaded {
-            let read =
-                std::mem::replace(&mut *file, FileChange::new(None, None, ChangeKind::Added));
-            *file = diff::load_unpaired(read, contents[*i].as_deref())?;
-        }
-        if analysis.scan {
-            analysis.scan_file(&mut file);
-        }
-        Ok(None)
-    })?;
+    let renamed = crate::parallel::map(
+        pairs.len() + alone.len(),
+        4,
+        || Ok(None),
+        |repo, job| {
+            if let Some(p) = pairs.get(job) {
+                let repo = match repo {
+                    Some(repo) => repo,
+                    None => repo.insert(git::repo::open_objects(&git_dir)?),
+                };
+                let f = diff::load_pair(&repo.git, side(p.deleted)?, side(p.added)?, p.similarity)?;
+                return Ok(Some(scanned(analysis, f)));
+            }
+            let (i, file) = &alone[job - pairs.len()];
+            let mut file = lock(file)?;
+            if !file.loaded {
+                let read =
+                    std::mem::replace(&mut *file, FileChange::new(None, None, ChangeKind::Added));
+                *file = diff::load_unpaired(read, contents[*i].as_deref())?;
+            }
+            if analysis.scan {
+                analysis.scan_file(&mut file);
+            }
+            Ok(None)
+        },
+    )?;
     for (i, f) in alone {
         files[i] = Some(f.into_inner().map_err(|_| poisoned())?);
     }

@@ -172,6 +172,8 @@ fn a_blob_signs_as_its_lines_do() {
         "no newline at the end".to_string(),
         "lone \r inside\r\nand a cr at the end\r".to_string(),
         format!("{long}\n{long}"),
+        format!("{}\n{}", "x".repeat(64), "z".repeat(128)),
+        format!("{}\r\n\r\n\n", "w".repeat(63)),
     ] {
         // The lines as the loader reads them: split at each newline, a last line without one
         // marked so.
