@@ -18,6 +18,7 @@ mod hits;
 mod lines;
 mod logic;
 mod moved;
+mod path_plan;
 mod prefilter;
 mod spec;
 pub mod terraform;
@@ -67,6 +68,7 @@ pub struct Engine {
     tests: Scope,
     /// CI, tests and verification playbooks: files whose lines are checks.
     checks: Scope,
+    plans: path_plan::PathPlans,
 }
 
 impl Engine {
@@ -148,6 +150,7 @@ impl Engine {
             tests: named("tests")?,
             checks: compile::union_scope(&["ci", "tests", "verification"], &sets)
                 .context("built-in rules file")?,
+            plans: Default::default(),
         })
     }
 
@@ -204,28 +207,47 @@ impl Engine {
     pub fn scan_file_with(&self, file: &mut FileChange, plan: Option<&terraform::TerraformPlan>) {
         let path = file.path().to_string();
         let old_path = file.old_path.clone().unwrap_or_default();
-        let matches =
-            |s: &Scope| s.matches(&path) || (!old_path.is_empty() && s.matches(&old_path));
-        let groups = self.compiled.groups_for(&[&path, &old_path]);
-        let excluded = self.compiled.excluded(&[&path, &old_path]);
+        let paths = self.plans.get(&path, &old_path, || {
+            let matches =
+                |s: &Scope| s.matches(&path) || (!old_path.is_empty() && s.matches(&old_path));
+            let groups = self.compiled.groups_for(&[&path, &old_path]);
+            let excluded = self.compiled.excluded(&[&path, &old_path]);
+            let active = self.compiled.active_lines(&groups, &excluded);
+            path_plan::PathPlan {
+                prefilters: self.compiled.prefilters(&active),
+                groups,
+                excluded,
+                active,
+                lang: Lang::of(&path),
+                is_prose: matches(&self.prose),
+                is_test_data: matches(&self.tests),
+                is_check: matches(&self.checks),
+                is_source: logic::is_source(&path),
+            }
+        });
+        let path_plan::PathPlan {
+            groups,
+            excluded,
+            active,
+            prefilters,
+            ..
+        } = &*paths;
         let is_excluded = |e: Option<usize>| e.is_some_and(|e| excluded[e]);
-        let active = self.compiled.active_lines(&groups, &excluded);
-        let prefilters = self.compiled.prefilters(&active);
         let facts = FileFacts {
-            lang: Lang::of(&path),
-            is_prose: matches(&self.prose),
+            lang: paths.lang,
+            is_prose: paths.is_prose,
             is_deleted: file.change == ChangeKind::Deleted,
-            is_test_data: matches(&self.tests),
-            is_check: matches(&self.checks),
+            is_test_data: paths.is_test_data,
+            is_check: paths.is_check,
             not_text: hidden::not_really_text(&file.hunks),
-            is_source: logic::is_source(&path),
+            is_source: paths.is_source,
         };
         let mut sink = Sink {
             base: self.logic_base,
             enabled: &self.logic_enabled,
             hits: Vec::new(),
         };
-        for &g in &groups {
+        for &g in groups {
             for rule in &self.compiled.groups[g].files {
                 if !is_excluded(rule.exclude)
                     && rule.conds.iter().all(|c| holds(*c, file))
@@ -248,13 +270,13 @@ impl Engine {
             let first = hunk.lines.iter().position(|l| l.is_change());
             lines::scan(
                 &self.compiled,
-                &prefilters,
-                &active,
+                prefilters,
+                active,
                 hunk,
                 &removed,
                 &mut sink.hits,
             );
-            for &g in &groups {
+            for &g in groups {
                 let touched = self.compiled.groups[g]
                     .touched
                     .iter()
