@@ -173,6 +173,11 @@ pub(crate) struct Compiled {
     always: [Option<Arc<Always>>; 2],
     /// The prefilters made so far, per set of active pattern rules.
     prefilters: Mutex<HashMap<Vec<bool>, Arc<Prefilters>>>,
+    /// Each side's prefilters made so far, by side and the rules in it: kinds of file whose
+    /// rules differ only on one side share the other's (on ripgrep 11..15, 19 kinds of file
+    /// had 13 different sets of added-line rules), and a set two workers need at once is
+    /// built by one of them.
+    sides: Mutex<HashMap<(usize, Vec<usize>), SideSlot>>,
     /// Every group's `paths` globs in one set: a file's path is matched once, not per group.
     includes: PathIndex,
     /// Every distinct `exclude` list's globs in one set.
@@ -233,10 +238,13 @@ impl PathIndex {
     }
 }
 
+/// One side's prefilter for one set of rules, built by the first worker that needs it.
+type SideSlot = Arc<OnceLock<Arc<Prefilter>>>;
+
 /// Which of a file's pattern rules may match an added (a removed) line.
 pub(crate) struct Prefilters {
-    pub added: Prefilter,
-    pub removed: Prefilter,
+    pub added: Arc<Prefilter>,
+    pub removed: Arc<Prefilter>,
 }
 
 impl Compiled {
@@ -251,15 +259,22 @@ impl Compiled {
         if let Some(p) = made {
             return p;
         }
-        // Built outside the lock: two workers meeting a new kind of file at once may both
-        // build it (the same result), rather than one waiting on the other's build.
-        let side = |i: usize| {
+        // Each side built outside the map's lock: only a worker that needs the same side
+        // waits for its build.
+        let side = |i: usize| -> Arc<Prefilter> {
             let rules: Vec<RuleFactors> = self.factors[i]
                 .iter()
                 .filter(|(r, _, _)| active[*r])
                 .map(|(r, p, f)| (*r, p.as_str(), f.as_deref()))
                 .collect();
-            Prefilter::build(&rules, self.always[i].clone())
+            let key = (i, rules.iter().map(|r| r.0).collect::<Vec<_>>());
+            let slot = match self.sides.lock() {
+                Ok(mut m) => Arc::clone(m.entry(key).or_default()),
+                Err(_) => Arc::new(OnceLock::new()),
+            };
+            let made =
+                slot.get_or_init(|| Arc::new(Prefilter::build(&rules, self.always[i].clone())));
+            Arc::clone(made)
         };
         let made = Arc::new(Prefilters {
             added: side(0),
@@ -414,6 +429,7 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
         factors: sides,
         always,
         prefilters: Mutex::new(HashMap::new()),
+        sides: Mutex::new(HashMap::new()),
         line_rules,
         includes,
         excludes,
