@@ -12,7 +12,15 @@ use anyhow::Result;
 
 /// The cores worth using, at most four: beyond that the jobs here wait on each other's memory.
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+    available().clamp(1, 4)
+}
+
+/// The cores this process may use, asked once: `available_parallelism` reads the cgroup's
+/// quota from /proc and /sys each time (four system calls), and a long range asked once per
+/// commit.
+pub fn available() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// `job(state, i)` for each `i` in `0..n`, the results in order. Each thread makes its own

@@ -522,3 +522,31 @@ fn real_commit_messages_are_judged_as_labelled() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+#[test]
+fn a_range_reads_each_commits_own_note() {
+    // The loader reads the notes tree once for a whole range: each commit must still get its
+    // own note, and a commit without one none.
+    let (fx, noted) = note_fixture();
+    fx.write("README.md", "hello again\n");
+    let plain = fx.commit("Touch the readme");
+    let repo = git2::Repository::open(fx.path()).unwrap();
+    let mut policy = countersign::policy::Policy::default();
+    policy.approval.trust_attribution_notes = true;
+    let analysis = countersign::load::Analysis::new(&policy, false).unwrap();
+    let oids = [noted, plain].map(|id| git2::Oid::from_str(&id).unwrap());
+    let mut got = Vec::new();
+    countersign::load::full_commits(&repo, &analysis, &oids, |_, c| {
+        got.push(c);
+        Ok(true)
+    })
+    .unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(
+        got[0].has_line_attribution,
+        "the first commit's note is read"
+    );
+    assert_eq!(sources(&got[0]), [S::Notes, S::Notes]);
+    assert!(!got[1].has_line_attribution, "the second has no note");
+    assert!(sources(&got[1]).is_empty());
+}

@@ -53,7 +53,20 @@ pub fn open_objects(path: &Path) -> Result<Repo> {
     )
     .with_context(|| format!("cannot open the git repository at {}", path.display()))?;
     add_env_object_dirs(&git)?;
+    freeze_config(&git);
     Ok(Repo { git })
+}
+
+/// Gives the handle a snapshot of its configuration, read now. libgit2 snapshots the
+/// configuration for every diff it makes, and a snapshot of the files stats and rereads each
+/// of them: a tenth of the tree diffs of a long range. A snapshot of a snapshot only copies its
+/// entries. These handles only read objects, for one load, so a configuration changed
+/// meanwhile would not have counted anyway. If it cannot be taken, the handle keeps reading
+/// the files.
+fn freeze_config(git: &Repository) {
+    if let Ok(snapshot) = git.config().and_then(|mut c| c.snapshot()) {
+        let _ = git.set_config(&snapshot);
+    }
 }
 
 /// Inside a server's pre-receive hook the pushed objects are not in the repository yet: git

@@ -36,7 +36,7 @@ pub struct TreePair {
 /// while the other works) and at most four (each worker diffs every commit's trees itself, so
 /// more stop paying off).
 fn workers() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+    crate::parallel::available().clamp(2, 4)
 }
 
 /// A commit with at most this many files is read whole by the worker that reaches it first,

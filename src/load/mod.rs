@@ -164,13 +164,18 @@ impl Analysis {
         files: Vec<FileChange>,
     ) -> Result<()> {
         let oid = git::oid(&commit.id)?;
+        let note = git::notes::read_note(git, git::notes::AI_NOTES, oid)?;
+        self.attribute_with(commit, files, note);
+        Ok(())
+    }
+
+    /// [`Analysis::attribute`] with the commit's `refs/notes/ai` note already read.
+    fn attribute_with(&self, commit: &mut Commit, files: Vec<FileChange>, note: Option<String>) {
         // A note that does not parse is ignored rather than fatal: without line attribution
         // every hunk of an AI-assisted commit needs review, which errs on the safe side.
-        let log = git::notes::read_note(git, "refs/notes/ai", oid)?
-            .and_then(|note| detect::gitai::parse(&note).ok());
+        let log = note.and_then(|note| detect::gitai::parse(&note).ok());
         commit.files = files;
         detect::attribute(commit, log.as_ref(), self.all, self.trust_notes);
-        Ok(())
     }
 }
 
@@ -201,9 +206,12 @@ pub fn full_commits(
             Ok(TreePair { old, new })
         })
         .collect::<Result<Vec<_>>>()?;
+    // The notes ref resolved and its tree read once for every commit, not once per commit.
+    let notes = git::notes::NotesTree::at_ref(git, git::notes::AI_NOTES)?;
     files::read_commits(git, analysis, &pairs, |index, files| {
         let mut commit = analysis.commit(git, oids[index])?;
-        analysis.attribute(git, &mut commit, files)?;
+        let note = notes.read(oids[index])?;
+        analysis.attribute_with(&mut commit, files, note);
         commit.complete = true;
         deliver(index, commit)
     })
