@@ -179,8 +179,8 @@ pub(crate) enum Lang {
 
 impl Lang {
     pub fn of(path: &str) -> Lang {
-        let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-        let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        let name = file_name(path);
+        let ext = extension(&name);
         if name == "dockerfile"
             || name.starts_with("dockerfile.")
             || ext == "dockerfile"
@@ -231,13 +231,21 @@ impl Lang {
     }
 }
 
+/// A path's last component, lowercased: what [`Lang::of`] and [`is_source`] look at.
+fn file_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase()
+}
+
+/// What follows a file name's last dot (nothing without one).
+fn extension(name: &str) -> &str {
+    name.rsplit_once('.').map_or("", |(_, e)| e)
+}
+
 /// Source code in a programming language, by its extension: where a removed `if` is a check
 /// taken out, not a template's or a config file's.
 pub(crate) fn is_source(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     matches!(
-        ext,
+        extension(&file_name(path)),
         "py" | "pyi"
             | "js"
             | "mjs"
