@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::model::{ChangeKind, FileChange, FileKind, LineKind};
 use crate::parallel;
@@ -42,12 +42,12 @@ pub struct Pair {
 /// signatures and their scores are worked out on every core (`parallel`): this runs once a
 /// commit's last file is in, with nothing else left to do.
 pub fn pair(files: &[FileChange]) -> Result<Vec<Pair>> {
-    pair_signed(files, &[])
+    pair_read(files, &[])
 }
 
-/// [`pair`], with the signatures of the files whose content was read as a blob rather than as
-/// lines (`signed[i]` for `files[i]`; a file without one is signed from its lines).
-pub fn pair_signed(files: &[FileChange], signed: &[Option<Signature>]) -> Result<Vec<Pair>> {
+/// [`pair`], where some files were read as blobs rather than as lines: `contents[i]`, when
+/// there is one, is `files[i]`'s content, and is what it is signed from.
+pub fn pair_read(files: &[FileChange], contents: &[Option<Vec<u8>>]) -> Result<Vec<Pair>> {
     let deleted: Vec<usize> = candidates(files, ChangeKind::Deleted);
     let added: Vec<usize> = candidates(files, ChangeKind::Added);
     let mut taken_deleted = vec![false; files.len()];
@@ -98,23 +98,18 @@ pub fn pair_signed(files: &[FileChange], signed: &[Option<Signature>]) -> Result
         return Ok(out);
     }
     let both: Vec<usize> = deleted.iter().chain(&added).copied().collect();
-    let given = |i: usize| signed.get(i).and_then(Option::as_ref);
-    let made = parallel::map(
+    let sigs = parallel::map(
         both.len(),
         16,
         || Ok(()),
         |_, k| {
-            Ok(given(both[k])
-                .is_none()
-                .then(|| Signature::of(&files[both[k]])))
+            let i = both[k];
+            Ok(match contents.get(i).and_then(Option::as_deref) {
+                Some(content) => Signature::of_content(content),
+                None => Signature::of(&files[i]),
+            })
         },
     )?;
-    let sigs: Vec<&Signature> = made
-        .iter()
-        .zip(&both)
-        .map(|(m, &i)| m.as_ref().or_else(|| given(i)))
-        .collect::<Option<_>>()
-        .context("a file's signature is missing")?;
     let (deleted_sigs, added_sigs) = sigs.split_at(deleted.len());
     // (score, same name, deleted, added): git sorts by score, then prefers the same name.
     let rows = parallel::map(
@@ -178,7 +173,7 @@ fn base_name(f: &FileChange) -> &str {
 
 /// A file's content as git's rename detection sees it: chunk hash → bytes in such chunks,
 /// sorted by hash, and the file's size.
-pub struct Signature {
+struct Signature {
     chunks: Vec<(u64, u64)>,
     size: u64,
 }
@@ -214,7 +209,7 @@ impl Signature {
 
     /// The signature of a blob's bytes: the same as [`Signature::of`] its lines, a line at a
     /// time (a chunk never spans a newline) rather than a byte at a time.
-    pub fn of_content(content: &[u8]) -> Signature {
+    fn of_content(content: &[u8]) -> Signature {
         let mut chunks: Vec<(u64, u64)> = Vec::with_capacity(content.len() / 32 + 1);
         for line in content.split_inclusive(|&b| b == b'\n') {
             let (body, newline) = match line.strip_suffix(b"\n") {

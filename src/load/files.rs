@@ -7,9 +7,9 @@
 //! with its own repository handle (libgit2 objects are not shared between threads). A worker
 //! that finishes a commit's last file goes straight on to the next commit, so no core waits for
 //! the slowest file of a commit. Rename detection needs every added and deleted file's content:
-//! in a commit that has both, the workers read those as blobs and sign them (`diff::read_blob`),
-//! pairing runs over the signatures once the commit's last file is in (`git::renames`), and
-//! only then are they diffed: a renamed pair blob to blob, the others against nothing.
+//! in a commit that has both, the workers read those as blobs (`diff::read_blob`), pairing
+//! signs and pairs them once the commit's last file is in (`git::renames`), and only then are
+//! they diffed: a renamed pair blob to blob, the others against nothing.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -20,7 +20,6 @@ use crate::git::{Oid, Repository};
 use anyhow::{Context, Result};
 
 use super::Analysis;
-use crate::git::renames::Signature;
 use crate::git::{self, diff, renames};
 use crate::model::{ChangeKind, FileChange, FileKind};
 
@@ -46,13 +45,13 @@ const WHOLE_COMMIT_FILES: usize = 8;
 
 /// A file as a worker read it: with its hunks, or, an added or deleted file of a commit that
 /// may pair renames (`loaded` false), only its metadata and, if it is text, its blob's
-/// signature; it is diffed once pairing has said whether it was renamed.
+/// content; it is diffed once pairing has said whether it was renamed.
 struct Read {
     file: FileChange,
-    /// A text file's blob, until it is diffed (kept: reading it again was a second inflate of
-    /// every added file of a change that also deletes some).
+    /// A text file's blob, until it is diffed: rename detection signs it, and an unpaired
+    /// file is diffed from it (reading it again was a second inflate of every added file of a
+    /// change that also deletes some).
     content: Option<Vec<u8>>,
-    signature: Option<Signature>,
 }
 
 impl Read {
@@ -60,22 +59,19 @@ impl Read {
         Read {
             file,
             content: None,
-            signature: None,
         }
     }
 }
 
-/// Reads file `i` of `d`: as a blob and its signature if `may_pair` and it is an added or
-/// deleted text file, else with its hunks.
+/// Reads file `i` of `d`: as a blob if `may_pair` and it is an added or deleted file, else with
+/// its hunks.
 fn read(git: &Repository, d: &Diff, i: usize, may_pair: bool) -> Result<Read> {
     if may_pair {
         if let Some((file, blob)) = diff::read_blob(git, d, i)? {
-            let text = blob.filter(|_| file.kind == FileKind::Text);
-            return Ok(Read {
-                signature: text.as_ref().map(|b| Signature::of_content(b.content())),
-                content: text.map(|b| b.content().to_vec()),
-                file,
-            });
+            let content = blob
+                .filter(|_| file.kind == FileKind::Text)
+                .map(|b| b.content().to_vec());
+            return Ok(Read { file, content });
         }
     }
     let file = diff::load_file(d, i).with_context(|| format!("reading file #{i}"))?;
@@ -234,18 +230,9 @@ fn pair_renames(
     analysis: &Analysis,
     files: Vec<Read>,
 ) -> Result<Vec<FileChange>> {
-    let mut contents = Vec::with_capacity(files.len());
-    let mut signed = Vec::with_capacity(files.len());
-    let files: Vec<FileChange> = files
-        .into_iter()
-        .map(|r| {
-            contents.push(r.content);
-            signed.push(r.signature);
-            r.file
-        })
-        .collect();
-    let pairs = renames::pair_signed(&files, &signed)?;
-    drop(signed);
+    let (files, contents): (Vec<FileChange>, Vec<Option<Vec<u8>>>) =
+        files.into_iter().map(|r| (r.file, r.content)).unzip();
+    let pairs = renames::pair_read(&files, &contents)?;
     let (mut paired, mut gone) = (vec![false; files.len()], vec![false; files.len()]);
     for p in &pairs {
         paired[p.deleted] = true;
