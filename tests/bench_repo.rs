@@ -112,8 +112,10 @@ fn parallel_loading_reads_what_one_thread_reads(dir: &Path, repo: &bench_repo::B
             .filter(|(i, _)| !deleted.contains(i))
             .map(|(_, f)| f)
             .collect();
+        // The scan weighs each file against the rest of the change (moves across files), so
+        // the reference scans the change as a whole, as the loader does.
+        analysis.engine().scan_change(&mut files);
         for f in &mut files {
-            analysis.engine().scan_file(f);
             f.analysed = true;
         }
         let mut sequential = analysis.commit(git, *oid).expect("meta");

@@ -4,7 +4,8 @@
 //! The development set, which the rules may be tuned on, is `cases.toml` (the first two passes'
 //! halves, split by a hash of the id, reported apart so that their figures stay comparable with
 //! docs/real-corpus.md), `pass3.toml` to `pass7.toml` (the held-out batches of passes 3 to 8,
-//! development once scored), and `pass8.toml` (pass 9's). `pass9.toml`, once committed, is
+//! development once scored), `pass8.toml` (pass 9's) and `pass9.toml` (pass 10's). `pass10.toml`,
+//! once committed, is
 //! the held-out batch: cut from other repositories, labelled without running the engine, and
 //! only scored; until then there is none. A case counts as flagged when any of its hunks gets a
 //! finding of medium severity or more; a case labelled critical must get a critical finding.
@@ -74,7 +75,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 6] = [
+const SCORED_BATCHES: [Batch; 7] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -111,11 +112,17 @@ const SCORED_BATCHES: [Batch; 6] = [
         recall: 581,
         false_alarms: 138,
     },
+    Batch {
+        file: "pass9.toml",
+        was: "held out in pass 10",
+        recall: 528,
+        false_alarms: 236,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass9.toml";
+const HELD_OUT: &str = "pass10.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
@@ -180,8 +187,24 @@ fn score(engine: &Engine, cases: &[&Case], show: bool) -> Score {
             .iter()
             .flat_map(|f| f.hunks.iter().flat_map(|h| &h.findings))
             .collect();
-        // `REAL_CORPUS_CASE=<id>` prints one development case's findings, to see why.
-        if show && std::env::var("REAL_CORPUS_CASE").is_ok_and(|id| id == case.id) {
+        // `REAL_CORPUS_CASE=<id>` prints one development case's findings, to see why;
+        // `REAL_CORPUS_CASE=all` prints every development case's, one line each, to weigh a rule
+        // on all of them (the cases it decides, the benign ones it fires on).
+        let asked = std::env::var("REAL_CORPUS_CASE").ok();
+        if show && asked.as_deref() == Some("all") {
+            println!(
+                "case {} {}{}: {}",
+                case.id,
+                case.label,
+                if case.critical { " critical" } else { "" },
+                findings
+                    .iter()
+                    .map(|f| format!("{}({})", f.rule, f.severity))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if show && asked.as_deref() == Some(case.id.as_str()) {
             for f in &findings {
                 println!(
                     "{}: {} {} {:?} {}",

@@ -110,6 +110,7 @@ impl LineRule {
             &self.preceded_by,
             &self.inside,
             &self.unless_same_key,
+            &self.replaces,
             &self.unless_followed_by,
         ]
         .into_iter()
@@ -131,6 +132,7 @@ pub(crate) struct LineRule {
     pub inside: Option<Pattern>,
     pub changed: bool,
     pub unless_same_key: Option<Pattern>,
+    pub replaces: Option<Pattern>,
     pub unless_kept: bool,
     pub unless_function_removed: bool,
     pub unless_followed_by: Option<Pattern>,
@@ -398,6 +400,7 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
                 inside: field("inside", &spec.inside)?,
                 changed: spec.changed,
                 unless_same_key: field("unless_same_key", &spec.unless_same_key)?,
+                replaces: field("replaces", &spec.replaces)?,
                 unless_kept: spec.unless_kept,
                 unless_function_removed: spec.unless_function_removed,
                 unless_followed_by: field("unless_followed_by", &spec.unless_followed_by)?,

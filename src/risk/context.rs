@@ -38,6 +38,15 @@ const TEST_FILE_DELETED: &str = "safety-net.test-file-deleted";
 /// Rules whose findings a move across files answers.
 const MOVABLE: [&str; 3] = [TEST_REMOVED, ASSERTIONS_REMOVED, TEST_FILE_DELETED];
 
+/// Rules about code deleted, which only a move of that very code answers (its lines or the
+/// names it declares added by another file of the change: a module moved or split), not
+/// tests rewritten elsewhere: what code did, other code does not do by being tested.
+const MOVED_AWAY: [&str; 2] = ["destructive.file-deleted", "destructive.large-deletion"];
+
+fn answered_by_move(rule: &str) -> bool {
+    MOVABLE.contains(&rule) || MOVED_AWAY.contains(&rule)
+}
+
 /// Share of a hunk's removed lines (in tenths) that must reappear elsewhere for a move.
 const MOVED_TENTHS: usize = 8;
 
@@ -332,7 +341,7 @@ fn judge(file: usize, h: &Hunk, added: &Added) -> Verdict {
 /// when assertions are still lost.
 fn apply(h: &mut Hunk, v: &Verdict) {
     if v.moved {
-        h.findings.retain(|x| !MOVABLE.contains(&x.rule.as_str()));
+        h.findings.retain(|x| !answered_by_move(&x.rule));
         return;
     }
     if !v.lost_assertions {
@@ -383,13 +392,10 @@ fn apply(h: &mut Hunk, v: &Verdict) {
     h.findings_omitted += over;
 }
 
-/// Drops the findings of [`MOVABLE`] rules that a move to another file of the change answers.
+/// Drops the findings of [`MOVABLE`] and [`MOVED_AWAY`] rules that a move to another file of
+/// the change answers.
 pub(super) fn refine(files: &mut [FileChange]) {
-    let movable = |h: &Hunk| {
-        h.findings
-            .iter()
-            .any(|x| MOVABLE.contains(&x.rule.as_str()))
-    };
+    let movable = |h: &Hunk| h.findings.iter().any(|x| answered_by_move(&x.rule));
     if !files.iter().any(|f| f.hunks.iter().any(movable)) {
         return;
     }
@@ -407,12 +413,7 @@ pub(super) fn refine(files: &mut [FileChange]) {
                 let vs = f
                     .hunks
                     .iter()
-                    .map(|h| {
-                        h.findings
-                            .iter()
-                            .any(|x| MOVABLE.contains(&x.rule.as_str()))
-                            .then(|| judge(i, h, &added))
-                    })
+                    .map(|h| movable(h).then(|| judge(i, h, &added)))
                     .collect();
                 (vs, added.tests_elsewhere(i))
             })
@@ -423,7 +424,8 @@ pub(super) fn refine(files: &mut [FileChange]) {
         let removed_tests: usize = judged.iter().map(|v| v.had_tests).sum();
         // The whole file's tests went elsewhere: every hunk moved as a block, or it removed
         // tests and each of them reappears elsewhere with its assertions.
-        let carried = judged.iter().all(|v| v.moved)
+        let all_moved = judged.iter().all(|v| v.moved);
+        let carried = all_moved
             || (removed_tests > 0
                 && judged
                     .iter()
@@ -438,15 +440,17 @@ pub(super) fn refine(files: &mut [FileChange]) {
             && removed_tests > 0
             && elsewhere >= removed_tests;
         let whole = !judged.is_empty() && (carried || code_replaced);
+        let gone =
+            |rule: &str| MOVABLE.contains(&rule) || (all_moved && MOVED_AWAY.contains(&rule));
         for (h, v) in f.hunks.iter_mut().zip(&vs) {
             if whole {
-                h.findings.retain(|x| !MOVABLE.contains(&x.rule.as_str()));
+                h.findings.retain(|x| !gone(&x.rule));
             } else if let Some(v) = v {
                 apply(h, v);
             }
         }
         if whole {
-            f.findings.retain(|x| !MOVABLE.contains(&x.rule.as_str()));
+            f.findings.retain(|x| !gone(&x.rule));
         }
     }
 }

@@ -180,6 +180,14 @@ pub(crate) fn scan(
             {
                 continue;
             }
+            if added
+                && rule
+                    .replaces
+                    .as_ref()
+                    .is_some_and(|re| !replaces_removed(hunk, rule, re, bytes))
+            {
+                continue;
+            }
             if rule.once {
                 fired_once.push(r);
             }
@@ -273,6 +281,20 @@ fn kept(hunk: &Hunk, rule: &LineRule, removed: &[u8]) -> bool {
     };
     hunk.lines.iter().any(|l| {
         l.kind == LineKind::Added && re.find(&l.bytes).is_some_and(|m| bare(&l.bytes[m]) == want)
+    })
+}
+
+/// A removed line of the hunk matches `replaces` with the key the added line has by the rule's
+/// `added` pattern (first groups, compared without ASCII case): the added line rewrites it.
+fn replaces_removed(hunk: &Hunk, rule: &LineRule, replaces: &Pattern, added: &[u8]) -> bool {
+    let Some(key) = rule.added.as_ref().and_then(|p| p.key(added)) else {
+        return false;
+    };
+    hunk.lines.iter().any(|l| {
+        l.kind == LineKind::Removed
+            && replaces
+                .key(&l.bytes)
+                .is_some_and(|k| k.eq_ignore_ascii_case(key))
     })
 }
 

@@ -188,7 +188,7 @@ impl Engine {
     /// another manifest is not a new one).
     pub fn weigh_change(files: &mut [FileChange]) {
         context::refine(files);
-        moved::refine_removed(files);
+        moved::refine_moved(files);
         moved::refine_dependencies(files);
     }
 

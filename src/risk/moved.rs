@@ -1,10 +1,12 @@
 //! What moved across the change, weighed against the rest of it.
 //!
-//! Removed lines: a finding on a removed line (a check, a protection, a quoting call, a CI
-//! step) whose line the change adds again, the same text, in another place (another file, or
+//! Lines: a finding on a removed line (a check, a protection, a quoting call, a CI step)
+//! whose line the change adds again, the same text, in another place (another file, or
 //! another hunk of the same file) was moved, not removed: a helper moved to a module, a step
-//! moved to another workflow. A check rewritten on its way is not recognised and still fires.
-//! Tests have their own, finer judgement (`context.rs`).
+//! moved to another workflow. Likewise a finding on an added line the change removes
+//! elsewhere: the code was already there, and moving it brings nothing new. A check rewritten
+//! on its way is not recognised and still fires. Tests have their own, finer judgement
+//! (`context.rs`).
 //!
 //! Dependencies: a dependency that one manifest of the
 //! change gains and another manifest of the same kind loses moved (a crate split into a
@@ -13,7 +15,7 @@
 //! the change loses is still new to that manifest and stays a finding. The same file losing it
 //! in another hunk counts too (a section reordered).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hasher};
 use std::sync::LazyLock;
 
@@ -47,9 +49,30 @@ fn line_key(bytes: &[u8]) -> Option<u64> {
     Some(h.finish())
 }
 
-/// The built-in rules with `unless_kept`: a removed line of theirs is answered by the same
-/// check added back, in the hunk (`lines.rs`) or, the same line, anywhere in the change (here).
-static KEPT_RULES: LazyLock<Vec<String>> = LazyLock::new(|| {
+/// The built-in rules a move answers: those that point at the line that is the risk (a
+/// pattern on added or removed lines, a logic check), not at a place (`touched` and `file`
+/// rules, a large hunk, a deleted file). Terraform's stay: a block moved to another file
+/// keeps its address, but one moved into a module does not, and `tf-*` judge addresses
+/// themselves. Tests have their own, finer judgement (`context.rs`). A policy's rules are not
+/// in this set: what their lines mean is not known here.
+static ANSWERED_BY_MOVE: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    let patterns = BUILTIN_RULES
+        .iter()
+        .filter_map(|(_, text)| toml::from_str::<RulesFile>(text).ok())
+        .flat_map(|f| f.rule)
+        .filter(|r| r.added.is_some() || r.removed.is_some())
+        .map(|r| r.id);
+    let logic = super::logic::RULES.iter().map(|m| m.id.to_string());
+    patterns.chain(logic).filter(|id| !stays_put(id)).collect()
+});
+
+/// The built-in rules with `unless_kept`, whose removed line (a CI step, a setting) is
+/// answered by the same line anywhere in the change, the same file included: a step moved to
+/// another job. For the others the same line must be in another file: a condition moved
+/// within its file can guard something else now (placed after an early return, or around
+/// other lines), and only a move to another file (a helper extracted to a module) says the
+/// code was carried over as it was.
+static KEPT_RULES: LazyLock<HashSet<String>> = LazyLock::new(|| {
     BUILTIN_RULES
         .iter()
         .filter_map(|(_, text)| toml::from_str::<RulesFile>(text).ok())
@@ -59,60 +82,132 @@ static KEPT_RULES: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Drops findings of `unless_kept` rules on removed lines that the change adds again
-/// elsewhere. (Other findings that point at a removed line only use it as their place: a
-/// deleted file, a large hunk; the tests' own are judged one test at a time by `context.rs`.)
-pub(super) fn refine_removed(files: &mut [FileChange]) {
-    let on_removed = |f: &FileChange| {
-        f.hunks.iter().any(|h| {
-            h.findings.iter().any(|x| {
-                KEPT_RULES.contains(&x.rule)
-                    && x.line_index
-                        .and_then(|i| h.lines.get(i))
-                        .is_some_and(|l| l.kind == LineKind::Removed)
-            })
-        })
+fn stays_put(id: &str) -> bool {
+    id.starts_with("size.")
+        || id.starts_with("destructive.tf-")
+        || id.starts_with("hidden-text.")
+        || matches!(
+            id,
+            "safety-net.test-removed"
+                | "safety-net.assertions-removed"
+                | "destructive.large-deletion"
+        )
+}
+
+/// The nearest lines before and after `i` on its side of the hunk that are long enough to
+/// tell (blank lines and braces skipped, not crossing a line of another kind): a block that
+/// moved brought them along.
+fn neighbours(lines: &[crate::model::Line], i: usize) -> impl Iterator<Item = &crate::model::Line> {
+    let kind = lines.get(i).map(|l| l.kind);
+    let same = move |l: &&crate::model::Line| Some(l.kind) == kind;
+    let keyed = |l: &&crate::model::Line| line_key(&l.bytes).is_some();
+    let before = lines[..i.min(lines.len())]
+        .iter()
+        .rev()
+        .take_while(same)
+        .find(keyed);
+    let after = lines
+        .get(i + 1..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(same)
+        .find(keyed);
+    before.into_iter().chain(after)
+}
+
+/// Drops findings on a line that the change has on its other side too, the same text in
+/// another file (or, for [`KEPT_RULES`], another hunk of the same file): a removed check the
+/// change adds again elsewhere was moved, not removed, and an added line the change removes
+/// elsewhere was already there. Except for [`KEPT_RULES`]' one-line steps, the lines next to
+/// it on its side must have moved with it (at least one, and every one long enough to tell): a
+/// common line (`if err != nil {`) removed somewhere else in a large change says nothing of
+/// where this one came from.
+pub(super) fn refine_moved(files: &mut [FileChange]) {
+    let answered = |h: &crate::model::Hunk, x: &crate::model::Finding| {
+        ANSWERED_BY_MOVE.contains(&x.rule)
+            && x.line_index
+                .and_then(|i| h.lines.get(i))
+                .is_some_and(|l| l.kind != LineKind::Context)
     };
-    if !files.iter().any(on_removed) {
+    if !files.iter().any(|f| {
+        f.hunks
+            .iter()
+            .any(|h| h.findings.iter().any(|x| answered(h, x)))
+    }) {
         return;
     }
-    // The few removed lines asked about, and of the change's added lines only those that
-    // could be one of them (the same first and last byte), hashed: hashing every added line of
-    // a large change was most of this.
-    let asked: Vec<&[u8]> = files
-        .iter()
-        .flat_map(|f| &f.hunks)
-        .flat_map(|h| {
-            h.findings
-                .iter()
-                .filter(|x| KEPT_RULES.contains(&x.rule))
-                .filter_map(|x| x.line_index.and_then(|i| h.lines.get(i)))
-                .filter(|l| l.kind == LineKind::Removed)
-        })
-        .map(|l| l.bytes.trim_ascii())
-        .collect();
+    // The few lines asked about, and of the change's other side only the lines that could be
+    // one of them (the same first and last byte), hashed: hashing every line of a large change
+    // was most of this. Index 0 holds what added lines ask of removed ones, 1 the reverse.
+    let mut asked: [Vec<&[u8]>; 2] = [Vec::new(), Vec::new()];
+    for h in files.iter().flat_map(|f| &f.hunks) {
+        for x in h.findings.iter().filter(|x| answered(h, x)) {
+            let Some(i) = x.line_index else { continue };
+            if let Some(l) = h.lines.get(i) {
+                let side = &mut asked[usize::from(l.kind == LineKind::Removed)];
+                side.push(l.bytes.trim_ascii());
+                side.extend(neighbours(&h.lines, i).map(|n| n.bytes.trim_ascii()));
+            }
+        }
+    }
     let ends = |t: &[u8]| t.first().zip(t.last()).map(|(a, b)| (*a, *b));
-    let asked_ends: HashSet<(u8, u8)> = asked.iter().filter_map(|t| ends(t)).collect();
-    let asked_keys: HashSet<u64> = asked.iter().filter_map(|t| line_key(t)).collect();
-    let added: HashSet<u64> = files
-        .iter()
-        .flat_map(|f| &f.hunks)
-        .flat_map(|h| &h.lines)
-        .filter(|l| l.kind == LineKind::Added)
-        .filter(|l| ends(l.bytes.trim_ascii()).is_some_and(|e| asked_ends.contains(&e)))
-        .filter_map(|l| line_key(&l.bytes))
-        .filter(|k| asked_keys.contains(k))
-        .collect();
-    for f in files.iter_mut() {
+    // Each line key of the other side with the files that have it.
+    let other_side = |asked: &[&[u8]], kind: LineKind| -> HashMap<u64, Vec<usize>> {
+        let mut out: HashMap<u64, Vec<usize>> = HashMap::new();
+        if asked.is_empty() {
+            return out;
+        }
+        let asked_ends: HashSet<(u8, u8)> = asked.iter().filter_map(|t| ends(t)).collect();
+        let asked_keys: HashSet<u64> = asked.iter().filter_map(|t| line_key(t)).collect();
+        for (n, f) in files.iter().enumerate() {
+            let keys = f
+                .hunks
+                .iter()
+                .flat_map(|h| &h.lines)
+                .filter(|l| l.kind == kind)
+                .filter(|l| ends(l.bytes.trim_ascii()).is_some_and(|e| asked_ends.contains(&e)))
+                .filter_map(|l| line_key(&l.bytes))
+                .filter(|k| asked_keys.contains(k));
+            for k in keys {
+                let at = out.entry(k).or_default();
+                if at.last() != Some(&n) {
+                    at.push(n);
+                }
+            }
+        }
+        out
+    };
+    let removed = other_side(&asked[0], LineKind::Removed);
+    let added = other_side(&asked[1], LineKind::Added);
+    for (n, f) in files.iter_mut().enumerate() {
         for h in &mut f.hunks {
             let lines = &h.lines;
             h.findings.retain(|x| {
-                let Some(line) = x.line_index.and_then(|i| lines.get(i)) else {
+                if !ANSWERED_BY_MOVE.contains(&x.rule) {
+                    return true;
+                }
+                let Some((i, line)) = x.line_index.and_then(|i| Some((i, lines.get(i)?))) else {
                     return true;
                 };
-                line.kind != LineKind::Removed
-                    || !KEPT_RULES.contains(&x.rule)
-                    || !line_key(&line.bytes).is_some_and(|k| added.contains(&k))
+                let there = match line.kind {
+                    LineKind::Added => &removed,
+                    LineKind::Removed => &added,
+                    LineKind::Context => return true,
+                };
+                let anywhere = KEPT_RULES.contains(&x.rule);
+                let elsewhere = |l: &crate::model::Line| {
+                    line_key(&l.bytes)
+                        .and_then(|k| there.get(&k))
+                        .is_some_and(|at| at.iter().any(|&m| m != n))
+                };
+                let moved = if anywhere {
+                    line_key(&line.bytes).is_some_and(|k| there.contains_key(&k))
+                } else {
+                    let mut next = neighbours(lines, i);
+                    let first = next.next();
+                    elsewhere(line) && first.is_some_and(elsewhere) && next.all(elsewhere)
+                };
+                !moved
             });
         }
     }
@@ -312,5 +407,59 @@ mod refine_tests {
         assert!(protection_removed(Some(
             "+def is_safe(parsed):\n+    return not parsed.netloc\n"
         )));
+    }
+
+    fn rules_of(files: &[FileChange], path: &str) -> Vec<String> {
+        files
+            .iter()
+            .filter(|f| f.path() == path)
+            .flat_map(|f| &f.hunks)
+            .flat_map(|h| &h.findings)
+            .map(|x| x.rule.clone())
+            .collect()
+    }
+
+    /// What `app/client.py` is told when it adds a call that skips TLS verification, with
+    /// `old` (another file's removed lines) beside it in the change.
+    fn client_findings(old: Option<&str>) -> Vec<String> {
+        let client = "+def fetch(url):\n+    session = make_session(retries=3)\n+    return session.get(url, verify=False)\n+\n";
+        let mut files = vec![modified("app/client.py", client)];
+        files.extend(old.map(|o| modified("app/legacy.py", o)));
+        Engine::builtin().scan_change(&mut files);
+        rules_of(&files, "app/client.py")
+    }
+
+    /// Code moved from one file to another was already there: its added lines bring nothing
+    /// new. A common line removed elsewhere is no move: the lines around it must have come too.
+    #[test]
+    fn a_block_moved_from_another_file_is_not_new() {
+        let off = "security.tls-verification-off".to_string();
+        assert!(client_findings(None).contains(&off));
+        assert!(!client_findings(Some(
+            "-def fetch(url):\n-    session = make_session(retries=3)\n-    return session.get(url, verify=False)\n"
+        ))
+        .contains(&off));
+        assert!(client_findings(Some(
+            "-    return session.get(url, verify=False)\n-    log.info('legacy fetch done')\n"
+        ))
+        .contains(&off));
+    }
+
+    /// A condition moved within its own file may guard something else now (placed after an
+    /// early return): only a move to another file answers it.
+    #[test]
+    fn a_condition_moved_within_its_file_still_fires() {
+        let path = "src/api/organizations.rs";
+        let mut f = modified(
+            path,
+            "-    if headers.membership.atype == MembershipType::Manager && !headers.membership.access_all {\n-        err!(\"You don't have permission to create collections\")\n-    }\n",
+        );
+        f.hunks.push(crate::risk::logic::testutil::hunk(
+            path,
+            "+    if headers.membership.atype == MembershipType::Manager && !headers.membership.access_all {\n+        CollectionUser::save(&headers.membership.user_uuid, &collection.uuid).await?;\n+    }\n",
+        ));
+        let mut files = vec![f];
+        Engine::builtin().scan_change(&mut files);
+        assert!(rules_of(&files, path).contains(&"security.check-subject-removed".to_string()));
     }
 }

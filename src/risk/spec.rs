@@ -57,6 +57,11 @@ pub(crate) struct RuleSpec {
     /// added line does not fire when a removed line of the hunk has the same key: an existing
     /// entry is updated (a version bump), not a new one introduced.
     pub unless_same_key: Option<String>,
+    /// With `added`: the added line only fires when the hunk removes a line that this regex
+    /// matches with the same key (its first group; the added line's key is the `added`
+    /// pattern's first group), e.g. an action pinned by commit SHA replaced by the same action
+    /// at a tag: the entry was rewritten, and its safeguard left out.
+    pub replaces: Option<String>,
     /// With `removed`: a removed line does not fire when the hunk adds a line on which the
     /// pattern matches the same text (`cargo test` is still run, regrouped or moved to an
     /// environment variable); `cargo test` turned into `cargo check` still fires.
@@ -194,6 +199,7 @@ pub(crate) fn validate(spec: &RuleSpec) -> Result<(Severity, Vec<FileCond>)> {
         || spec.once
         || spec.changed
         || spec.unless_same_key.is_some()
+        || spec.replaces.is_some()
         || spec.unless_kept
         || spec.unless_function_removed
         || spec.unless_followed_by.is_some();
@@ -205,6 +211,9 @@ pub(crate) fn validate(spec: &RuleSpec) -> Result<(Severity, Vec<FileCond>)> {
     }
     if spec.unless_same_key.is_some() && spec.added.is_none() {
         bail!("`unless_same_key` needs an `added` pattern");
+    }
+    if spec.replaces.is_some() && spec.added.is_none() {
+        bail!("`replaces` needs an `added` pattern");
     }
     if spec.unless_function_removed && spec.removed.is_none() {
         bail!("`unless_function_removed` needs a `removed` pattern");

@@ -75,6 +75,10 @@ const SUBJECTS: &[&str] = &[
     "tenant",
     "access",
     "grant",
+    // whose the record is, and who else may see it (a query scoped to its creator, a
+    // private recipe shared with a list)
+    "creator",
+    "private",
     // the account's state
     "disabled",
     "verified",
@@ -100,6 +104,9 @@ const SUBJECTS: &[&str] = &[
     "blacklist",
     "denylist",
     "blocklist",
+    // where a request may go (an SSRF guard refusing loopback and multicast addresses)
+    "loopback",
+    "multicast",
     "csrf",
     "xsrf",
     "nonce",

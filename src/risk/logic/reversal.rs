@@ -161,7 +161,8 @@ static WEAK_RNG: LazyLock<Regex> = LazyLock::new(|| {
 /// A `key: value` or `key = value` setting with a boolean value.
 static SETTING: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"^(\s*)["']?([A-Za-z_][\w.-]*)["']?\s*(?::|=|:=)\s*["']?(?i:(true|false|yes|no|on|off))["']?\s*[,;]?\s*(#.*|//.*)?$"#,
+        // A typed setting too (`ALLOW_SIGNUP: bool = False`, a pydantic or dataclass field).
+        r#"^(\s*)["']?([A-Za-z_][\w.-]*)["']?\s*(?::\s*\w+\s*=|:=|:|=)\s*["']?(?i:(true|false|yes|no|on|off))["']?\s*[,;]?\s*(#.*|//.*)?$"#,
     )
 });
 /// Settings whose `true` is the safe value: turning them off weakens a check.
@@ -173,7 +174,16 @@ static PROTECTS: LazyLock<Regex> = LazyLock::new(|| {
 /// Settings whose `true` opens something up.
 static OPENS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(allow|enable|permit|accept)\w*(snippet|cross|insecure|unsafe|anonymous|anon|public|privilege|root|any|all|plaintext|unauthenticated|guest|remote|origin|unsigned|untrusted|override)|insecure|unsafe|skip_?(tls|ssl|verif|auth|check)|disable_?(auth|ssl|tls|csrf|verif|check|security|sandbox)|no_?verify|dangerous",
+        // Open sign-up lets anyone on the network make an account; a trusted proxy lets any
+        // client set the address it is seen from (`X-Forwarded-For`).
+        r"(?i)^(allow|enable|permit|accept|open)\w*(snippet|cross|insecure|unsafe|anonymous|anon|public|privilege|root|any|all|plaintext|unauthenticated|guest|remote|origin|unsigned|untrusted|override|sign_?up|registration|register)|insecure|unsafe|skip_?(tls|ssl|verif|auth|check)|disable_?(auth|ssl|tls|csrf|verif|check|security|sandbox)|no_?verify|dangerous|trust_?proxy",
+    )
+});
+/// A parent block that protects: disabling it (`networkPolicy: enabled: false`) takes the
+/// protection away.
+static GUARDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(network_?polic\w*|tls|ssl|https|auth\w*|encryption|pod_?security\w*|security_?context|rbac|audit\w*|csrf|rate_?limit\w*|firewall|waf)\s*:",
     )
 });
 /// A parent block that is an admin surface: enabling it exposes it.
@@ -512,12 +522,13 @@ fn weakened_settings(hunk: &Hunk, c: &Changed, sink: &mut Sink) {
             continue;
         }
         let last = key.rsplit('.').next().unwrap_or(key);
+        let enabled = last.eq_ignore_ascii_case("enabled");
         let weakened = if now {
             OPENS.is_match(last)
-                || last.eq_ignore_ascii_case("enabled")
-                    && parent(hunk, i, caps[1].len()).is_some_and(|p| SURFACE.is_match(p))
+                || enabled && parent(hunk, i, caps[1].len()).is_some_and(|p| SURFACE.is_match(p))
         } else {
             PROTECTS.is_match(last) && !OPENS.is_match(last)
+                || enabled && parent(hunk, i, caps[1].len()).is_some_and(|p| GUARDS.is_match(p))
         };
         if weakened {
             let msg = format!("`{key}` is switched to `{}`, its unsafe value: check this is not what ships by default.", &caps[3]);

@@ -143,6 +143,46 @@ fn a_weakened_setting_fires() {
 }
 
 #[test]
+fn a_default_that_opens_sign_up_trusts_a_proxy_or_drops_a_guard_fires() {
+    let fires = [
+        (
+            "settings.py",
+            "-    ALLOW_SIGNUP: bool = False\n+    ALLOW_SIGNUP: bool = True\n",
+        ),
+        (
+            "data.yml",
+            "   security:\n-      securityTrustProxy: false\n+      securityTrustProxy: true\n",
+        ),
+        (
+            "values.yaml",
+            "hub:\n  networkPolicy:\n-    enabled: true\n+    enabled: false\n",
+        ),
+    ];
+    for (path, hunk) in fires {
+        assert_eq!(ids(path, hunk), ["security.setting-weakened"], "{hunk}");
+    }
+    let quiet = [
+        // The safe way round: sign-up closed, a guard switched on.
+        (
+            "settings.py",
+            "-    ALLOW_SIGNUP: bool = True\n+    ALLOW_SIGNUP: bool = False\n",
+        ),
+        (
+            "values.yaml",
+            "hub:\n  networkPolicy:\n-    enabled: false\n+    enabled: true\n",
+        ),
+        // Turning off something that is not a guard.
+        (
+            "values.yaml",
+            "  metrics:\n-    enabled: true\n+    enabled: false\n",
+        ),
+    ];
+    for (path, hunk) in quiet {
+        assert!(ids(path, hunk).is_empty(), "{hunk}");
+    }
+}
+
+#[test]
 fn a_secret_with_a_literal_default_fires() {
     let fired = ids(
         "settings.py",
