@@ -150,14 +150,25 @@ pub(super) fn refine_moved(files: &mut [FileChange]) {
             }
         }
     }
-    let ends = |t: &[u8]| t.first().zip(t.last()).map(|(a, b)| (*a, *b));
+    // A line's first and last byte as one index into a 64 Ki-bit table: every line of the
+    // change is tested against it, and hashing each pair was most of this pass on cargo's
+    // 252k-line squash.
+    let ends = |t: &[u8]| {
+        t.first()
+            .zip(t.last())
+            .map(|(a, b)| usize::from(*a) << 8 | usize::from(*b))
+    };
     // Each line key of the other side with the files that have it.
     let other_side = |asked: &[&[u8]], kind: LineKind| -> HashMap<u64, Vec<usize>> {
         let mut out: HashMap<u64, Vec<usize>> = HashMap::new();
         if asked.is_empty() {
             return out;
         }
-        let asked_ends: HashSet<(u8, u8)> = asked.iter().filter_map(|t| ends(t)).collect();
+        let mut asked_ends = vec![0u64; 1 << 10];
+        for e in asked.iter().filter_map(|t| ends(t)) {
+            asked_ends[e >> 6] |= 1 << (e & 63);
+        }
+        let is_asked = |e: usize| asked_ends[e >> 6] & (1 << (e & 63)) != 0;
         let asked_keys: HashSet<u64> = asked.iter().filter_map(|t| line_key(t)).collect();
         for (n, f) in files.iter().enumerate() {
             let keys = f
@@ -165,7 +176,7 @@ pub(super) fn refine_moved(files: &mut [FileChange]) {
                 .iter()
                 .flat_map(|h| &h.lines)
                 .filter(|l| l.kind == kind)
-                .filter(|l| ends(l.bytes.trim_ascii()).is_some_and(|e| asked_ends.contains(&e)))
+                .filter(|l| ends(l.bytes.trim_ascii()).is_some_and(is_asked))
                 .filter_map(|l| line_key(&l.bytes))
                 .filter(|k| asked_keys.contains(k));
             for k in keys {
