@@ -4,7 +4,7 @@
 //! The development set, which the rules may be tuned on, is `cases.toml` (the first two passes'
 //! halves, split by a hash of the id, reported apart so that their figures stay comparable with
 //! docs/real-corpus.md), `pass3.toml` to `pass7.toml` (the held-out batches of passes 3 to 8,
-//! development once scored), `pass8.toml` (pass 9's) and `pass9.toml` (pass 10's). `pass10.toml`,
+//! development once scored), `pass8.toml` to `pass10.toml` (passes 9 to 11's). `pass11.toml`,
 //! once committed, is
 //! the held-out batch: cut from other repositories, labelled without running the engine, and
 //! only scored; until then there is none. A case counts as flagged when any of its hunks gets a
@@ -75,7 +75,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 7] = [
+const SCORED_BATCHES: [Batch; 8] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -118,11 +118,17 @@ const SCORED_BATCHES: [Batch; 7] = [
         recall: 679,
         false_alarms: 177,
     },
+    Batch {
+        file: "pass10.toml",
+        was: "held out in pass 11",
+        recall: 543,
+        false_alarms: 295,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass10.toml";
+const HELD_OUT: &str = "pass11.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {

@@ -127,6 +127,17 @@ fn judge(old: &[&str], gone: &[(usize, &str)]) -> Option<(Id, String)> {
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_' || c == b'$')
     };
+    // A template's escaping filter taken off (`username|escape`, `piggy|e`, Twig, Jinja,
+    // Liquid, Nunjucks): the `|` and the filter's name are gone, the value stays.
+    for w in gone.windows(2) {
+        let ((i, bar), (j, name)) = (w[0], w[1]);
+        if j == i + 1 && bar == "|" && ident(name) && old.get(i.wrapping_sub(1)) != Some(&"|") {
+            let f = fold(name);
+            if PROTECTIVE.is_match(&f) && !f.starts_with(b"un") {
+                return Some((Id::EscapingUnwrapped, format!("The `|{name}` filter is taken off this value: unless it is escaped elsewhere now, that is injection (HTML, a script).")));
+            }
+        }
+    }
     // A call taken off: its name is gone and so is the `(` after it.
     for w in gone.windows(2) {
         let ((i, name), (j, open)) = (w[0], w[1]);
@@ -215,6 +226,8 @@ fn worth_a_look(s: &str) -> bool {
                 "esc",
                 "e(",
                 "h(",
+                "|e",
+                "|h",
                 "saniti",
                 "quote",
                 "clean",
@@ -385,6 +398,25 @@ mod tests {
         assert!(ids("src/app.rs", "-             .validator(validate_max_filesize))\n+             )\n+             .hidden(true))\n").is_empty());
         let rewrap = "-    str::from_utf8(pattern).map_err(|err| {\n-        InvalidPatternError {\n-            original: escape(pattern),\n-            valid_up_to: err.valid_up_to(),\n-        }\n+    str::from_utf8(pattern).map_err(|err| InvalidPatternError {\n+        original: escape(pattern),\n+        valid_up_to: err.valid_up_to(),\n     })\n";
         assert!(ids("grep-cli/src/pattern.rs", rewrap).is_empty());
+    }
+
+    #[test]
+    fn a_template_escape_filter_taken_off_fires() {
+        let twig = "-    <p>{{ \"shared_by\"|trans({'%username%': entry.user.username|escape})|raw }}</p>\n+    <p>{{ \"shared_by\"|trans({'%username%': entry.user.username})|raw }}</p>\n";
+        assert_eq!(
+            ids("templates/share.html.twig", twig),
+            ["security.escaping-unwrapped"]
+        );
+        let short = "-  {{ trans('log_add', {name: entry.piggy|e})|raw }}\n+  {{ trans('log_add', {name: entry.piggy})|raw }}\n";
+        assert_eq!(
+            ids("views/ale.twig", short),
+            ["security.escaping-unwrapped"]
+        );
+        // Another filter taken off, and `||` in code, are not escaping.
+        let upper = "-  {{ entry.title|upper }}\n+  {{ entry.title }}\n";
+        assert!(ids("views/entry.twig", upper).is_empty());
+        let or = "-    ok = a || e\n+    ok = a\n";
+        assert!(ids("app/x.py", or).is_empty());
     }
 
     #[test]

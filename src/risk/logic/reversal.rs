@@ -154,7 +154,7 @@ static CSPRNG: LazyLock<Regex> = LazyLock::new(|| {
 });
 static WEAK_RNG: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\brandom\.(choice|choices|randint|randrange|random|sample|getrandbits|shuffle)\s*\(|^\s*(import\s+random|from\s+random\s+import)\b|\bMath\.random\s*\(|math/rand\b|(^|[^.\w:])(rand|srand|mt_rand|lcg_value)\b\s*(\(|\*|\.|$)|\bRandom\.new\b|\bnew\s+Random\s*\(|\bthread_rng\s*\(",
+        r"\brandom\.(choice|choices|randint|randrange|random|sample|getrandbits|shuffle)\s*\(|^\s*(import\s+random|from\s+random\s+import)\b|\bMath\.random\s*\(|math/rand\b|(^|[^.\w:])(rand|srand|mt_rand|lcg_value)\b\s*(\(|\*|\.|$)|\bRandom\.new\b|\bnew\s+Random\s*\(|\bthread_rng\s*\(|\b(SmallRng|XorShiftRng|Xoshiro\w*|Pcg(32|64)\w*|WyRand)\b|\bseed_from_u64\s*\(",
     )
 });
 

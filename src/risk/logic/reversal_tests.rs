@@ -200,3 +200,19 @@ fn a_secret_with_a_literal_default_fires() {
     )
     .is_empty());
 }
+
+#[test]
+fn a_fast_seedable_rng_in_place_of_the_os_one_fires() {
+    assert_eq!(
+        ids(
+            "server/src/tokens.rs",
+            "-    use rand::{Rng, distributions::Alphanumeric, rngs::OsRng};\n-    let mut rng = OsRng;\n+    use rand::{Rng, SeedableRng, distributions::Alphanumeric, rngs::SmallRng};\n+    let mut rng = SmallRng::from_entropy();\n"
+        ),
+        ["security.csprng-replaced"]
+    );
+    assert!(ids(
+        "server/src/tokens.rs",
+        "-    let mut rng = OsRng;\n+    let mut rng = rand::rngs::OsRng;\n"
+    )
+    .is_empty());
+}
