@@ -479,7 +479,8 @@ fn added_and_deleted_files_no_rename_takes_read_as_a_plain_diff_reads_them() {
         .write("empty.txt", "")
         .write("nul.bin", [b'a', 0, b'b', b'\n'])
         .write("forced.txt", [b'a', 0, b'b', b'\n'])
-        .write("new.dat", "plain text, binary by attribute\n");
+        .write("new.dat", "plain text, binary by attribute\n")
+        .write("latin1.txt", b"caf\xe9\nok\r\n");
     fx.commit("move, add and delete");
 
     let files = files_of(&fx, "HEAD");
@@ -500,10 +501,13 @@ fn added_and_deleted_files_no_rename_takes_read_as_a_plain_diff_reads_them() {
         let hunks: Vec<_> = f
             .hunks
             .iter()
-            .map(|h| (h.id, h.header.clone(), h.lines.clone()))
+            .map(|h| {
+                let range = (h.old_start, h.old_lines, h.new_start, h.new_lines);
+                (h.id, range, h.header.clone(), h.lines.clone())
+            })
             .collect();
         (
-            f.change, f.kind, f.old_size, f.new_size, f.crlf, f.added, f.removed, hunks,
+            f.change, f.kind, f.old_size, f.new_size, f.crlf, f.lossy, f.added, f.removed, hunks,
         )
     };
     let unpaired = [
@@ -517,6 +521,7 @@ fn added_and_deleted_files_no_rename_takes_read_as_a_plain_diff_reads_them() {
         "nul.bin",
         "forced.txt",
         "new.dat",
+        "latin1.txt",
     ];
     for path in unpaired {
         assert_eq!(

@@ -215,25 +215,76 @@ fn content_is_binary(content: &[u8]) -> bool {
 }
 
 /// An added or deleted file [`read_blob`] read, diffed now against nothing from its content
-/// (None for a binary one). Only the file's own lines are in such a diff, so its hunks are the
-/// ones [`load_file`] gives; the binary check is [`read_blob`]'s, which the patch is told to
-/// keep (it has no repository to read attributes from).
-pub fn load_unpaired(mut file: FileChange, content: Option<&[u8]>) -> Result<FileChange> {
+/// (None for a binary one). Against nothing, every line of the file is added (or removed) in
+/// one hunk, `@@ -0,0 +1,N @@` with no section heading, as libgit2 gives it; so the lines are
+/// cut here from the content itself and share its buffer (`model::Text`), rather than copied
+/// out of a patch into a second one: the content held for rename pairing becomes the model.
+/// The binary check is [`read_blob`]'s.
+pub fn load_unpaired(
+    mut file: FileChange,
+    content: Option<&std::sync::Arc<[u8]>>,
+) -> Result<FileChange> {
     if file.kind == FileKind::Text {
         let content = content.context("the content of an unpaired file is missing")?;
-        let (old, new) = match file.change {
-            ChangeKind::Added => (&b""[..], content),
-            _ => (content, &b""[..]),
-        };
-        let mut opts = options();
-        opts.force_text(true);
-        let patch = Patch::from_buffers(old, None, new, None, Some(&mut opts))
-            .with_context(|| format!("cannot diff {}", file.display_path()))?;
-        read_hunks(&patch, &mut file)?;
+        whole_file_hunk(&mut file, content);
     }
     add_file_level_hunk(&mut file);
     file.loaded = true;
     Ok(file)
+}
+
+/// The one hunk of an added or deleted text file, its lines slices of `content`.
+fn whole_file_hunk(file: &mut FileChange, content: &std::sync::Arc<[u8]>) {
+    if content.is_empty() {
+        return;
+    }
+    let added = file.change == ChangeKind::Added;
+    let kind = if added {
+        LineKind::Added
+    } else {
+        LineKind::Removed
+    };
+    let mut lines = Vec::new();
+    let (mut start, mut crlf) = (0usize, 0usize);
+    while start < content.len() {
+        let end = content[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(content.len(), |p| start + p);
+        let missing_newline = end == content.len();
+        let n = u32::try_from(lines.len() + 1).unwrap_or(u32::MAX);
+        let (old_no, new_no) = if added {
+            (None, Some(n))
+        } else {
+            (Some(n), None)
+        };
+        crlf += usize::from(content[..end].ends_with(b"\r") && end > start);
+        lines.push(Line {
+            kind,
+            old_no,
+            new_no,
+            bytes: Text::shared(content, start..end),
+            missing_newline,
+        });
+        start = end + 1;
+    }
+    let count = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+    if added {
+        file.added += lines.len();
+        file.crlf = crlf * 2 > lines.len();
+    } else {
+        file.removed += lines.len();
+    }
+    // A multi-byte character never spans a newline, so the whole content is valid UTF-8
+    // exactly when each of its lines is.
+    file.lossy |= std::str::from_utf8(content).is_err();
+    let (old, new) = if added {
+        ((0, 0), (1, count))
+    } else {
+        ((1, count), (0, 0))
+    };
+    let path = file.path().to_string();
+    file.hunks.push(Hunk::new(&path, old, new, "", lines));
 }
 
 /// A deleted and an added file that rename detection paired, as one renamed file: the diff

@@ -47,7 +47,10 @@ pub fn pair(files: &[FileChange]) -> Result<Vec<Pair>> {
 
 /// [`pair`], where some files were read as blobs rather than as lines: `contents[i]`, when
 /// there is one, is `files[i]`'s content, and is what it is signed from.
-pub fn pair_read(files: &[FileChange], contents: &[Option<Vec<u8>>]) -> Result<Vec<Pair>> {
+pub fn pair_read(
+    files: &[FileChange],
+    contents: &[Option<std::sync::Arc<[u8]>>],
+) -> Result<Vec<Pair>> {
     let deleted: Vec<usize> = candidates(files, ChangeKind::Deleted);
     let added: Vec<usize> = candidates(files, ChangeKind::Added);
     let mut taken_deleted = vec![false; files.len()];

@@ -51,8 +51,11 @@ struct Read {
     /// A text file's blob, until it is diffed: rename detection signs it, and an unpaired
     /// file is diffed from it (reading it again was a second inflate of every added file of a
     /// change that also deletes some).
-    content: Option<Vec<u8>>,
+    content: Option<Content>,
 }
+
+/// A blob's bytes, shared: the lines of an unpaired file are cut from them (`model::Text`).
+type Content = std::sync::Arc<[u8]>;
 
 impl Read {
     fn whole(file: FileChange) -> Read {
@@ -70,7 +73,7 @@ fn read(git: &Repository, d: &Diff, i: usize, may_pair: bool) -> Result<Read> {
         if let Some((file, blob)) = diff::read_blob(git, d, i)? {
             let content = blob
                 .filter(|_| file.kind == FileKind::Text)
-                .map(|b| b.content().to_vec());
+                .map(|b| std::sync::Arc::from(b.content()));
             return Ok(Read { file, content });
         }
     }
@@ -230,9 +233,15 @@ fn pair_renames(
     analysis: &Analysis,
     files: Vec<Read>,
 ) -> Result<Vec<FileChange>> {
-    let (files, contents): (Vec<FileChange>, Vec<Option<Vec<u8>>>) =
+    let (files, mut contents): (Vec<FileChange>, Vec<Option<Content>>) =
         files.into_iter().map(|r| (r.file, r.content)).unzip();
     let pairs = renames::pair_read(&files, &contents)?;
+    // A paired file's content is not needed any more (the pair is diffed blob to blob): let
+    // it go before the diffs, which is when the loader holds the most.
+    for p in &pairs {
+        contents[p.deleted] = None;
+        contents[p.added] = None;
+    }
     let (mut paired, mut gone) = (vec![false; files.len()], vec![false; files.len()]);
     for p in &pairs {
         paired[p.deleted] = true;
@@ -274,7 +283,7 @@ fn pair_renames(
             if !file.loaded {
                 let read =
                     std::mem::replace(&mut *file, FileChange::new(None, None, ChangeKind::Added));
-                *file = diff::load_unpaired(read, contents[*i].as_deref())?;
+                *file = diff::load_unpaired(read, contents[*i].as_ref())?;
             }
             if analysis.scan {
                 analysis.scan_file(&mut file);
