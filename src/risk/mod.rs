@@ -11,6 +11,7 @@
 pub(crate) mod builtin_factors;
 mod compile;
 mod context;
+mod defaults;
 pub(crate) mod factors;
 mod glob;
 mod hidden;
@@ -190,6 +191,7 @@ impl Engine {
         context::refine(files);
         moved::refine_moved(files);
         moved::refine_dependencies(files);
+        defaults::refine(files);
     }
 
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe
