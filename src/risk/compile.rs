@@ -135,6 +135,7 @@ pub(crate) struct LineRule {
     pub replaces: Option<Pattern>,
     pub unless_kept: bool,
     pub unless_function_removed: bool,
+    pub unless_file_deleted: bool,
     pub unless_followed_by: Option<Pattern>,
     pub once: bool,
 }
@@ -403,6 +404,7 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
                 replaces: field("replaces", &spec.replaces)?,
                 unless_kept: spec.unless_kept,
                 unless_function_removed: spec.unless_function_removed,
+                unless_file_deleted: spec.unless_file_deleted,
                 unless_followed_by: field("unless_followed_by", &spec.unless_followed_by)?,
                 once: spec.once,
             });

@@ -93,6 +93,7 @@ pub(crate) fn scan(
     active: &[bool],
     hunk: &Hunk,
     file_removed: &[u8],
+    file_deleted: bool,
     hits: &mut Vec<Hit>,
 ) {
     if !active.contains(&true) {
@@ -154,6 +155,9 @@ pub(crate) fn scan(
                 continue;
             }
             if rule.changed && added && !removes_match(hunk, r, rule, &mut removes) {
+                continue;
+            }
+            if !added && rule.unless_file_deleted && file_deleted {
                 continue;
             }
             if !added && rule.unless_kept && kept(hunk, rule, bytes) {

@@ -276,6 +276,7 @@ impl Engine {
                 active,
                 hunk,
                 &removed,
+                file.change == ChangeKind::Deleted,
                 &mut sink.hits,
             );
             for &g in groups {

@@ -72,6 +72,11 @@ pub(crate) struct RuleSpec {
     /// deleted, which its callers' failing import shows, not a check taken off live code.
     #[serde(default)]
     pub unless_function_removed: bool,
+    /// With `removed`: a removed line of a file deleted whole does not fire: the setting went
+    /// with what it set (`set -e` of a CI script that no longer exists), it was not taken off
+    /// something that still runs.
+    #[serde(default)]
+    pub unless_file_deleted: bool,
     /// The line does not fire when a later line of the hunk (on its own side) matches this,
     /// e.g. `set +e` closed again by `set -e`.
     pub unless_followed_by: Option<String>,
@@ -202,6 +207,7 @@ pub(crate) fn validate(spec: &RuleSpec) -> Result<(Severity, Vec<FileCond>)> {
         || spec.replaces.is_some()
         || spec.unless_kept
         || spec.unless_function_removed
+        || spec.unless_file_deleted
         || spec.unless_followed_by.is_some();
     if !lines && line_only {
         bail!("`unless`, `(unless_)preceded_by`, `inside`, `changed` and `once` only apply to `added`/`removed` patterns");
@@ -217,6 +223,9 @@ pub(crate) fn validate(spec: &RuleSpec) -> Result<(Severity, Vec<FileCond>)> {
     }
     if spec.unless_function_removed && spec.removed.is_none() {
         bail!("`unless_function_removed` needs a `removed` pattern");
+    }
+    if spec.unless_file_deleted && spec.removed.is_none() {
+        bail!("`unless_file_deleted` needs a `removed` pattern");
     }
     if spec.unless_kept && spec.removed.is_none() {
         bail!("`unless_kept` needs a `removed` pattern");
