@@ -61,19 +61,8 @@ pub(super) fn refine(files: &mut [FileChange]) {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{ChangeKind, FileChange};
-    use crate::risk::logic::testutil::hunk;
+    use crate::risk::logic::testutil::modified as file;
     use crate::risk::Engine;
-
-    fn file(path: &str, text: &str) -> FileChange {
-        let mut f = FileChange::new(
-            Some(path.to_string()),
-            Some(path.to_string()),
-            ChangeKind::Modified,
-        );
-        f.hunks.push(hunk(path, text));
-        f
-    }
 
     fn masking_removed(default: Option<&str>) -> bool {
         let mut files = vec![file(

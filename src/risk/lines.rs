@@ -291,23 +291,21 @@ fn kept(hunk: &Hunk, rule: &LineRule, removed: &[u8]) -> bool {
 /// A removed line of the hunk matches `replaces` with the key the added line has by the rule's
 /// `added` pattern (first groups, compared without ASCII case): the added line rewrites it.
 fn replaces_removed(hunk: &Hunk, rule: &LineRule, replaces: &Pattern, added: &[u8]) -> bool {
-    let Some(key) = rule.added.as_ref().and_then(|p| p.key(added)) else {
-        return false;
-    };
-    hunk.lines.iter().any(|l| {
-        l.kind == LineKind::Removed
-            && replaces
-                .key(&l.bytes)
-                .is_some_and(|k| k.eq_ignore_ascii_case(key))
-    })
+    rule.added
+        .as_ref()
+        .and_then(|p| p.key(added))
+        .is_some_and(|key| removed_with_key(hunk, replaces, key))
 }
 
 /// The added line has a key (the pattern's first group) that a removed line of the hunk has
 /// too: the entry existed and changed. Keys compare without ASCII case (`Django` is `django`).
 fn key_removed(hunk: &Hunk, re: &Pattern, added: &[u8]) -> bool {
-    let Some(key) = re.key(added) else {
-        return false;
-    };
+    re.key(added)
+        .is_some_and(|key| removed_with_key(hunk, re, key))
+}
+
+/// A removed line of the hunk on which `re`'s key is `key`.
+fn removed_with_key(hunk: &Hunk, re: &Pattern, key: &[u8]) -> bool {
     hunk.lines.iter().any(|l| {
         l.kind == LineKind::Removed
             && re

@@ -379,19 +379,9 @@ mod tests {
 
 #[cfg(test)]
 mod refine_tests {
-    use crate::model::{ChangeKind, FileChange};
-    use crate::risk::logic::testutil::hunk;
+    use crate::model::FileChange;
+    use crate::risk::logic::testutil::modified;
     use crate::risk::Engine;
-
-    fn modified(path: &str, text: &str) -> FileChange {
-        let mut f = FileChange::new(
-            Some(path.to_string()),
-            Some(path.to_string()),
-            ChangeKind::Modified,
-        );
-        f.hunks.push(hunk(path, text));
-        f
-    }
 
     /// Whether the views' removed redirect check is a finding, with `helper` (the other
     /// file's added lines) beside it in the change.

@@ -384,6 +384,17 @@ pub(crate) mod testutil {
     }
 
     /// A hunk from `+`/`-`/` ` prefixed lines, numbered from 1.
+    /// A modified file of one hunk ([`hunk`]), for tests that scan a whole change.
+    pub fn modified(path: &str, text: &str) -> crate::model::FileChange {
+        let mut f = crate::model::FileChange::new(
+            Some(path.to_string()),
+            Some(path.to_string()),
+            crate::model::ChangeKind::Modified,
+        );
+        f.hunks.push(hunk(path, text));
+        f
+    }
+
     pub fn hunk(path: &str, text: &str) -> Hunk {
         let (mut old, mut new) = (1u32, 1u32);
         let mut lines = Vec::new();
