@@ -73,7 +73,7 @@ fn read(git: &Repository, d: &Diff, i: usize, may_pair: bool) -> Result<Read> {
         if let Some((file, blob)) = diff::read_blob(git, d, i)? {
             let content = blob
                 .filter(|_| file.kind == FileKind::Text)
-                .map(|b| std::sync::Arc::from(b.content()));
+                .map(|b| Content::from(b.content()));
             return Ok(Read { file, content });
         }
     }

@@ -61,7 +61,7 @@ pub(super) fn refine(files: &mut [FileChange]) {
 
 #[cfg(test)]
 mod tests {
-    use crate::risk::logic::testutil::modified as file;
+    use crate::risk::logic::testutil::{modified as file, rules_of};
     use crate::risk::Engine;
 
     fn masking_removed(default: Option<&str>) -> bool {
@@ -71,11 +71,7 @@ mod tests {
         )];
         files.extend(default.map(|d| file("defaults/main.yml", d)));
         Engine::builtin().scan_change(&mut files);
-        files
-            .iter()
-            .flat_map(|f| &f.hunks)
-            .flat_map(|h| &h.findings)
-            .any(|x| x.rule == super::RULE)
+        rules_of(&files, "tasks/users.yml").contains(&super::RULE.to_string())
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! What moved across the change, weighed against the rest of it.
 //!
 //! Lines: a finding on a removed line (a check, a protection, a quoting call, a CI step)
-//! whose line the change adds again, the same text, in another place (another file, or
-//! another hunk of the same file) was moved, not removed: a helper moved to a module, a step
-//! moved to another workflow. Likewise a finding on an added line the change removes
-//! elsewhere: the code was already there, and moving it brings nothing new. A check rewritten
-//! on its way is not recognised and still fires. Tests have their own, finer judgement
-//! (`context.rs`).
+//! whose line the change adds again, the same text, in another file, with the lines around it
+//! (for a removed CI step or setting, the one line anywhere, another hunk of the same file
+//! included), was moved, not removed: a helper moved to a module, a step moved to another
+//! workflow. Likewise a finding on an added line the change removes elsewhere: the code was
+//! already there, and moving it brings nothing new. A check rewritten on its way is not
+//! recognised and still fires. Tests have their own, finer judgement (`context.rs`).
 //!
 //! Dependencies: a dependency that one manifest of the
 //! change gains and another manifest of the same kind loses moved (a crate split into a
@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hasher};
 use std::sync::LazyLock;
 
-use crate::model::{FileChange, LineKind};
+use crate::model::{FileChange, Finding, Hunk, Line, LineKind};
 use crate::risk::spec::RulesFile;
 use crate::risk::BUILTIN_RULES;
 
@@ -55,31 +55,38 @@ fn line_key(bytes: &[u8]) -> Option<u64> {
 /// keeps its address, but one moved into a module does not, and `tf-*` judge addresses
 /// themselves. Tests have their own, finer judgement (`context.rs`). A policy's rules are not
 /// in this set: what their lines mean is not known here.
-static ANSWERED_BY_MOVE: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    let patterns = BUILTIN_RULES
-        .iter()
-        .filter_map(|(_, text)| toml::from_str::<RulesFile>(text).ok())
-        .flat_map(|f| f.rule)
-        .filter(|r| r.added.is_some() || r.removed.is_some())
-        .map(|r| r.id);
-    let logic = super::logic::RULES.iter().map(|m| m.id.to_string());
-    patterns.chain(logic).filter(|id| !stays_put(id)).collect()
-});
+///
+/// `kept`: those with `unless_kept`, whose removed line (a CI step, a setting) is answered by
+/// the same line anywhere in the change, the same file included: a step moved to another job.
+/// For the others the same line must be in another file: a condition moved within its file
+/// can guard something else now (placed after an early return, or around other lines), and
+/// only a move to another file (a helper extracted to a module) says the code was carried
+/// over as it was.
+struct Answered {
+    rules: HashSet<String>,
+    kept: HashSet<String>,
+}
 
-/// The built-in rules with `unless_kept`, whose removed line (a CI step, a setting) is
-/// answered by the same line anywhere in the change, the same file included: a step moved to
-/// another job. For the others the same line must be in another file: a condition moved
-/// within its file can guard something else now (placed after an early return, or around
-/// other lines), and only a move to another file (a helper extracted to a module) says the
-/// code was carried over as it was.
-static KEPT_RULES: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    BUILTIN_RULES
+/// The built-in rule files read once for both sets.
+static ANSWERED: LazyLock<Answered> = LazyLock::new(|| {
+    let specs: Vec<_> = BUILTIN_RULES
         .iter()
         .filter_map(|(_, text)| toml::from_str::<RulesFile>(text).ok())
         .flat_map(|f| f.rule)
-        .filter(|r| r.unless_kept)
-        .map(|r| r.id)
-        .collect()
+        .collect();
+    let patterns = specs
+        .iter()
+        .filter(|r| r.added.is_some() || r.removed.is_some())
+        .map(|r| r.id.clone());
+    let logic = super::logic::RULES.iter().map(|m| m.id.to_string());
+    Answered {
+        rules: patterns.chain(logic).filter(|id| !stays_put(id)).collect(),
+        kept: specs
+            .iter()
+            .filter(|r| r.unless_kept)
+            .map(|r| r.id.clone())
+            .collect(),
+    }
 });
 
 fn stays_put(id: &str) -> bool {
@@ -97,10 +104,10 @@ fn stays_put(id: &str) -> bool {
 /// The nearest lines before and after `i` on its side of the hunk that are long enough to
 /// tell (blank lines and braces skipped, not crossing a line of another kind): a block that
 /// moved brought them along.
-fn neighbours(lines: &[crate::model::Line], i: usize) -> impl Iterator<Item = &crate::model::Line> {
+fn neighbours(lines: &[Line], i: usize) -> impl Iterator<Item = &Line> {
     let kind = lines.get(i).map(|l| l.kind);
-    let same = move |l: &&crate::model::Line| Some(l.kind) == kind;
-    let keyed = |l: &&crate::model::Line| line_key(&l.bytes).is_some();
+    let same = move |l: &&Line| Some(l.kind) == kind;
+    let keyed = |l: &&Line| line_key(&l.bytes).is_some();
     let before = lines[..i.min(lines.len())]
         .iter()
         .rev()
@@ -116,15 +123,15 @@ fn neighbours(lines: &[crate::model::Line], i: usize) -> impl Iterator<Item = &c
 }
 
 /// Drops findings on a line that the change has on its other side too, the same text in
-/// another file (or, for [`KEPT_RULES`], another hunk of the same file): a removed check the
+/// another file (or, for `unless_kept` rules, another hunk of the same file): a removed check the
 /// change adds again elsewhere was moved, not removed, and an added line the change removes
-/// elsewhere was already there. Except for [`KEPT_RULES`]' one-line steps, the lines next to
+/// elsewhere was already there. Except for `unless_kept` rules' one-line steps, the lines next to
 /// it on its side must have moved with it (at least one, and every one long enough to tell): a
 /// common line (`if err != nil {`) removed somewhere else in a large change says nothing of
 /// where this one came from.
 pub(super) fn refine_moved(files: &mut [FileChange]) {
-    let answered = |h: &crate::model::Hunk, x: &crate::model::Finding| {
-        ANSWERED_BY_MOVE.contains(&x.rule)
+    let answered = |h: &Hunk, x: &Finding| {
+        ANSWERED.rules.contains(&x.rule)
             && x.line_index
                 .and_then(|i| h.lines.get(i))
                 .is_some_and(|l| l.kind != LineKind::Context)
@@ -194,7 +201,7 @@ pub(super) fn refine_moved(files: &mut [FileChange]) {
         for h in &mut f.hunks {
             let lines = &h.lines;
             h.findings.retain(|x| {
-                if !ANSWERED_BY_MOVE.contains(&x.rule) {
+                if !ANSWERED.rules.contains(&x.rule) {
                     return true;
                 }
                 let Some((i, line)) = x.line_index.and_then(|i| Some((i, lines.get(i)?))) else {
@@ -205,8 +212,8 @@ pub(super) fn refine_moved(files: &mut [FileChange]) {
                     LineKind::Removed => &added,
                     LineKind::Context => return true,
                 };
-                let anywhere = KEPT_RULES.contains(&x.rule);
-                let elsewhere = |l: &crate::model::Line| {
+                let anywhere = ANSWERED.kept.contains(&x.rule);
+                let elsewhere = |l: &Line| {
                     line_key(&l.bytes)
                         .and_then(|k| there.get(&k))
                         .is_some_and(|at| at.iter().any(|&m| m != n))
@@ -379,8 +386,7 @@ mod tests {
 
 #[cfg(test)]
 mod refine_tests {
-    use crate::model::FileChange;
-    use crate::risk::logic::testutil::modified;
+    use crate::risk::logic::testutil::{hunk, modified, rules_of};
     use crate::risk::Engine;
 
     /// Whether the views' removed redirect check is a finding, with `helper` (the other
@@ -390,11 +396,7 @@ mod refine_tests {
         let mut files = vec![modified("app/views.py", views)];
         files.extend(helper.map(|h| modified("app/safety.py", h)));
         Engine::builtin().scan_change(&mut files);
-        files
-            .iter()
-            .flat_map(|f| &f.hunks)
-            .flat_map(|h| &h.findings)
-            .any(|x| x.rule == "security.protection-removed")
+        rules_of(&files, "app/views.py").contains(&"security.protection-removed".to_string())
     }
 
     /// A redirect check moved into a helper module is not removed; one that went nowhere, or
@@ -408,16 +410,6 @@ mod refine_tests {
         assert!(protection_removed(Some(
             "+def is_safe(parsed):\n+    return not parsed.netloc\n"
         )));
-    }
-
-    fn rules_of(files: &[FileChange], path: &str) -> Vec<String> {
-        files
-            .iter()
-            .filter(|f| f.path() == path)
-            .flat_map(|f| &f.hunks)
-            .flat_map(|h| &h.findings)
-            .map(|x| x.rule.clone())
-            .collect()
     }
 
     /// What `app/client.py` is told when it adds a call that skips TLS verification, with
@@ -455,7 +447,7 @@ mod refine_tests {
             path,
             "-    if headers.membership.atype == MembershipType::Manager && !headers.membership.access_all {\n-        err!(\"You don't have permission to create collections\")\n-    }\n",
         );
-        f.hunks.push(crate::risk::logic::testutil::hunk(
+        f.hunks.push(hunk(
             path,
             "+    if headers.membership.atype == MembershipType::Manager && !headers.membership.access_all {\n+        CollectionUser::save(&headers.membership.user_uuid, &collection.uuid).await?;\n+    }\n",
         ));

@@ -384,6 +384,17 @@ pub(crate) mod testutil {
     }
 
     /// A hunk from `+`/`-`/` ` prefixed lines, numbered from 1.
+    /// The rules of the findings on `path`'s hunks, after a scan of the whole change.
+    pub fn rules_of(files: &[crate::model::FileChange], path: &str) -> Vec<String> {
+        files
+            .iter()
+            .filter(|f| f.path() == path)
+            .flat_map(|f| &f.hunks)
+            .flat_map(|h| &h.findings)
+            .map(|x| x.rule.clone())
+            .collect()
+    }
+
     /// A modified file of one hunk ([`hunk`]), for tests that scan a whole change.
     pub fn modified(path: &str, text: &str) -> crate::model::FileChange {
         let mut f = crate::model::FileChange::new(
