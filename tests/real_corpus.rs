@@ -75,7 +75,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 8] = [
+const SCORED_BATCHES: [Batch; 9] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -86,7 +86,7 @@ const SCORED_BATCHES: [Batch; 8] = [
         file: "pass4.toml",
         was: "held out in pass 4",
         recall: 864,
-        false_alarms: 266,
+        false_alarms: 225,
     },
     Batch {
         file: "pass5.toml",
@@ -97,14 +97,14 @@ const SCORED_BATCHES: [Batch; 8] = [
     Batch {
         file: "pass6.toml",
         was: "held out in pass 7",
-        recall: 843,
-        false_alarms: 40,
+        recall: 882,
+        false_alarms: 20,
     },
     Batch {
         file: "pass7.toml",
         was: "held out in pass 8",
         recall: 807,
-        false_alarms: 174,
+        false_alarms: 154,
     },
     Batch {
         file: "pass8.toml",
@@ -124,11 +124,17 @@ const SCORED_BATCHES: [Batch; 8] = [
         recall: 695,
         false_alarms: 177,
     },
+    Batch {
+        file: "pass11.toml",
+        was: "held out in pass 12",
+        recall: 673,
+        false_alarms: 135,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass11.toml";
+const HELD_OUT: &str = "pass12.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {

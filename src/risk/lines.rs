@@ -65,15 +65,24 @@ fn hash(b: &[u8]) -> u64 {
     })
 }
 
-/// ASCII whitespace trimmed at both ends.
-/// The hunk removes and adds the same text but for blanks and line breaks: a reformat.
+/// The hunk removes and adds the same text but for blanks and line breaks: a reformat. A
+/// string re-quoted (`'a'` for `"a"`) counts as the same text too, where no quoted text in the
+/// hunk holds what could make the two quotes mean different things (a `$`, `#{`, backslash or
+/// backtick: an interpolation or escape that a shell, PHP or Ruby reads in one and not the
+/// other).
 pub(crate) fn same_tokens(hunk: &Hunk) -> bool {
+    let fold_quotes = hunk
+        .lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Context)
+        .all(|l| plain_quotes(&l.bytes));
     let side = |kind: LineKind| {
         hunk.lines
             .iter()
             .filter(move |l| l.kind == kind)
             .flat_map(|l| l.bytes.iter().copied())
             .filter(|b| !b.is_ascii_whitespace())
+            .map(move |b| if fold_quotes && b == b'\'' { b'"' } else { b })
     };
     let has = |kind: LineKind| hunk.lines.iter().any(|l| l.kind == kind);
     has(LineKind::Added)
@@ -81,6 +90,23 @@ pub(crate) fn same_tokens(hunk: &Hunk) -> bool {
         && side(LineKind::Added).eq(side(LineKind::Removed))
 }
 
+/// No quoted text of the line holds a `$`, `#{`, backslash or backtick.
+fn plain_quotes(bytes: &[u8]) -> bool {
+    let mut open = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let special =
+            matches!(b, b'$' | b'\\' | b'`') || b == b'#' && bytes.get(i + 1) == Some(&b'{');
+        match open {
+            None if b == b'\'' || b == b'"' => open = Some(b),
+            Some(q) if b == q => open = None,
+            Some(_) if special => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// ASCII whitespace trimmed at both ends.
 pub(crate) fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
@@ -219,6 +245,12 @@ const MAX_BLOCK_WALK: usize = 200;
 /// The innermost `{` block around line `i` (on the line's own side of the diff) opens on a line
 /// matching `re`; the hunk's header stands in when the opener is above the hunk.
 fn is_inside(hunk: &Hunk, i: usize, re: &Pattern) -> bool {
+    re.is_match(block_opener(hunk, i))
+}
+
+/// The line that opens the innermost `{` block around line `i`, on the line's own side of the
+/// diff (HCL, JSON, JS and the like), or the hunk's header when the opener is above the hunk.
+pub(crate) fn block_opener(hunk: &Hunk, i: usize) -> &[u8] {
     let skip = if hunk.lines[i].kind == LineKind::Removed {
         LineKind::Added
     } else {
@@ -234,13 +266,13 @@ fn is_inside(hunk: &Hunk, i: usize, re: &Pattern) -> bool {
         for &b in line.bytes.iter().rev() {
             match b {
                 b'}' => depth += 1,
-                b'{' if depth == 0 => return re.is_match(&line.bytes),
+                b'{' if depth == 0 => return &line.bytes,
                 b'{' => depth -= 1,
                 _ => {}
             }
         }
     }
-    re.is_match(hunk.header.as_bytes())
+    hunk.header.as_bytes()
 }
 
 /// A later line of the hunk, on line `i`'s own side of the diff, matches `re`.
@@ -283,9 +315,22 @@ fn kept(hunk: &Hunk, rule: &LineRule, removed: &[u8]) -> bool {
     let Some(want) = re.find(removed).map(|m| bare(&removed[m])) else {
         return false;
     };
+    // A setting added back behind a comment marker (`# SESSION_COOKIE_SECURE = True`) is
+    // switched off, not kept; a comment that names a check is kept by the comment rewritten.
+    let was_comment = commented(removed);
     hunk.lines.iter().any(|l| {
-        l.kind == LineKind::Added && re.find(&l.bytes).is_some_and(|m| bare(&l.bytes[m]) == want)
+        l.kind == LineKind::Added
+            && (was_comment || !commented(&l.bytes))
+            && re.find(&l.bytes).is_some_and(|m| bare(&l.bytes[m]) == want)
     })
+}
+
+/// A line that is a comment in the languages settings are written in.
+fn commented(bytes: &[u8]) -> bool {
+    let t = bytes.trim_ascii_start();
+    [&b"#"[..], b"//", b";", b"/*", b"<!--"]
+        .iter()
+        .any(|m| t.starts_with(m))
 }
 
 /// A removed line of the hunk matches `replaces` with the key the added line has by the rule's

@@ -23,6 +23,7 @@ mod path_plan;
 mod prefilter;
 mod spec;
 pub mod terraform;
+mod workflow;
 
 use std::collections::BTreeMap;
 
@@ -192,6 +193,8 @@ impl Engine {
         moved::refine_moved(files);
         moved::refine_dependencies(files);
         defaults::refine(files);
+        logic::refine_terraform_change(files);
+        workflow::refine(files);
     }
 
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe
@@ -262,7 +265,18 @@ impl Engine {
             }
         }
         logic::scan_file(file, &facts, &mut sink);
-        let file_hits = std::mem::take(&mut sink.hits);
+        let mut file_hits = std::mem::take(&mut sink.hits);
+        let layout_is_syntax = logic::layout_is_syntax(facts.lang, file.path());
+        // A file whose every hunk only re-formats (an old migration re-quoted) is not changed
+        // in what a file rule looks for either: low notes at most.
+        if !layout_is_syntax
+            && !file.hunks.is_empty()
+            && file_hits.iter().any(|h| self.above_low(h))
+            && file.hunks.iter().all(lines::same_tokens)
+        {
+            let infos = &self.infos;
+            file_hits.retain(|h| infos[h.rule].severity.is_none_or(|s| s <= Severity::Low));
+        }
         file.findings = hits::finish(&self.infos, file_hits.clone(), None, usize::MAX).0;
 
         // Every removed line of the file, for the rules that ask whether a function deleted
@@ -293,7 +307,7 @@ impl Engine {
             // A hunk that only re-formats (the same tokens in the same order) changes nothing
             // a line rule looks for: low notes at most. Not where indentation is syntax.
             if sink.hits.iter().any(|h| self.above_low(h))
-                && !facts.lang.indentation_matters()
+                && !layout_is_syntax
                 && lines::same_tokens(hunk)
             {
                 let infos = &self.infos;

@@ -524,6 +524,23 @@ fn ci_checks_kept_elsewhere_in_the_hunk_are_not_removed() {
 
 /// The same tokens, re-wrapped: nothing a rule looks for changed (ripgrep's "a timeout
 /// changes" on a reformat). Where indentation is syntax, a re-indent still counts.
+/// kimai b42c77a2: an old migration's SQL literals re-quoted is no edit of what it does, its
+/// file-level "migration edited" included; with a `$` in it, PHP would read the two quotes
+/// apart, and it is judged as usual.
+#[test]
+fn a_migration_only_re_quoted_is_low_at_most() {
+    let requoted = concat!(
+        "-        $this->addSql('DELETE FROM prefs WHERE name = \"theme.fixed\"');\n",
+        "+        $this->addSql(\"DELETE FROM prefs WHERE name = 'theme.fixed'\");\n",
+    );
+    let path = "migrations/Version20190219200020.php";
+    let got = fired(path, requoted);
+    assert!(got.iter().all(|(_, s)| *s <= Severity::Low), "{got:?}");
+    let interpolated = requoted.replace("theme.fixed", "$name");
+    let got = fired(path, &interpolated);
+    assert!(got.iter().any(|(_, s)| *s > Severity::Low), "{got:?}");
+}
+
 #[test]
 fn a_reformat_is_low_at_most() {
     let text = "-    let t = Duration::from_secs(30); let retries = 5;\n+    let t = Duration::from_secs(30);\n+    let retries = 5;\n";

@@ -3,12 +3,13 @@
 //! instances changes. Only top-level arguments count (two spaces in, as `terraform fmt`
 //! writes them), so a `name` inside a nested block is not taken for the resource's own.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use crate::model::{Hunk, LineKind};
-use crate::risk::terraform;
+use crate::model::{FileChange, Finding, Hunk, LineKind};
+use crate::risk::{lines, terraform};
 
 use super::{re, Id, Sink};
 
@@ -75,7 +76,7 @@ fn defaults_to(old: &[u8], new: &[u8]) -> bool {
 /// `value` with one fallback call replaced by what it falls back to (or, for `try`, by what it
 /// tries first), each way it can be done.
 fn fallbacks_removed(value: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
+    let mut out: Vec<Vec<u8>> = null_conditional(value).into_iter().collect();
     for call in [&b"coalesce("[..], b"try(", b"lookup("] {
         let mut from = 0;
         while let Some(p) = find(&value[from..], call).map(|p| p + from) {
@@ -107,6 +108,43 @@ fn fallbacks_removed(value: &[u8]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// `C ? var.x : OLD` where `C` tests `var.x != null` (or `C ? OLD : var.x` testing
+/// `var.x == null`): with the new input unset, the value is `OLD`. Whitespace already gone.
+fn null_conditional(value: &[u8]) -> Option<Vec<u8>> {
+    let (q, c) = conditional(value)?;
+    let (cond, yes, no) = (&value[..q], &value[q + 1..c], &value[c + 1..]);
+    let tests = |input: &[u8], op: &[u8]| find(cond, &[input, op, b"null"].concat()).is_some();
+    let input = |v: &[u8]| v.starts_with(b"var.") || v.starts_with(b"local.");
+    if input(yes) && tests(yes, b"!=") {
+        Some(no.to_vec())
+    } else if input(no) && tests(no, b"==") {
+        Some(yes.to_vec())
+    } else {
+        None
+    }
+}
+
+/// The top-level `?` and its `:` of a conditional expression, outside quotes and brackets.
+fn conditional(value: &[u8]) -> Option<(usize, usize)> {
+    let (mut depth, mut quoted, mut q) = (0usize, false, None);
+    for (i, &b) in value.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            _ if quoted => {}
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.checked_sub(1)?,
+            b'?' if depth == 0 && q.is_none() => q = Some(i),
+            b':' if depth == 0 => {
+                if let Some(q) = q {
+                    return Some((q, i));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The top-level commas of the call whose arguments start at `open`, and its closing
@@ -300,6 +338,125 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
             )),
         );
     }
+}
+
+/// The findings [`refine_change`] weighs: an argument whose new value replaces the resource.
+const REPLACING: [&str; 3] = [
+    "destructive.tf-force-new",
+    "destructive.tf-stateful-force-new",
+    "destructive.tf-instance-keys",
+];
+
+static VARIABLE: LazyLock<Regex> = LazyLock::new(|| re(r#"^\s*variable\s+"([^"]+)"\s*\{"#));
+static LOCAL: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*(.+)$"));
+static LOCALS: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*locals\s*\{"));
+
+/// Weighs each replacement finding against the rest of the change. The argument keeps its
+/// value, and nothing is replaced, when it now reads an input the change renamed
+/// (`var.project` for `var.project_id`, with `variable "project"` renamed so), or a local the
+/// change defines as a fallback to the old value (`table_name = var.table_name != null ?
+/// var.table_name : module.this.id`, the input unset by default).
+pub(crate) fn refine_change(files: &mut [FileChange]) {
+    let is_tf = |f: &FileChange| f.path().ends_with(".tf");
+    let replacing = |x: &Finding| REPLACING.contains(&x.rule.as_str());
+    let any = files
+        .iter()
+        .filter(|f| is_tf(f))
+        .flat_map(|f| &f.hunks)
+        .any(|h| h.findings.iter().any(replacing));
+    if !any {
+        return;
+    }
+    // Input names declared on each side of the change, and the locals it defines.
+    let (mut removed, mut added) = (HashSet::new(), HashSet::new());
+    let mut locals: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    for h in files.iter().filter(|f| is_tf(f)).flat_map(|f| &f.hunks) {
+        for (i, l) in h.lines.iter().enumerate() {
+            let side = match l.kind {
+                LineKind::Removed => &mut removed,
+                LineKind::Added => &mut added,
+                LineKind::Context => continue,
+            };
+            if let Some(c) = VARIABLE.captures(&l.bytes) {
+                side.insert(c[1].to_vec());
+            } else if l.kind == LineKind::Added && LOCALS.is_match(lines::block_opener(h, i)) {
+                if let Some(c) = LOCAL.captures(&l.bytes) {
+                    locals.insert(c[1].to_vec(), norm(&c[2]));
+                }
+            }
+        }
+    }
+    let renames: Vec<(&Vec<u8>, &Vec<u8>)> = removed
+        .difference(&added)
+        .flat_map(|a| added.difference(&removed).map(move |b| (a, b)))
+        .collect();
+    for h in files
+        .iter_mut()
+        .filter(|f| is_tf(f))
+        .flat_map(|f| &mut f.hunks)
+    {
+        let kept: Vec<bool> = h
+            .findings
+            .iter()
+            .map(|x| {
+                let Some((old, new)) = x
+                    .line_index
+                    .filter(|_| replacing(x))
+                    .and_then(|i| values(h, i))
+                else {
+                    return true;
+                };
+                let renamed = renames
+                    .iter()
+                    .any(|(a, b)| with_input_renamed(&old, a, b) == new);
+                let falls_back = new
+                    .strip_prefix(b"local.")
+                    .and_then(|name| locals.get(name))
+                    .is_some_and(|def| defaults_to(&old, def));
+                !(renamed || falls_back)
+            })
+            .collect();
+        let mut keep = kept.into_iter();
+        h.findings.retain(|_| keep.next().unwrap_or(true));
+    }
+}
+
+/// The old and new values (whitespace gone) of the argument the added line `i` sets: the new
+/// from the line, the old from the removed line of the same argument above it.
+fn values(h: &Hunk, i: usize) -> Option<(Vec<u8>, Vec<u8>)> {
+    let caps = ARG.captures(&h.lines.get(i)?.bytes)?;
+    let (attr, new) = (caps.get(1)?.as_bytes(), norm(caps.get(2)?.as_bytes()));
+    let old = h.lines[..i].iter().rev().find_map(|l| {
+        let c = ARG
+            .captures(&l.bytes)
+            .filter(|_| l.kind == LineKind::Removed)?;
+        (c.get(1)?.as_bytes() == attr).then(|| norm(c.get(2).map_or(&b""[..], |m| m.as_bytes())))
+    })?;
+    Some((old, new))
+}
+
+/// `value` with every `var.from` read as `var.to`.
+fn with_input_renamed(value: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let pat = [&b"var."[..], from].concat();
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        let ends = |j: usize| {
+            value
+                .get(j)
+                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        };
+        let starts = i == 0 || !(value[i - 1].is_ascii_alphanumeric() || value[i - 1] == b'_');
+        if starts && value[i..].starts_with(&pat) && ends(i + pat.len()) {
+            out.extend_from_slice(b"var.");
+            out.extend_from_slice(to);
+            i += pat.len();
+        } else {
+            out.push(value[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

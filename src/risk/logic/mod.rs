@@ -29,6 +29,7 @@ fn re(p: &str) -> regex::bytes::Regex {
         .expect("valid built-in regex")
 }
 
+pub(crate) use force_new::refine_change as refine_terraform_change;
 pub(crate) use guard::{in_removed_function, removed_text};
 pub(crate) use safety::{is_assertion, is_test_decl};
 
@@ -286,6 +287,15 @@ pub(crate) fn is_source(path: &str) -> bool {
             | "zig"
             | "nim"
     )
+}
+
+/// Re-indenting the file can change what it means: Python, YAML, Make, Nim, and any file whose
+/// language is not known (source in a brace language such as PHP or C is known not to).
+pub(crate) fn layout_is_syntax(lang: Lang, path: &str) -> bool {
+    match lang {
+        Lang::Other => !is_source(path) || extension(&file_name(path)) == "nim",
+        _ => lang.indentation_matters(),
+    }
 }
 
 /// Collects logic hits, skipping rules the policy turned off before any work is done.

@@ -161,8 +161,9 @@ static WEAK_RNG: LazyLock<Regex> = LazyLock::new(|| {
 /// A `key: value` or `key = value` setting with a boolean value.
 static SETTING: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        // A typed setting too (`ALLOW_SIGNUP: bool = False`, a pydantic or dataclass field).
-        r#"^(\s*)["']?([A-Za-z_][\w.-]*)["']?\s*(?::\s*\w+\s*=|:=|:|=)\s*["']?(?i:(true|false|yes|no|on|off))["']?\s*[,;]?\s*(#.*|//.*)?$"#,
+        // A typed setting too (`ALLOW_SIGNUP: bool = False`, a pydantic or dataclass field), and
+        // a PHP array's (`'allow_unsafe_links' => false,`).
+        r#"^(\s*)["']?([A-Za-z_][\w.-]*)["']?\s*(?::\s*\w+\s*=|:=|=>|:|=)\s*["']?(?i:(true|false|yes|no|on|off))["']?\s*[,;]?\s*(#.*|//.*)?$"#,
     )
 });
 /// Settings whose `true` is the safe value: turning them off weakens a check.

@@ -59,7 +59,10 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         let Some(end) = statement_end(text, whole.end(), in_code, quote, view.at_eof) else {
             continue;
         };
-        if has_where(&text[whole.start()..end]) || !view.changed_within(whole.start(), end) {
+        if has_where(&text[whole.start()..end])
+            || !view.changed_within(whole.start(), end)
+            || is_update && fills_new_column(&text[..whole.start()], &text[whole.end()..end])
+        {
             continue;
         }
         let (line, column) = view.position(whole.start());
@@ -76,6 +79,21 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         sink.push(Id::SqlNoWhere, Some(line), Some(column), Some(message));
         at = end.max(at);
     }
+}
+
+/// `UPDATE t SET col = …` on every row, after the hunk added `col` (`ADD [COLUMN] col`,
+/// `add_column …, :col`, `addColumn('t', 'col'`): the new column's backfill, not an overwrite.
+fn fills_new_column(before: &[u8], set: &[u8]) -> bool {
+    static COLUMN: LazyLock<Regex> =
+        LazyLock::new(|| re(r#"^\s*[`"\[]?([A-Za-z_]\w*)[`"\]]?\s*="#));
+    let Some(col) = COLUMN.captures(set).and_then(|c| c.get(1)) else {
+        return false;
+    };
+    let col = regex::escape(&String::from_utf8_lossy(col.as_bytes()));
+    let added = format!(
+        r#"(?i)\badd\s+(column\s+)?(if\s+not\s+exists\s+)?[`"\[]?{col}\b|\badd_?column\b[^\n]*[:'"]{col}\b"#
+    );
+    regex::bytes::Regex::new(&added).is_ok_and(|r| r.is_match(before))
 }
 
 fn has_where(statement: &[u8]) -> bool {
@@ -230,6 +248,20 @@ mod tests {
             vec![(0, Some(0))]
         );
         assert!(fires("m.sql", "+DELETE FROM sessions WHERE expires_at < now();\n").is_empty());
+    }
+
+    /// kimai 29a207e7: a new column filled on every row in the migration that adds it.
+    #[test]
+    fn filling_a_column_the_hunk_adds_is_no_overwrite() {
+        let add = "+ALTER TABLE customers ADD `language` VARCHAR(35) NOT NULL DEFAULT 'en';\n";
+        let fill = format!("{add}+UPDATE customers SET `language` = 'de';\n");
+        assert!(fires("m.sql", &fill).is_empty());
+        let other = format!("{add}+UPDATE customers SET `name` = 'x';\n");
+        assert_eq!(fires("m.sql", &other), vec![(1, Some(0))]);
+        // Set before it was added, it is every row's existing column.
+        let before =
+            "+UPDATE customers SET language = 'de';\n+ALTER TABLE customers ADD language text;\n";
+        assert_eq!(fires("m.sql", before), vec![(0, Some(0))]);
     }
 
     #[test]
