@@ -350,12 +350,20 @@ const REPLACING: [&str; 3] = [
 static VARIABLE: LazyLock<Regex> = LazyLock::new(|| re(r#"^\s*variable\s+"([^"]+)"\s*\{"#));
 static LOCAL: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*(.+)$"));
 static LOCALS: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*locals\s*\{"));
+static MOVED: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*moved\s*\{"));
+static MOVED_FROM: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^\s*from\s*=\s*((module\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)"));
+static DEFAULT: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*default\s*=\s*(.+)$"));
 
 /// Weighs each replacement finding against the rest of the change. The argument keeps its
 /// value, and nothing is replaced, when it now reads an input the change renamed
 /// (`var.project` for `var.project_id`, with `variable "project"` renamed so), or a local the
 /// change defines as a fallback to the old value (`table_name = var.table_name != null ?
-/// var.table_name : module.this.id`, the input unset by default).
+/// var.table_name : module.this.id`, the input unset by default), or when its new condition
+/// only adds inputs the change declares with a default that keeps it true
+/// (`var.create && var.create_routes ? 1 : 0`, `create_routes` defaulting to `true`). A
+/// `count`/`for_each` change of a resource the change gives a `moved` block from its old
+/// address moves its instances in state instead of replacing them.
 pub(crate) fn refine_change(files: &mut [FileChange]) {
     let is_tf = |f: &FileChange| f.path().ends_with(".tf");
     let replacing = |x: &Finding| REPLACING.contains(&x.rule.as_str());
@@ -370,6 +378,9 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
     // Input names declared on each side of the change, and the locals it defines.
     let (mut removed, mut added) = (HashSet::new(), HashSet::new());
     let mut locals: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    // The new inputs' defaults, and the addresses `moved` blocks move instances from.
+    let mut defaults: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    let mut moved_from: HashSet<Vec<u8>> = HashSet::new();
     for h in files.iter().filter(|f| is_tf(f)).flat_map(|f| &f.hunks) {
         for (i, l) in h.lines.iter().enumerate() {
             let side = match l.kind {
@@ -379,10 +390,24 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
             };
             if let Some(c) = VARIABLE.captures(&l.bytes) {
                 side.insert(c[1].to_vec());
-            } else if l.kind == LineKind::Added && LOCALS.is_match(lines::block_opener(h, i)) {
+                continue;
+            }
+            if l.kind != LineKind::Added {
+                continue;
+            }
+            let opener = lines::block_opener(h, i);
+            if LOCALS.is_match(opener) {
                 if let Some(c) = LOCAL.captures(&l.bytes) {
                     locals.insert(c[1].to_vec(), norm(&c[2]));
                 }
+            } else if MOVED.is_match(opener) {
+                if let Some(c) = MOVED_FROM.captures(&l.bytes) {
+                    moved_from.insert(c[1].to_vec());
+                }
+            } else if let (Some(v), Some(d)) =
+                (VARIABLE.captures(opener), DEFAULT.captures(&l.bytes))
+            {
+                defaults.insert(v[1].to_vec(), norm(&d[1]));
             }
         }
     }
@@ -399,13 +424,17 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
             .findings
             .iter()
             .map(|x| {
-                let Some((old, new)) = x
+                let Some((i, (attr, old, new))) = x
                     .line_index
                     .filter(|_| replacing(x))
-                    .and_then(|i| values(h, i))
+                    .and_then(|i| Some((i, values(h, i)?)))
                 else {
                     return true;
                 };
+                let keys = attr == b"count" || attr == b"for_each";
+                if keys && block_at(h, i).is_some_and(|b| moved_from.contains(&address(&b))) {
+                    return false;
+                }
                 let renamed = renames
                     .iter()
                     .any(|(a, b)| with_input_renamed(&old, a, b) == new);
@@ -413,7 +442,10 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
                     .strip_prefix(b"local.")
                     .and_then(|name| locals.get(name))
                     .is_some_and(|def| defaults_to(&old, def));
-                !(renamed || falls_back)
+                let still_true = new_terms_true(&new, &defaults).is_some_and(|v| {
+                    v == old || defaults_to(&old, &v) || attr == b"count" && same_toggle(&old, &v)
+                });
+                !(renamed || falls_back || still_true)
             })
             .collect();
         let mut keep = kept.into_iter();
@@ -421,18 +453,98 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
     }
 }
 
-/// The old and new values (whitespace gone) of the argument the added line `i` sets: the new
-/// from the line, the old from the removed line of the same argument above it.
-fn values(h: &Hunk, i: usize) -> Option<(Vec<u8>, Vec<u8>)> {
+/// The block line `i` is in, as [`scan`] tracks it.
+fn block_at(h: &Hunk, i: usize) -> Option<Block> {
+    let mut block = block_by(&HEADER, h.header.as_bytes());
+    for line in &h.lines[..i] {
+        if let Some(b) = block_of(&line.bytes) {
+            block = Some(b);
+        } else if line.bytes.first() == Some(&b'}') {
+            block = None;
+        }
+    }
+    block
+}
+
+/// The block's address as a `moved` block names it: `aws_s3_bucket_logging.default`,
+/// `module.db`.
+fn address((kind, name): &Block) -> Vec<u8> {
+    if kind == "module" {
+        format!("module.{name}").into_bytes()
+    } else {
+        format!("{kind}.{name}").into_bytes()
+    }
+}
+
+/// A conditional's value with the condition's terms that the change's new inputs keep true by
+/// default taken out (`var.a&&var.b?1:0` is `var.a?1:0` when `b` defaults to `true`; a whole
+/// condition true by default leaves its first branch); None when no term is such. `defaults`
+/// maps input names to their default values, whitespace gone.
+fn new_terms_true(value: &[u8], defaults: &HashMap<Vec<u8>, Vec<u8>>) -> Option<Vec<u8>> {
+    let (q, c) = conditional(value)?;
+    let is_true = |term: &[u8]| {
+        let default = |name: &[u8]| defaults.get(name).map(Vec::as_slice);
+        if let Some(name) = term.strip_prefix(b"var.") {
+            if let Some(name) = name.strip_suffix(b"==null") {
+                return default(name) == Some(b"null");
+            }
+            return default(name) == Some(b"true");
+        }
+        term.strip_prefix(b"!var.")
+            .is_some_and(|name| default(name) == Some(b"false"))
+    };
+    let terms: Vec<&[u8]> = split_and(&value[..q]);
+    let kept: Vec<&[u8]> = terms.iter().copied().filter(|t| !is_true(t)).collect();
+    if kept.len() == terms.len() {
+        return None;
+    }
+    if kept.is_empty() {
+        return Some(value[q + 1..c].to_vec());
+    }
+    Some([&kept.join(&b"&&"[..])[..], &value[q..]].concat())
+}
+
+/// A condition's top-level `&&` terms.
+fn split_and(cond: &[u8]) -> Vec<&[u8]> {
+    let (mut out, mut start, mut depth, mut quoted) = (Vec::new(), 0, 0usize, false);
+    let mut i = 0;
+    while i < cond.len() {
+        match cond[i] {
+            b'"' => quoted = !quoted,
+            _ if quoted => {}
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'&' if depth == 0 && cond.get(i + 1) == Some(&b'&') => {
+                out.push(&cond[start..i]);
+                start = i + 2;
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&cond[start..]);
+    out
+}
+
+/// The argument the added line `i` sets, and its old and new values (whitespace gone): the
+/// new from the line, the old from the removed line of the same argument above it.
+fn values(h: &Hunk, i: usize) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     let caps = ARG.captures(&h.lines.get(i)?.bytes)?;
     let (attr, new) = (caps.get(1)?.as_bytes(), norm(caps.get(2)?.as_bytes()));
     let old = h.lines[..i].iter().rev().find_map(|l| {
         let c = ARG
             .captures(&l.bytes)
             .filter(|_| l.kind == LineKind::Removed)?;
-        (c.get(1)?.as_bytes() == attr).then(|| norm(c.get(2).map_or(&b""[..], |m| m.as_bytes())))
+        let was = c.get(1)?.as_bytes();
+        // `count` turned into `for_each` (or back) is the same argument for this.
+        let twin = std::str::from_utf8(attr)
+            .ok()
+            .and_then(switched_keying)
+            .is_some_and(|t| t.as_bytes() == was);
+        (was == attr || twin).then(|| norm(c.get(2).map_or(&b""[..], |m| m.as_bytes())))
     })?;
-    Some((old, new))
+    Some((attr.to_vec(), old, new))
 }
 
 /// `value` with every `var.from` read as `var.to`.
@@ -562,6 +674,57 @@ mod tests {
             )),
             ["destructive.tf-force-new"]
         );
+    }
+
+    /// The rules `refine_change` leaves on `main.tf` of a change of two files.
+    fn replacing(main: &str, variables: &str) -> Vec<String> {
+        use crate::risk::logic::testutil::{modified, rules_of};
+        let mut files = vec![
+            modified("main.tf", main),
+            modified("variables.tf", variables),
+        ];
+        crate::risk::Engine::builtin().scan_change(&mut files);
+        rules_of(&files, "main.tf")
+            .into_iter()
+            .filter(|r| REPLACING.contains(&r.as_str()))
+            .collect()
+    }
+
+    /// terraform-google-memorystore 04cef768, cloudposse/terraform-aws-dynamodb 97c8a7a3,
+    /// terraform-aws-transit-gateway 1661dfa3, cloudposse/terraform-aws-s3-bucket b4978749.
+    #[test]
+    fn a_value_kept_through_the_rest_of_the_change_replaces_nothing() {
+        let project = " resource \"google_redis_instance\" \"default\" {\n-  project = var.project\n+  project = var.project_id\n }\n";
+        assert!(replacing(
+            project,
+            "-variable \"project\" {\n+variable \"project_id\" {\n"
+        )
+        .is_empty());
+        assert_eq!(replacing(project, "+variable \"other\" {\n").len(), 1);
+
+        let table = concat!(
+            " locals {\n",
+            "+  table_name = var.table_name != null ? var.table_name : module.this.id\n",
+            " }\n",
+            " resource \"aws_dynamodb_table\" \"default\" {\n",
+            "-  name = module.this.id\n",
+            "+  name = local.table_name\n",
+            " }\n",
+        );
+        assert!(replacing(table, "").is_empty());
+        assert_eq!(replacing(&table.replace("!= null", "== null"), "").len(), 1);
+
+        let gated = " resource \"aws_ec2_transit_gateway_route_table\" \"this\" {\n-  count = var.create_tgw ? 1 : 0\n+  count = var.create_tgw && var.create_tgw_routes ? 1 : 0\n }\n";
+        let declared = |default: &str| {
+            format!("+variable \"create_tgw_routes\" {{\n+  type    = bool\n+  default = {default}\n+}}\n")
+        };
+        assert!(replacing(gated, &declared("true")).is_empty());
+        assert_eq!(replacing(gated, &declared("false")).len(), 1);
+
+        let logging = " resource \"aws_s3_bucket_logging\" \"default\" {\n-  count = local.enabled ? 1 : 0\n+  for_each = toset(local.enabled ? [\"enabled\"] : [])\n }\n";
+        let moved = "+moved {\n+  from = aws_s3_bucket_logging.default[0]\n+  to   = aws_s3_bucket_logging.default[\"enabled\"]\n+}\n";
+        assert!(replacing(&format!("{moved}{logging}"), "").is_empty());
+        assert_eq!(replacing(logging, "").len(), 1);
     }
 
     #[test]

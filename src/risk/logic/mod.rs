@@ -4,6 +4,7 @@
 //! the policy can re-rate or turn it off the same way.
 
 mod condition;
+mod downgrade;
 mod dropped;
 mod force_new;
 mod guard;
@@ -75,6 +76,7 @@ pub(crate) enum Id {
     SafeVariantReplaced,
     ModeLoosened,
     CheckSubjectRemoved,
+    DependencyDowngraded,
 }
 
 /// Id, severity, category and the rule's general sentence (findings may be more precise).
@@ -101,7 +103,7 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 39] = [
+pub(crate) const RULES: [Meta; 40] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
@@ -141,6 +143,7 @@ pub(crate) const RULES: [Meta; 39] = [
     m("security.safe-variant-replaced", High, "security", "A call's safe variant gives way to its plain sibling (`_secure_debug` → `_debug`, `yaml.safe_load` → `yaml.load`, `escapeHtml` → `html`): what the safe one masked, escaped or refused now passes."),
     m("security.mode-loosened", High, "security", "A file or directory mode is widened, or the `chmod` that restricted a file is removed (`0600` → `0644`, `chmod 600 key` dropped): other users on the host can now read (or write) it."),
     m("security.check-subject-removed", Medium, "security", "A condition that named what a check was about (an admin, an owner, a membership, a disabled account, `..` in a path, a throttle) is removed, and no condition the hunk adds names it again: unless the same check holds elsewhere now, what it refused goes through."),
+    m("supply-chain.dependency-downgraded", Medium, "supply-chain", "A dependency goes back to an older version: whatever the newer release fixed, a security advisory included, is undone."),
 ];
 
 /// What the logic rules know about the file a hunk belongs to.
@@ -353,6 +356,7 @@ pub(crate) fn scan_hunk(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         mode::scan(file, hunk, sink);
         guard::scan(file, hunk, sink);
         condition::scan(file, hunk, sink);
+        downgrade::scan(file, hunk, sink);
     }
     size::scan_hunk(file, hunk, sink);
 }
