@@ -39,6 +39,8 @@ struct Case {
     #[serde(default)]
     text: bool,
     label: String,
+    /// A dangerous case's kind; a benign one may leave it out.
+    #[serde(default)]
     category: String,
     #[serde(default)]
     critical: bool,
