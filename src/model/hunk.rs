@@ -114,6 +114,14 @@ impl Hunk {
         }
     }
 
+    /// Keeps the findings `keep` says yes to, judged with the hunk's lines in view (which a
+    /// plain `findings.retain` cannot lend while it changes the list).
+    pub fn retain_findings(&mut self, keep: impl Fn(&Hunk, &Finding) -> bool) {
+        let verdicts: Vec<bool> = self.findings.iter().map(|x| keep(self, x)).collect();
+        let mut verdicts = verdicts.into_iter();
+        self.findings.retain(|_| verdicts.next().unwrap_or(true));
+    }
+
     /// A change with no lines to show (binary content, a mode change, a pure rename, a
     /// submodule bump), which still needs its own decision. `identity` is what makes it this
     /// change (blob ids, modes, paths), so that it carries over exactly like a text hunk.

@@ -56,15 +56,7 @@ fn refine_opt_in(files: &mut [FileChange]) {
         let name = f.path().rsplit('/').next().unwrap_or_default();
         name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml"))
     };
-    let off: HashSet<Vec<u8>> = files
-        .iter()
-        .filter(|f| values_file(f))
-        .flat_map(|f| &f.hunks)
-        .flat_map(|h| &h.lines)
-        .filter(|l| l.kind == LineKind::Added)
-        .filter_map(|l| default_false.captures(&l.bytes))
-        .filter_map(|c| c.get(1).map(|m| m.as_bytes().to_vec()))
-        .collect();
+    let off = added_names(files.iter().filter(|f| values_file(f)), default_false);
     if off.is_empty() {
         return;
     }
@@ -73,22 +65,29 @@ fn refine_opt_in(files: &mut [FileChange]) {
         .filter(|f| template(f))
         .flat_map(|f| &mut f.hunks)
     {
-        let guarded: Vec<bool> = h
-            .findings
-            .iter()
-            .map(|x| {
-                x.line_index
-                    .filter(|&i| h.lines.get(i).is_some_and(|l| l.kind == LineKind::Added))
-                    .and_then(|i| guard(&h.lines[..i]))
-                    .is_some_and(|value| {
-                        let last = value.rsplit(|&b| b == b'.').next().unwrap_or_default();
-                        off.contains(last)
-                    })
-            })
-            .collect();
-        let mut guarded = guarded.into_iter();
-        h.findings.retain(|_| !guarded.next().unwrap_or(false));
+        h.retain_findings(|h, x| {
+            let guarded = x
+                .line_index
+                .filter(|&i| h.lines.get(i).is_some_and(|l| l.kind == LineKind::Added))
+                .and_then(|i| guard(&h.lines[..i]))
+                .is_some_and(|value| {
+                    let last = value.rsplit(|&b| b == b'.').next().unwrap_or_default();
+                    off.contains(last)
+                });
+            !guarded
+        });
     }
+}
+
+/// The first groups of `re` on the added lines of `files`: the names a change gives a default.
+fn added_names<'a>(files: impl Iterator<Item = &'a FileChange>, re: &Regex) -> HashSet<Vec<u8>> {
+    files
+        .flat_map(|f| &f.hunks)
+        .flat_map(|h| &h.lines)
+        .filter(|l| l.kind == LineKind::Added)
+        .filter_map(|l| re.captures(&l.bytes))
+        .filter_map(|c| c.get(1).map(|m| m.as_bytes().to_vec()))
+        .collect()
 }
 
 /// The value of the innermost `{{ if .Values.… }}` still open at the end of `above` (the lines
@@ -127,14 +126,7 @@ fn refine_masking(files: &mut [FileChange]) {
     let (Some(templated), Some(default_true)) = (TEMPLATED.as_ref(), DEFAULT_TRUE.as_ref()) else {
         return;
     };
-    let true_by_default: HashSet<Vec<u8>> = files
-        .iter()
-        .flat_map(|f| &f.hunks)
-        .flat_map(|h| &h.lines)
-        .filter(|l| l.kind == LineKind::Added)
-        .filter_map(|l| default_true.captures(&l.bytes))
-        .filter_map(|c| c.get(1).map(|m| m.as_bytes().to_vec()))
-        .collect();
+    let true_by_default = added_names(files.iter(), default_true);
     for h in files.iter_mut().flat_map(|f| &mut f.hunks) {
         if !h.findings.iter().any(|x| x.rule == RULE) {
             continue;

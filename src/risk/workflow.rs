@@ -13,26 +13,31 @@ use crate::model::{ChangeKind, FileChange, LineKind};
 
 const RULE: &str = "security.ci-untrusted-trigger";
 
-/// A step that brings code into the run: the checkout action, `git clone/fetch/checkout`,
-/// `gh pr checkout`.
+/// A step that brings code or files of the pull request into the run: the checkout action,
+/// `git clone/fetch/checkout`, `gh pr checkout`, and the artifacts a `workflow_run` downloads
+/// from the run it follows (the pull request's build, which it wrote).
 static CHECKOUT: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"actions/checkout\b|\bgit\s+(clone|fetch|checkout)\b|\bgh\s+pr\s+checkout\b").ok()
+    Regex::new(
+        r"actions/checkout\b|\bgit\s+(clone|fetch|checkout)\b|\bgh\s+pr\s+checkout\b|download-artifact\b|\bgh\s+run\s+download\b",
+    )
+    .ok()
 });
 
 /// Drops the trigger's findings of workflows that check nothing out.
 pub(super) fn refine(files: &mut [FileChange]) {
-    let Some(checkout) = CHECKOUT.as_ref() else {
-        return;
+    let flagged = |f: &FileChange| {
+        f.hunks
+            .iter()
+            .any(|h| h.findings.iter().any(|x| x.rule == RULE))
     };
     for file in files.iter_mut() {
-        let flagged = |f: &FileChange| {
-            f.hunks
-                .iter()
-                .any(|h| h.findings.iter().any(|x| x.rule == RULE))
-        };
         if !flagged(file) {
             continue;
         }
+        // Compiled only here, for a change that needs it: most have no such finding.
+        let Some(checkout) = CHECKOUT.as_ref() else {
+            return;
+        };
         let checks_out = |kind: LineKind| {
             file.hunks
                 .iter()
@@ -84,6 +89,8 @@ mod tests {
         let runs_code =
             format!("{labeler}+      - uses: actions/checkout@v4\n+      - run: make test\n");
         assert!(trigger_flagged(added(&runs_code)));
+        let artifact = "+on:\n+  workflow_run:\n+jobs:\n+  post:\n+    steps:\n+      - uses: actions/download-artifact@v4\n";
+        assert!(trigger_flagged(added(artifact)));
         // kimai b61420d6: the trigger switched as the checkout step is taken out.
         let switched =
             "-  pull_request:\n+  pull_request_target:\n-      - uses: actions/checkout@v4\n";

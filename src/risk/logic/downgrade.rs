@@ -41,6 +41,20 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     if file.is_source || file.is_prose || file.is_test_data || !sink.on(Id::DependencyDowngraded) {
         return;
     }
+    // A version on both sides (`1.2`), or there is nothing to compare: most hunks have none,
+    // and then the patterns are not even compiled.
+    let dotted = |b: &[u8]| {
+        b.windows(3)
+            .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit())
+    };
+    let on = |kind: LineKind| {
+        hunk.lines
+            .iter()
+            .any(|l| l.kind == kind && dotted(&l.bytes))
+    };
+    if !on(LineKind::Removed) || !on(LineKind::Added) {
+        return;
+    }
     let versions = |kind: LineKind| -> Vec<(usize, Vec<u8>, Vec<u8>)> {
         let mut out = Vec::new();
         let mut named: Option<Vec<u8>> = None;

@@ -351,8 +351,7 @@ static VARIABLE: LazyLock<Regex> = LazyLock::new(|| re(r#"^\s*variable\s+"([^"]+
 static LOCAL: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*(.+)$"));
 static LOCALS: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*locals\s*\{"));
 static MOVED: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*moved\s*\{"));
-static MOVED_FROM: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^\s*from\s*=\s*((module\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)"));
+static MOVED_FROM: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*from\s*=\s*(\S+)\s*$"));
 static DEFAULT: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*default\s*=\s*(.+)$"));
 
 /// Weighs each replacement finding against the rest of the change. The argument keeps its
@@ -420,36 +419,32 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
         .filter(|f| is_tf(f))
         .flat_map(|f| &mut f.hunks)
     {
-        let kept: Vec<bool> = h
-            .findings
-            .iter()
-            .map(|x| {
-                let Some((i, (attr, old, new))) = x
-                    .line_index
-                    .filter(|_| replacing(x))
-                    .and_then(|i| Some((i, values(h, i)?)))
-                else {
-                    return true;
-                };
-                let keys = attr == b"count" || attr == b"for_each";
-                if keys && block_at(h, i).is_some_and(|b| moved_from.contains(&address(&b))) {
-                    return false;
-                }
-                let renamed = renames
-                    .iter()
-                    .any(|(a, b)| with_input_renamed(&old, a, b) == new);
-                let falls_back = new
-                    .strip_prefix(b"local.")
-                    .and_then(|name| locals.get(name))
-                    .is_some_and(|def| defaults_to(&old, def));
-                let still_true = new_terms_true(&new, &defaults).is_some_and(|v| {
-                    v == old || defaults_to(&old, &v) || attr == b"count" && same_toggle(&old, &v)
-                });
-                !(renamed || falls_back || still_true)
-            })
-            .collect();
-        let mut keep = kept.into_iter();
-        h.findings.retain(|_| keep.next().unwrap_or(true));
+        h.retain_findings(|h, x| {
+            let Some((i, (attr, old, new))) = x
+                .line_index
+                .filter(|_| replacing(x))
+                .and_then(|i| Some((i, values(h, i)?)))
+            else {
+                return true;
+            };
+            // A one-or-none `count` has only `[0]`: a `moved` block from it moves every
+            // instance there is. For more, which keys a block covers is not judged here.
+            let only_first = [&address_of(h, i)[..], b"[0]"].concat();
+            if toggles(&old) && moved_from.contains(&only_first) {
+                return false;
+            }
+            let renamed = renames
+                .iter()
+                .any(|(a, b)| with_input_renamed(&old, a, b) == new);
+            let falls_back = new
+                .strip_prefix(b"local.")
+                .and_then(|name| locals.get(name))
+                .is_some_and(|def| defaults_to(&old, def));
+            let still_true = new_terms_true(&new, &defaults).is_some_and(|v| {
+                v == old || defaults_to(&old, &v) || attr == b"count" && same_toggle(&old, &v)
+            });
+            !(renamed || falls_back || still_true)
+        });
     }
 }
 
@@ -466,13 +461,13 @@ fn block_at(h: &Hunk, i: usize) -> Option<Block> {
     block
 }
 
-/// The block's address as a `moved` block names it: `aws_s3_bucket_logging.default`,
-/// `module.db`.
-fn address((kind, name): &Block) -> Vec<u8> {
-    if kind == "module" {
-        format!("module.{name}").into_bytes()
-    } else {
-        format!("{kind}.{name}").into_bytes()
+/// The address of the block line `i` is in, as a `moved` block names it:
+/// `aws_s3_bucket_logging.default`, `module.db` (empty outside a block).
+fn address_of(h: &Hunk, i: usize) -> Vec<u8> {
+    match block_at(h, i) {
+        Some((kind, name)) if kind == "module" => format!("module.{name}").into_bytes(),
+        Some((kind, name)) => format!("{kind}.{name}").into_bytes(),
+        None => Vec::new(),
     }
 }
 
@@ -725,6 +720,9 @@ mod tests {
         let moved = "+moved {\n+  from = aws_s3_bucket_logging.default[0]\n+  to   = aws_s3_bucket_logging.default[\"enabled\"]\n+}\n";
         assert!(replacing(&format!("{moved}{logging}"), "").is_empty());
         assert_eq!(replacing(logging, "").len(), 1);
+        // Three instances, one of them moved: the other two are still replaced.
+        let three = logging.replace("local.enabled ? 1 : 0", "3");
+        assert_eq!(replacing(&format!("{moved}{three}"), "").len(), 1);
     }
 
     #[test]
