@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 9] = [
+const SCORED_BATCHES: [Batch; 10] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -132,11 +132,17 @@ const SCORED_BATCHES: [Batch; 9] = [
         recall: 673,
         false_alarms: 135,
     },
+    Batch {
+        file: "pass12.toml",
+        was: "held out in pass 13",
+        recall: 673,
+        false_alarms: 114,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass12.toml";
+const HELD_OUT: &str = "pass13.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {

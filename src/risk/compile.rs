@@ -79,6 +79,17 @@ impl Pattern {
         self.regex().and_then(|re| re.find(text)).map(|m| m.range())
     }
 
+    /// What `unless_kept` compares of a match: the group named `kept` where the pattern has
+    /// one (a prompt's `read -p "`, so a prompt reworded still asks), else the whole match.
+    pub fn kept_part(&self, text: &[u8]) -> Option<std::ops::Range<usize>> {
+        let re = self.regex()?;
+        let mut caps = re.create_captures();
+        re.captures(text, &mut caps);
+        caps.get_group_by_name("kept")
+            .or_else(|| caps.get_match().map(|m| m.span()))
+            .map(|s| s.range())
+    }
+
     /// The text of the first capture group (the whole match if the pattern has none).
     pub fn key<'t>(&self, text: &'t [u8]) -> Option<&'t [u8]> {
         let re = self.regex()?;

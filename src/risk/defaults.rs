@@ -2,6 +2,7 @@
 //! `no_log: true` that becomes `no_log: "{{ users_no_log }}"` still masks the task's output
 //! when the change gives `users_no_log: true` as the role's default; with `false`, or with no
 //! default in the change to say so, the removal stands (`security.secret-masking-removed`).
+//! `no_log: "{{ not (unsafe_show_logs | bool) }}"` masks when the default is `false`.
 //!
 //! Likewise a Helm chart's line behind `{{- if .Values.hostNetwork }}` renders only for those
 //! who turn the value on: when the change adds that value to the chart's `values.yaml` as
@@ -19,6 +20,13 @@ const RULE: &str = "security.secret-masking-removed";
 /// `no_log: "{{ name }}"`: the variable a task's masking now follows.
 static TEMPLATED: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"^\s*-?\s*no_log:\s*["']?\{\{\s*([A-Za-z_]\w*)\s*\}\}["']?\s*$"#).ok()
+});
+/// `no_log: "{{ not (name | bool) }}"`: masking unless the variable turns it off.
+static NEGATED: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r#"^\s*-?\s*no_log:\s*["']?\{\{\s*not\s*\(?\s*([A-Za-z_]\w*)\s*(\|\s*bool\s*)?\)?\s*\}\}["']?\s*$"#,
+    )
+    .ok()
 });
 /// `name: true` (or yes), a default as a role's `defaults/main.yml` writes it.
 static DEFAULT_TRUE: LazyLock<Option<Regex>> =
@@ -123,10 +131,16 @@ fn refine_masking(files: &mut [FileChange]) {
     if !files.iter().any(has) {
         return;
     }
-    let (Some(templated), Some(default_true)) = (TEMPLATED.as_ref(), DEFAULT_TRUE.as_ref()) else {
+    let (Some(templated), Some(negated), Some(default_true), Some(default_false)) = (
+        TEMPLATED.as_ref(),
+        NEGATED.as_ref(),
+        DEFAULT_TRUE.as_ref(),
+        DEFAULT_FALSE.as_ref(),
+    ) else {
         return;
     };
     let true_by_default = added_names(files.iter(), default_true);
+    let false_by_default = added_names(files.iter(), default_false);
     for h in files.iter_mut().flat_map(|f| &mut f.hunks) {
         if !h.findings.iter().any(|x| x.rule == RULE) {
             continue;
@@ -135,9 +149,11 @@ fn refine_masking(files: &mut [FileChange]) {
             .lines
             .iter()
             .filter(|l| l.kind == LineKind::Added)
-            .filter_map(|l| templated.captures(&l.bytes))
-            .filter_map(|c| c.get(1))
-            .any(|name| true_by_default.contains(name.as_bytes()));
+            .any(|l| {
+                let named = |re: &Regex| re.captures(&l.bytes).and_then(|c| c.get(1));
+                named(templated).is_some_and(|n| true_by_default.contains(n.as_bytes()))
+                    || named(negated).is_some_and(|n| false_by_default.contains(n.as_bytes()))
+            });
         if masked {
             h.findings.retain(|x| x.rule != RULE);
         }
@@ -181,5 +197,21 @@ mod tests {
         assert!(!masking_removed(Some("+users_no_log: true\n")));
         assert!(masking_removed(Some("+users_no_log: false\n")));
         assert!(masking_removed(None));
+    }
+
+    /// kubespray 9ad2d24a: masking that a debugging switch, off by default, can lift.
+    #[test]
+    fn no_log_unless_a_switch_is_judged_by_the_switch_default() {
+        let flagged = |default: &str| {
+            let mut files = vec![file(
+                "tasks/main.yml",
+                "-  no_log: true\n+  no_log: \"{{ not (unsafe_show_logs|bool) }}\"\n",
+            )];
+            files.push(file("defaults/main.yml", default));
+            Engine::builtin().scan_change(&mut files);
+            rules_of(&files, "tasks/main.yml").contains(&super::RULE.to_string())
+        };
+        assert!(!flagged("+unsafe_show_logs: false\n"));
+        assert!(flagged("+unsafe_show_logs: true\n"));
     }
 }

@@ -26,6 +26,11 @@ impl<'h> HunkFacts<'h> {
     /// The line at `i` appears, trimmed, on the other side of the hunk too: it moved or was
     /// re-indented, so it is neither new nor gone.
     pub fn is_moved(&mut self, i: usize) -> bool {
+        self.moved_where(i, |_| true)
+    }
+
+    /// Like `is_moved`, but only counting a line on the other side at an index `at` accepts.
+    fn moved_where(&mut self, i: usize, at: impl Fn(usize) -> bool) -> bool {
         let hunk = self.hunk;
         let (added, removed) = self.sides.get_or_insert_with(|| {
             let mut added = Vec::new();
@@ -54,7 +59,7 @@ impl<'h> HunkFacts<'h> {
         other[from..]
             .iter()
             .take_while(|&&(x, _)| x == h)
-            .any(|&(_, j)| trim(&hunk.lines[j].bytes) == t)
+            .any(|&(_, j)| trim(&hunk.lines[j].bytes) == t && at(j))
     }
 }
 
@@ -160,7 +165,19 @@ pub(crate) fn scan(
             if !rule.pattern(added).is_some_and(|p| p.is_match(bytes)) {
                 continue;
             }
-            if rule.unless.as_ref().is_some_and(|u| u.is_match(bytes)) || facts.is_moved(i) {
+            if rule.unless.as_ref().is_some_and(|u| u.is_match(bytes)) {
+                continue;
+            }
+            // For a rule about a block, a line moved to another block (`default = true` given to
+            // one variable as another loses it) is a change of both, not a move.
+            let moved = match &rule.inside {
+                None => facts.is_moved(i),
+                Some(_) => {
+                    let opener = block_opener(hunk, i);
+                    facts.moved_where(i, |j| block_opener(hunk, j) == opener)
+                }
+            };
+            if moved {
                 continue;
             }
             if let Some(re) = &rule.unless_preceded_by {
@@ -180,7 +197,7 @@ pub(crate) fn scan(
             {
                 continue;
             }
-            if rule.changed && added && !removes_match(hunk, r, rule, &mut removes) {
+            if rule.changed && added && !removes_match(hunk, i, r, rule, &mut removes) {
                 continue;
             }
             if !added && rule.unless_file_deleted && file_deleted {
@@ -287,7 +304,26 @@ fn is_followed(hunk: &Hunk, i: usize, re: &Pattern) -> bool {
         .any(|l| l.kind != skip && re.is_match(&l.bytes))
 }
 
-fn removes_match(hunk: &Hunk, r: usize, rule: &LineRule, cache: &mut Vec<(usize, bool)>) -> bool {
+/// For a rule about a block (`inside`), the removed line must be in the same block as the
+/// added line `i`: a new variable's default is not a changed one because another variable's
+/// default changed in the same hunk.
+fn removes_match(
+    hunk: &Hunk,
+    i: usize,
+    r: usize,
+    rule: &LineRule,
+    cache: &mut Vec<(usize, bool)>,
+) -> bool {
+    if rule.inside.is_some() {
+        let opener = block_opener(hunk, i);
+        return rule.added.as_ref().is_some_and(|re| {
+            hunk.lines.iter().enumerate().any(|(j, l)| {
+                l.kind == LineKind::Removed
+                    && re.is_match(&l.bytes)
+                    && block_opener(hunk, j) == opener
+            })
+        });
+    }
     if let Some(&(_, yes)) = cache.iter().find(|(c, _)| *c == r) {
         return yes;
     }
@@ -312,17 +348,38 @@ fn kept(hunk: &Hunk, rule: &LineRule, removed: &[u8]) -> bool {
             .map(u8::to_ascii_lowercase)
             .collect()
     };
-    let Some(want) = re.find(removed).map(|m| bare(&removed[m])) else {
+    let Some(want) = re.kept_part(removed).map(|m| bare(&removed[m])) else {
         return false;
     };
     // A setting added back behind a comment marker (`# SESSION_COOKIE_SECURE = True`) is
     // switched off, not kept; a comment that names a check is kept by the comment rewritten.
     let was_comment = commented(removed);
+    // `deletion_protection = var.x` that becomes `coalesce(each.value["x"], var.x)`: the old
+    // value stays, unless a caller sets the new input.
+    let falls_back = |added: &[u8]| {
+        let (Some((k0, v0)), Some((k1, v1))) = (assignment(removed), assignment(added)) else {
+            return false;
+        };
+        k0 == k1 && super::logic::defaults_to(&bare(v0), &bare(v1))
+    };
     hunk.lines.iter().any(|l| {
         l.kind == LineKind::Added
             && (was_comment || !commented(&l.bytes))
-            && re.find(&l.bytes).is_some_and(|m| bare(&l.bytes[m]) == want)
+            && (re
+                .kept_part(&l.bytes)
+                .is_some_and(|m| bare(&l.bytes[m]) == want)
+                || falls_back(&l.bytes))
     })
+}
+
+/// `key = value` (HCL, INI, shell): the key trimmed and the value, split at the first `=`.
+fn assignment(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let eq = line.iter().position(|&b| b == b'=')?;
+    let key = line[..eq].trim_ascii();
+    let value = line[eq + 1..].trim_ascii();
+    let word = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    (!key.is_empty() && key.iter().all(word) && !value.is_empty() && !value.starts_with(b"="))
+        .then_some((key, value))
 }
 
 /// A line that is a comment in the languages settings are written in.

@@ -21,6 +21,7 @@ mod logic;
 mod moved;
 mod path_plan;
 mod prefilter;
+mod rollback;
 mod spec;
 pub mod terraform;
 mod workflow;
@@ -195,6 +196,7 @@ impl Engine {
         defaults::refine(files);
         logic::refine_terraform_change(files);
         workflow::refine(files);
+        rollback::refine(files);
     }
 
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe

@@ -4,6 +4,10 @@
 //! the change shows whole (a new file) that checks nothing out only labels, comments or
 //! closes, with the base branch's own steps; and a change that switches the trigger while it
 //! takes the checkout out made the run safe on purpose.
+//!
+//! A job removed from a workflow and replaced by a call to one of the repository's own reusable
+//! workflows (`uses: ./.github/workflows/ci.yml`) moved its checks there: the called workflow,
+//! when the change leaves it as it was, is the repository's CI already.
 
 use std::sync::LazyLock;
 
@@ -23,8 +27,59 @@ static CHECKOUT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
-/// Drops the trigger's findings of workflows that check nothing out.
+/// The CI rules a job handed to a reusable workflow answers.
+const CHECK_RULES: [&str; 2] = ["safety-net.ci-check-removed", "safety-net.ci-job-removed"];
+
+/// A job that runs one of the repository's own reusable workflows (`uses:
+/// ./.github/workflows/ci.yml`) at a job's level: its steps are the ones the repository already
+/// runs for CI, out of this change's view.
+static REUSED: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"^\s{2,4}uses:\s*["']?\./(\.github/workflows/[\w./-]+\.ya?ml)"#).ok()
+});
+
 pub(super) fn refine(files: &mut [FileChange]) {
+    refine_trigger(files);
+    refine_reused(files);
+}
+
+/// Drops the removed-check findings of a workflow whose removed job is replaced by a call to
+/// a reusable workflow of the repository that the change leaves as it was: the tests moved
+/// there (a publish workflow that reuses CI instead of keeping its own copy of the test job).
+/// A called workflow the change adds or edits is in view, and its own lines are judged.
+fn refine_reused(files: &mut [FileChange]) {
+    let flagged = |f: &FileChange| {
+        f.hunks.iter().any(|h| {
+            h.findings
+                .iter()
+                .any(|x| CHECK_RULES.contains(&x.rule.as_str()))
+        })
+    };
+    if !files.iter().any(flagged) {
+        return;
+    }
+    let Some(reused) = REUSED.as_ref() else {
+        return;
+    };
+    let touched: Vec<String> = files.iter().map(|f| f.path().to_string()).collect();
+    for file in files.iter_mut().filter(|f| flagged(f)) {
+        let calls_untouched = file.hunks.iter().flat_map(|h| &h.lines).any(|l| {
+            l.kind == LineKind::Added
+                && reused.captures(&l.bytes).is_some_and(|c| {
+                    let called = String::from_utf8_lossy(&c[1]);
+                    !touched.iter().any(|t| *t == called)
+                })
+        });
+        if calls_untouched {
+            for h in &mut file.hunks {
+                h.findings
+                    .retain(|x| !CHECK_RULES.contains(&x.rule.as_str()));
+            }
+        }
+    }
+}
+
+/// Drops the trigger's findings of workflows that check nothing out.
+fn refine_trigger(files: &mut [FileChange]) {
     let flagged = |f: &FileChange| {
         f.hunks
             .iter()
@@ -80,6 +135,28 @@ mod tests {
         let mut f = FileChange::new(None, Some(PATH.into()), ChangeKind::Added);
         f.hunks.push(hunk(PATH, text));
         f
+    }
+
+    /// maybe-finance ee162bbe: the publish workflow's copy of the tests replaced by CI itself.
+    #[test]
+    fn a_test_job_replaced_by_the_repositorys_reusable_ci_is_no_removed_check() {
+        let publish = ".github/workflows/publish.yml";
+        let text = "-  test:\n-    runs-on: ubuntu-latest\n-    steps:\n-      - run: bin/rails test:all\n-      - run: bundle exec rspec\n+  ci:\n+    uses: ./.github/workflows/ci.yml\n";
+        let flagged = |files: &mut Vec<FileChange>| {
+            Engine::builtin().scan_change(files);
+            crate::risk::logic::testutil::rules_of(files, publish)
+                .contains(&"safety-net.ci-check-removed".to_string())
+        };
+        assert!(!flagged(&mut vec![modified(publish, text)]));
+        // A called workflow the change writes is in view: it must run the tests itself.
+        let ci = ".github/workflows/ci.yml";
+        assert!(flagged(&mut vec![
+            modified(publish, text),
+            modified(ci, "-      - run: bundle exec rspec\n")
+        ]));
+        // Another repository's workflow is not the repository's own CI.
+        let elsewhere = text.replace("./.github", "someone/else/.github");
+        assert!(flagged(&mut vec![modified(publish, &elsewhere)]));
     }
 
     #[test]

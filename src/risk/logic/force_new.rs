@@ -21,6 +21,9 @@ static HEADER: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\s*(resource|module)\s+"([^"]+)"(?:\s+"([^"]*))?"#));
 static ARG: LazyLock<Regex> = LazyLock::new(|| re(r"^  ([a-z_][a-z0-9_]*)\s*=\s*(.*)$"));
 
+/// A block's top-level arguments, each with its value without whitespace.
+type Args = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The block a line is in: ("aws_db_instance", "main") or ("module", "db").
 type Block = (String, String);
 
@@ -54,7 +57,7 @@ fn norm(v: &[u8]) -> Vec<u8> {
 /// it (`lower(coalesce(…, var.name))`); or the same instances keyed by a filtering `for`
 /// (`{ for k, v in var.zones : k => v if var.create }` for `var.create ? var.zones : {}`).
 /// Both values come without whitespace.
-fn defaults_to(old: &[u8], new: &[u8]) -> bool {
+pub(crate) fn defaults_to(old: &[u8], new: &[u8]) -> bool {
     // Each step takes one fallback away; a few steps cover the nestings modules write.
     let mut seen = vec![new.to_vec()];
     let mut next = 0;
@@ -353,6 +356,7 @@ static LOCALS: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*locals\s*\{"));
 static MOVED: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*moved\s*\{"));
 static MOVED_FROM: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*from\s*=\s*(\S+)\s*$"));
 static DEFAULT: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*default\s*=\s*(.+)$"));
+static DATA: LazyLock<Regex> = LazyLock::new(|| re(r#"^\s*data\s+"([^"]+)"\s+"([^"]+)"\s*\{"#));
 
 /// Weighs each replacement finding against the rest of the change. The argument keeps its
 /// value, and nothing is replaced, when it now reads an input the change renamed
@@ -380,8 +384,22 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
     // The new inputs' defaults, and the addresses `moved` blocks move instances from.
     let mut defaults: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
     let mut moved_from: HashSet<Vec<u8>> = HashSet::new();
+    // What a data source read with its old arguments (`data.T.N.name` is the `name` it was
+    // asked for): an argument that now takes the input directly reads the same value.
+    let mut data_args: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    // The arguments of each module block the change adds.
+    let mut new_modules: HashMap<Vec<u8>, Args> = HashMap::new();
     for h in files.iter().filter(|f| is_tf(f)).flat_map(|f| &f.hunks) {
         for (i, l) in h.lines.iter().enumerate() {
+            if l.kind != LineKind::Added {
+                if let (Some(d), Some(a)) = (
+                    DATA.captures(lines::block_opener(h, i)),
+                    ARG.captures(&l.bytes),
+                ) {
+                    let key = [&b"data."[..], &d[1], b".", &d[2], b".", &a[1]].concat();
+                    data_args.insert(key, norm(&a[2]));
+                }
+            }
             let side = match l.kind {
                 LineKind::Removed => &mut removed,
                 LineKind::Added => &mut added,
@@ -395,7 +413,14 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
                 continue;
             }
             let opener = lines::block_opener(h, i);
-            if LOCALS.is_match(opener) {
+            if let (Some((kind, name)), Some(a)) = (block_of(opener), ARG.captures(&l.bytes)) {
+                if kind == "module" {
+                    new_modules
+                        .entry(name.into_bytes())
+                        .or_default()
+                        .push((a[1].to_vec(), norm(&a[2])));
+                }
+            } else if LOCALS.is_match(opener) {
                 if let Some(c) = LOCAL.captures(&l.bytes) {
                     locals.insert(c[1].to_vec(), norm(&c[2]));
                 }
@@ -410,6 +435,7 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
             }
         }
     }
+    let labels = label_twins(&new_modules);
     let renames: Vec<(&Vec<u8>, &Vec<u8>)> = removed
         .difference(&added)
         .flat_map(|a| added.difference(&removed).map(move |b| (a, b)))
@@ -436,14 +462,23 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
             let renamed = renames
                 .iter()
                 .any(|(a, b)| with_input_renamed(&old, a, b) == new);
+            // A `count = C ? 1 : 0` added to what had none leaves its one instance at `[0]`.
+            let old = first_instance(&old);
+            let new = first_instance(&new);
+            let read = data_args.get(&old).is_some_and(|v| *v == new);
             let falls_back = new
                 .strip_prefix(b"local.")
                 .and_then(|name| locals.get(name))
-                .is_some_and(|def| defaults_to(&old, def));
+                .is_some_and(|def| defaults_to(&old, &first_instance(def)));
             let still_true = new_terms_true(&new, &defaults).is_some_and(|v| {
                 v == old || defaults_to(&old, &v) || attr == b"count" && same_toggle(&old, &v)
             });
-            !(renamed || falls_back || still_true)
+            let relabelled = labels.iter().any(|(twin, of)| {
+                let from = [&b"module."[..], twin, b"."].concat();
+                let to = [&b"module."[..], of, b"."].concat();
+                replaced(&new, &from, &to) == old
+            });
+            !(renamed || read || falls_back || still_true || relabelled)
         });
     }
 }
@@ -540,6 +575,65 @@ fn values(h: &Hunk, i: usize) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
         (was == attr || twin).then(|| norm(c.get(2).map_or(&b""[..], |m| m.as_bytes())))
     })?;
     Some((attr.to_vec(), old, new))
+}
+
+/// New cloudposse null-label modules that only copy another label's context, at most with an
+/// `id_length_limit` (the module, the label it copies): their `id` is that label's `id`, cut
+/// only where it was longer than the limit, and a name longer than a provider's limit (64
+/// characters for an IAM role) could never have been created. Any other argument (attributes,
+/// a delimiter, a name) makes another id.
+fn label_twins(modules: &HashMap<Vec<u8>, Args>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (name, args) in modules {
+        let arg = |k: &[u8]| args.iter().find(|(a, _)| a == k).map(|(_, v)| &v[..]);
+        let label = arg(b"source").is_some_and(|s| s.ends_with(b"/label/null\""));
+        let plain = args.iter().all(|(a, _)| {
+            matches!(
+                &a[..],
+                b"source" | b"version" | b"context" | b"id_length_limit"
+            )
+        });
+        let of = arg(b"context")
+            .and_then(|c| c.strip_prefix(b"module."))
+            .and_then(|c| c.strip_suffix(b".context"));
+        if let (true, true, Some(of)) = (label, plain, of) {
+            out.push((name.clone(), of.to_vec()));
+        }
+    }
+    out
+}
+
+/// `value` with every `from` read as `to`.
+fn replaced(value: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        if value[i..].starts_with(from) && (i == 0 || !value[i - 1].is_ascii_alphanumeric()) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(value[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `value` with every `[0]` after a name taken out: `data.t.n[0].location` reads what
+/// `data.t.n.location` read before the block was given a one-or-none count.
+fn first_instance(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        let named = i > 0 && (value[i - 1].is_ascii_alphanumeric() || value[i - 1] == b'_');
+        if named && value[i..].starts_with(b"[0].") {
+            i += 3;
+        } else {
+            out.push(value[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// `value` with every `var.from` read as `var.to`.
@@ -683,6 +777,63 @@ mod tests {
             .into_iter()
             .filter(|r| REPLACING.contains(&r.as_str()))
             .collect()
+    }
+
+    /// Azure/terraform-azurerm-network 37ca3dfe: the data source's input read directly, and its
+    /// location behind a fallback local once the data source has a one-or-none count.
+    #[test]
+    fn what_a_data_source_read_is_the_same_value_read_directly() {
+        let main = concat!(
+            " data \"azurerm_resource_group\" \"network\" {\n",
+            "+  count = var.resource_group_location == null ? 1 : 0\n",
+            "   name = var.resource_group_name\n",
+            " }\n",
+            "+locals {\n",
+            "+  resource_group_location = var.resource_group_location == null ? data.azurerm_resource_group.network[0].location : var.resource_group_location\n",
+            "+}\n",
+            " resource \"azurerm_virtual_network\" \"vnet\" {\n",
+            "-  resource_group_name = data.azurerm_resource_group.network.name\n",
+            "-  location            = data.azurerm_resource_group.network.location\n",
+            "+  resource_group_name = var.resource_group_name\n",
+            "+  location            = local.resource_group_location\n",
+            " }\n",
+        );
+        assert!(replacing(main, "").is_empty());
+        // Another input than the one the data source was given is another group.
+        let other = main.replace(
+            "+  resource_group_name = var.resource_group_name",
+            "+  resource_group_name = var.network_resource_group_name",
+        );
+        assert_eq!(replacing(&other, ""), ["destructive.tf-force-new"]);
+    }
+
+    /// cloudposse/terraform-aws-iam-role 9bc829f7: a label that only caps the id's length.
+    #[test]
+    fn a_label_copying_the_context_with_a_length_limit_names_the_same() {
+        let main = |extra: &str| {
+            format!(
+                concat!(
+                    "+module \"role_name\" {{\n",
+                    "+  source          = \"cloudposse/label/null\"\n",
+                    "+  version         = \"0.25.0\"\n",
+                    "+  id_length_limit = 64\n",
+                    "{}",
+                    "+  context         = module.this.context\n",
+                    "+}}\n",
+                    " resource \"aws_iam_role\" \"default\" {{\n",
+                    "-  name = var.use_fullname ? module.this.id : module.this.name\n",
+                    "+  name = var.use_fullname ? module.role_name.id : module.this.name\n",
+                    " }}\n",
+                ),
+                extra
+            )
+        };
+        assert!(replacing(&main(""), "").is_empty());
+        // Attributes make another id.
+        assert_eq!(
+            replacing(&main("+  attributes      = [\"role\"]\n"), ""),
+            ["destructive.tf-force-new"]
+        );
     }
 
     /// terraform-google-memorystore 04cef768, cloudposse/terraform-aws-dynamodb 97c8a7a3,

@@ -14,6 +14,8 @@ use super::{re, FileFacts, Id, Lang, Sink};
 static BLOCK: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\s*(resource|module)\s+"([^"]+)"(?:\s+"([^"]+)")?"#));
 static FROM: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*from\s*=\s*([\w.\[\]\x22-]+)"));
+/// Kinds that hold data, by name; the force-new table's `stateful` entries count too (an Azure
+/// resource group, whose deletion deletes every resource in it).
 static STATEFUL: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"(db_instance|db_cluster|rds_cluster|_database|dynamodb_table|bigquery|bigtable|spanner|firestore",
@@ -146,7 +148,9 @@ fn blocks(hunk: &Hunk, sink: &mut Sink) {
         if let Some(to) = renamed_to {
             let msg = format!("`{address}` is renamed to `{to}` without a `moved` block, so the next apply destroys it and creates a new one.");
             sink.push(Id::TfResourceRenamed, Some(i), col, Some(msg));
-        } else if STATEFUL.is_match(kind.as_bytes()) {
+        } else if STATEFUL.is_match(kind.as_bytes())
+            || crate::risk::terraform::entry(&kind).is_some_and(|e| e.stateful)
+        {
             let msg = format!("`{address}` holds data and is removed, so the next apply destroys it and everything in it.");
             sink.push(Id::TfStatefulRemoved, Some(i), col, Some(msg));
         } else {

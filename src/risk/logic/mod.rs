@@ -30,7 +30,7 @@ fn re(p: &str) -> regex::bytes::Regex {
         .expect("valid built-in regex")
 }
 
-pub(crate) use force_new::refine_change as refine_terraform_change;
+pub(crate) use force_new::{defaults_to, refine_change as refine_terraform_change};
 pub(crate) use guard::{in_removed_function, removed_text};
 pub(crate) use safety::{is_assertion, is_test_decl};
 
