@@ -83,11 +83,21 @@ impl Pattern {
     /// one (a prompt's `read -p "`, so a prompt reworded still asks), else the whole match.
     pub fn kept_part(&self, text: &[u8]) -> Option<std::ops::Range<usize>> {
         let re = self.regex()?;
+        // The lazy DFA finds the match; only a pattern that names a part pays for captures.
+        let m = re.find(text)?;
+        if re
+            .group_info()
+            .to_index(regex_automata::PatternID::ZERO, "kept")
+            .is_none()
+        {
+            return Some(m.range());
+        }
         let mut caps = re.create_captures();
         re.captures(text, &mut caps);
-        caps.get_group_by_name("kept")
-            .or_else(|| caps.get_match().map(|m| m.span()))
-            .map(|s| s.range())
+        Some(
+            caps.get_group_by_name("kept")
+                .map_or(m.range(), |s| s.range()),
+        )
     }
 
     /// The text of the first capture group (the whole match if the pattern has none).

@@ -603,12 +603,12 @@ fn label_twins(modules: &HashMap<Vec<u8>, Args>) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// `value` with every `from` read as `to`.
-fn replaced(value: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+/// `value` with `from` read as `to` wherever `at(value, i)` lets it start at `i`.
+fn substitute(value: &[u8], from: &[u8], to: &[u8], at: impl Fn(&[u8], usize) -> bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
     let mut i = 0;
     while i < value.len() {
-        if value[i..].starts_with(from) && (i == 0 || !value[i - 1].is_ascii_alphanumeric()) {
+        if value[i..].starts_with(from) && at(value, i) {
             out.extend_from_slice(to);
             i += from.len();
         } else {
@@ -619,45 +619,29 @@ fn replaced(value: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     out
 }
 
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// `value` with every `from` (a `module.x.` prefix) read as `to`.
+fn replaced(value: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    substitute(value, from, to, |v, i| i == 0 || !word_byte(v[i - 1]))
+}
+
 /// `value` with every `[0]` after a name taken out: `data.t.n[0].location` reads what
 /// `data.t.n.location` read before the block was given a one-or-none count.
 fn first_instance(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while i < value.len() {
-        let named = i > 0 && (value[i - 1].is_ascii_alphanumeric() || value[i - 1] == b'_');
-        if named && value[i..].starts_with(b"[0].") {
-            i += 3;
-        } else {
-            out.push(value[i]);
-            i += 1;
-        }
-    }
-    out
+    substitute(value, b"[0].", b".", |v, i| i > 0 && word_byte(v[i - 1]))
 }
 
 /// `value` with every `var.from` read as `var.to`.
 fn with_input_renamed(value: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     let pat = [&b"var."[..], from].concat();
-    let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while i < value.len() {
-        let ends = |j: usize| {
-            value
-                .get(j)
-                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-        };
-        let starts = i == 0 || !(value[i - 1].is_ascii_alphanumeric() || value[i - 1] == b'_');
-        if starts && value[i..].starts_with(&pat) && ends(i + pat.len()) {
-            out.extend_from_slice(b"var.");
-            out.extend_from_slice(to);
-            i += pat.len();
-        } else {
-            out.push(value[i]);
-            i += 1;
-        }
-    }
-    out
+    let to = [&b"var."[..], to].concat();
+    substitute(value, &pat, &to, |v, i| {
+        let starts = i == 0 || !word_byte(v[i - 1]);
+        starts && v.get(i + pat.len()).is_none_or(|&b| !word_byte(b))
+    })
 }
 
 #[cfg(test)]
