@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 10] = [
+const SCORED_BATCHES: [Batch; 11] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -138,11 +138,17 @@ const SCORED_BATCHES: [Batch; 10] = [
         recall: 673,
         false_alarms: 114,
     },
+    Batch {
+        file: "pass13.toml",
+        was: "held out in pass 14",
+        recall: 555,
+        false_alarms: 138,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass13.toml";
+const HELD_OUT: &str = "pass14.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {

@@ -18,10 +18,10 @@ mod hidden;
 mod hits;
 mod lines;
 mod logic;
+mod migration_edit;
 mod moved;
 mod path_plan;
 mod prefilter;
-mod rollback;
 mod spec;
 pub mod terraform;
 mod workflow;
@@ -196,7 +196,7 @@ impl Engine {
         defaults::refine(files);
         logic::refine_terraform_change(files);
         workflow::refine(files);
-        rollback::refine(files);
+        migration_edit::refine(files);
     }
 
     /// Sets `file.findings` (whole-file conditions) and every hunk's `findings` (most severe

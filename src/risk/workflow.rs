@@ -29,6 +29,8 @@ static CHECKOUT: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// The CI rules a job handed to a reusable workflow answers.
 const CHECK_RULES: [&str; 2] = ["safety-net.ci-check-removed", "safety-net.ci-job-removed"];
+/// The pull request trigger removed, which a workflow made reusable answers.
+const TRIGGER_RULE: &str = "safety-net.ci-trigger-removed";
 
 /// A job that runs one of the repository's own reusable workflows (`uses:
 /// ./.github/workflows/ci.yml`) at a job's level: its steps are the ones the repository already
@@ -51,7 +53,7 @@ fn refine_reused(files: &mut [FileChange]) {
         f.hunks.iter().any(|h| {
             h.findings
                 .iter()
-                .any(|x| CHECK_RULES.contains(&x.rule.as_str()))
+                .any(|x| CHECK_RULES.contains(&x.rule.as_str()) || x.rule == TRIGGER_RULE)
         })
     };
     if !files.iter().any(flagged) {
@@ -73,6 +75,16 @@ fn refine_reused(files: &mut [FileChange]) {
             for h in &mut file.hunks {
                 h.findings
                     .retain(|x| !CHECK_RULES.contains(&x.rule.as_str()));
+            }
+        }
+        // A workflow made reusable (`workflow_call:` added) runs where another one calls it:
+        // the pull request trigger it lost is the caller's now.
+        let made_reusable = file.hunks.iter().flat_map(|h| &h.lines).any(|l| {
+            l.kind == LineKind::Added && l.bytes.trim_ascii().starts_with(b"workflow_call:")
+        });
+        if made_reusable {
+            for h in &mut file.hunks {
+                h.findings.retain(|x| x.rule != TRIGGER_RULE);
             }
         }
     }

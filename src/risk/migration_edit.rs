@@ -1,7 +1,9 @@
-//! An old migration whose way back is all that changes. `data.migration-edited` warns that
-//! databases which already ran a migration never see an edit of it; an edit of its `down`
-//! (a rollback made to tolerate a partial state, `if (Schema::hasColumn(…))`) changes nothing
-//! those databases ran, and runs only when someone rolls back.
+//! An old migration edited where the edit changes nothing the databases that ran it ran.
+//! `data.migration-edited` warns that databases which already ran a migration never see an
+//! edit of it. Two edits change nothing they ran: one of its `down` alone (a rollback made to
+//! tolerate a partial state, `if (Schema::hasColumn(…))`), which runs only when someone rolls
+//! back; and existence guards wrapped around its statements as they were (`if
+//! column_exists?(…)` … `end`), so that it no longer fails where the change is already made.
 
 use std::sync::LazyLock;
 
@@ -19,6 +21,49 @@ static FUNCTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
+/// A line that tests whether a schema object is there, before touching it.
+static GUARD: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(if|unless)\b.*\b((column|index|table|foreign_key)_exists\?|Schema::has(Column|Table|Index)|hasColumn|hasTable)|^\s*(if|unless)\s+(not\s+)?exists\b",
+    )
+    .ok()
+});
+
+/// The closing line of a guard's block.
+fn closes(bytes: &[u8]) -> bool {
+    matches!(
+        bytes.trim_ascii(),
+        b"end" | b"}" | b"endif" | b"fi" | b"end if;"
+    )
+}
+
+/// Every removed line is added again (re-indented) and every other added line is a guard or
+/// closes one: the statements run as before, where what they change is not there yet.
+fn only_guards_added(h: &crate::model::Hunk, guard: &Regex) -> bool {
+    let side = |kind: LineKind| -> Vec<&[u8]> {
+        h.lines
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.bytes.trim_ascii())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let (removed, added) = (side(LineKind::Removed), side(LineKind::Added));
+    let mut guards = 0;
+    let mut rest: Vec<&[u8]> = Vec::new();
+    for a in added {
+        if guard.is_match(a) {
+            guards += 1;
+        } else if !closes(a) {
+            rest.push(a);
+        }
+    }
+    let mut wanted = removed.clone();
+    wanted.sort_unstable();
+    rest.sort_unstable();
+    guards > 0 && !removed.is_empty() && wanted == rest
+}
+
 /// A migration's way back, as frameworks name it.
 fn is_rollback(name: &[u8]) -> bool {
     let name = name.to_ascii_lowercase();
@@ -33,7 +78,7 @@ pub(super) fn refine(files: &mut [FileChange]) {
     if !files.iter().any(flagged) {
         return;
     }
-    let Some(function) = FUNCTION.as_ref() else {
+    let (Some(function), Some(guard)) = (FUNCTION.as_ref(), GUARD.as_ref()) else {
         return;
     };
     let name = |bytes: &[u8]| -> Option<Vec<u8>> {
@@ -63,7 +108,9 @@ pub(super) fn refine(files: &mut [FileChange]) {
                 }
                 changed
             });
-        if only_rollback {
+        let guarded =
+            !file.hunks.is_empty() && file.hunks.iter().all(|h| only_guards_added(h, guard));
+        if only_rollback || guarded {
             file.findings.retain(|x| x.rule != RULE);
             for h in &mut file.hunks {
                 h.findings.retain(|x| x.rule != RULE);
@@ -78,6 +125,23 @@ mod tests {
     use crate::risk::Engine;
 
     const PATH: &str = "database/migrations/2023_12_27_add_roles.php";
+
+    /// human-essentials 77e4ad2b: a removal that no longer fails where the column is gone.
+    #[test]
+    fn existence_guards_around_the_same_statements_are_not_an_edited_migration() {
+        let rb = "db/migrate/20250504183911_remove_short_name.rb";
+        let edited_rb = |text: &str| {
+            let mut files = vec![modified(rb, text)];
+            Engine::builtin().scan_change(&mut files);
+            rules_of(&files, rb).contains(&super::RULE.to_string())
+        };
+        let guarded = "-      remove_column :organizations, :short_name\n+      if column_exists?(:organizations, :short_name)\n+        remove_column :organizations, :short_name\n+      end\n";
+        assert!(!edited_rb(guarded));
+        // A guard that comes with another statement is an edit.
+        assert!(edited_rb(&format!(
+            "{guarded}+      remove_column :organizations, :name\n"
+        )));
+    }
 
     fn edited(text: &str) -> bool {
         let mut files = vec![modified(PATH, text)];
