@@ -19,7 +19,7 @@ pub(crate) fn scan(hunk: &Hunk, test_data: bool, sink: &mut Sink) {
         let text = line.text();
         let first_line = line.new_no == Some(1);
         scan_text(&text, first_line, |id, column, message| {
-            if !(test_data && matches!(id, Id::Control | Id::MixedScript)) {
+            if !(test_data && matches!(id, Id::Control | Id::MixedScript | Id::MixedScriptString)) {
                 sink.push(id, Some(i), Some(column), Some(message))
             }
         });
@@ -146,8 +146,34 @@ pub(crate) fn scan_text(text: &str, first_line: bool, mut report: impl FnMut(Id,
         None
     };
     if let Some((col, c)) = mixed {
-        report(Id::MixedScript, col, format!("An identifier mixes Latin letters with the look-alike {} ({}), so it is not the name it appears to be.", script(c), describe(c)));
+        // Inside a string the word is data (a test's `"fooб"`), not a name the code calls; it
+        // can still be a host or a command that reads as another, so it is not dropped.
+        if in_string(text, col) {
+            report(Id::MixedScriptString, col, format!("A quoted string mixes Latin letters with the look-alike {} ({}): text that reads as one word (a host, a command, a key) and is another.", script(c), describe(c)));
+        } else {
+            report(Id::MixedScript, col, format!("An identifier mixes Latin letters with the look-alike {} ({}), so it is not the name it appears to be.", script(c), describe(c)));
+        }
     }
+}
+
+/// Character `col` of `text` is inside a `"…"` or `` `…` `` string: an odd number of unescaped
+/// quotes of one kind opened before it.
+fn in_string(text: &str, col: u32) -> bool {
+    let mut open: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.chars().enumerate() {
+        if u32::try_from(i).is_ok_and(|i| i >= col) {
+            break;
+        }
+        match (open, c) {
+            _ if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (None, '"' | '`') => open = Some(c),
+            (Some(q), _) if c == q => open = None,
+            _ => {}
+        }
+    }
+    open.is_some()
 }
 
 fn more(count: usize) -> String {
@@ -413,6 +439,28 @@ mod tests {
         );
         // Greek omicron in "cοnfig".
         assert_eq!(found("load(c\u{3BF}nfig)"), vec![(Id::MixedScript, 6)]);
+    }
+
+    /// ripgrep d9ca5293: a word test's data is a string; a look-alike host stays a finding.
+    #[test]
+    fn mixed_script_in_a_string_is_data_of_medium_weight() {
+        assert_eq!(
+            found("assert_eq!(None, find(r\"foo\", \"foo\u{431}\"));"),
+            vec![(Id::MixedScriptString, 34)]
+        );
+        assert_eq!(
+            found("let url = \"https://p\u{430}ypal.com\";"),
+            vec![(Id::MixedScriptString, 20)]
+        );
+        // An escaped quote does not close the string; code after a closed one is code again.
+        assert_eq!(
+            found("s = \"a\\\"b\u{430}c\""),
+            vec![(Id::MixedScriptString, 9)]
+        );
+        assert_eq!(
+            found("f(\"x\", is_\u{430}dmin)"),
+            vec![(Id::MixedScript, 10)]
+        );
     }
 
     #[test]

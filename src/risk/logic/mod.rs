@@ -41,6 +41,7 @@ pub(crate) enum Id {
     Invisible,
     Control,
     MixedScript,
+    MixedScriptString,
     SqlNoWhere,
     TfResourceRemoved,
     TfStatefulRemoved,
@@ -103,11 +104,12 @@ const fn m(
 
 use Severity::{Critical, High, Medium};
 
-pub(crate) const RULES: [Meta; 40] = [
+pub(crate) const RULES: [Meta; 41] = [
     m("hidden-text.bidi", Critical, "hidden-text", "A bidirectional control character makes this line display differently from how it compiles (Trojan Source)."),
     m("hidden-text.invisible", Critical, "hidden-text", "An invisible character hides in this line, so what you read is not what runs."),
     m("hidden-text.control", Critical, "hidden-text", "A control character or terminal escape sequence hides in this line and can rewrite what a terminal shows."),
     m("hidden-text.mixed-script", Critical, "hidden-text", "An identifier mixes Latin with look-alike Cyrillic or Greek letters, so it is not the name it appears to be."),
+    m("hidden-text.mixed-script-string", Medium, "hidden-text", "A quoted string mixes Latin with look-alike Cyrillic or Greek letters: text that reads as one word (a host, a command, a key) and is another."),
     m("destructive.sql-no-where", Critical, "destructive", "A DELETE or UPDATE without a WHERE clause changes every row of the table."),
     m("destructive.tf-resource-removed", High, "destructive", "A Terraform resource block is removed, so the next apply destroys it."),
     m("destructive.tf-stateful-resource-removed", Critical, "destructive", "A Terraform resource that holds data (database, bucket, volume, key) is removed, so the next apply destroys it and its data."),
