@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 11] = [
+const SCORED_BATCHES: [Batch; 12] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -144,11 +144,17 @@ const SCORED_BATCHES: [Batch; 11] = [
         recall: 555,
         false_alarms: 138,
     },
+    Batch {
+        file: "pass14.toml",
+        was: "held out in pass 15",
+        recall: 695,
+        false_alarms: 216,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass14.toml";
+const HELD_OUT: &str = "pass15.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
