@@ -128,7 +128,7 @@ fn blocks(hunk: &Hunk, sink: &mut Sink) {
         let moved = handled
             .iter()
             .any(|h| h == &address || h.starts_with(&format!("{address}[")));
-        if added.contains(&address) || moved {
+        if added.contains(&address) || moved || iam_rewritten(&kind, &added) {
             continue;
         }
         let col = Some(char_column(
@@ -158,6 +158,26 @@ fn blocks(hunk: &Hunk, sink: &mut Sink) {
             sink.push(Id::TfResourceRemoved, Some(i), col, Some(msg));
         }
     }
+}
+
+/// An IAM grant rewritten in another of the provider's forms for the same thing
+/// (`google_pubsub_subscription_iam_binding` for `…_iam_member`): the next apply removes the
+/// old grant and makes the new one; it destroys no infrastructure and no data.
+fn iam_rewritten(kind: &str, added: &[String]) -> bool {
+    let Some(base) = ["_iam_binding", "_iam_member", "_iam_policy"]
+        .iter()
+        .find_map(|s| kind.strip_suffix(s))
+    else {
+        return false;
+    };
+    added.iter().any(|a| {
+        a.split_once('.').is_some_and(|(t, _)| {
+            t != kind
+                && t.strip_prefix(base).is_some_and(|rest| {
+                    matches!(rest, "_iam_binding" | "_iam_member" | "_iam_policy")
+                })
+        })
+    })
 }
 
 fn first_non_space(b: &[u8]) -> usize {
@@ -236,6 +256,15 @@ mod tests {
             "destructive.state-absent" => Id::StateAbsent,
             other => panic!("{other}"),
         }
+    }
+
+    /// terraform-google-pubsub b8390bda: authoritative bindings turned into members.
+    #[test]
+    fn an_iam_grant_rewritten_in_another_form_destroys_nothing() {
+        let rewrite = "-resource \"google_pubsub_subscription_iam_binding\" \"pull\" {\n-  role = \"roles/pubsub.subscriber\"\n+resource \"google_pubsub_subscription_iam_member\" \"pull\" {\n+  role = \"roles/pubsub.subscriber\"\n";
+        assert!(fired("main.tf", rewrite).is_empty());
+        let gone = "-resource \"google_pubsub_subscription_iam_binding\" \"pull\" {\n-  role = \"roles/pubsub.subscriber\"\n";
+        assert_eq!(fired("main.tf", gone), vec![(Id::TfResourceRemoved, 0)]);
     }
 
     #[test]
