@@ -356,11 +356,12 @@ fn kept(hunk: &Hunk, rule: &LineRule, removed: &[u8]) -> bool {
     let was_comment = commented(removed);
     // `deletion_protection = var.x` that becomes `coalesce(each.value["x"], var.x)`: the old
     // value stays, unless a caller sets the new input.
+    let old = assignment(removed).map(|(k, v)| (k, bare(v)));
     let falls_back = |added: &[u8]| {
-        let (Some((k0, v0)), Some((k1, v1))) = (assignment(removed), assignment(added)) else {
+        let (Some((k0, v0)), Some((k1, v1))) = (old.as_ref(), assignment(added)) else {
             return false;
         };
-        k0 == k1 && super::logic::defaults_to(&bare(v0), &bare(v1))
+        *k0 == k1 && super::logic::defaults_to(v0, &bare(v1))
     };
     hunk.lines.iter().any(|l| {
         l.kind == LineKind::Added

@@ -21,6 +21,7 @@ mod logic;
 mod migration_edit;
 mod moved;
 mod path_plan;
+mod pattern;
 mod prefilter;
 mod spec;
 pub mod terraform;

@@ -16,6 +16,8 @@ mod safety;
 mod shell;
 mod size;
 mod sql;
+mod tf_change;
+mod tf_value;
 
 use crate::model::{FileChange, Hunk, Severity};
 
@@ -30,9 +32,10 @@ fn re(p: &str) -> regex::bytes::Regex {
         .expect("valid built-in regex")
 }
 
-pub(crate) use force_new::{defaults_to, refine_change as refine_terraform_change};
 pub(crate) use guard::{in_removed_function, removed_text};
 pub(crate) use safety::{is_assertion, is_test_decl};
+pub(crate) use tf_change::refine_change as refine_terraform_change;
+pub(crate) use tf_value::defaults_to;
 
 /// The logic rules, in the order of [`RULES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
