@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 12] = [
+const SCORED_BATCHES: [Batch; 13] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -150,11 +150,17 @@ const SCORED_BATCHES: [Batch; 12] = [
         recall: 695,
         false_alarms: 216,
     },
+    Batch {
+        file: "pass15.toml",
+        was: "held out in pass 16",
+        recall: 375,
+        false_alarms: 219,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass15.toml";
+const HELD_OUT: &str = "pass16.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {

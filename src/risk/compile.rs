@@ -48,6 +48,8 @@ impl LineRule {
             &self.unless_same_key,
             &self.replaces,
             &self.unless_followed_by,
+            &self.while_added,
+            &self.unless_added,
         ]
         .into_iter()
         .flatten()
@@ -73,6 +75,8 @@ pub(crate) struct LineRule {
     pub unless_function_removed: bool,
     pub unless_file_deleted: bool,
     pub unless_followed_by: Option<Pattern>,
+    pub while_added: Option<Pattern>,
+    pub unless_added: Option<Pattern>,
     pub once: bool,
 }
 
@@ -342,6 +346,8 @@ pub(crate) fn compile(rules: &[Enabled], sets: &BTreeMap<String, Vec<String>>) -
                 unless_function_removed: spec.unless_function_removed,
                 unless_file_deleted: spec.unless_file_deleted,
                 unless_followed_by: field("unless_followed_by", &spec.unless_followed_by)?,
+                while_added: field("while_added", &spec.while_added)?,
+                unless_added: field("unless_added", &spec.unless_added)?,
                 once: spec.once,
             });
         }

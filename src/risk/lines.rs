@@ -219,6 +219,17 @@ pub(crate) fn scan(
             {
                 continue;
             }
+            let adds = |re: &Pattern| {
+                hunk.lines
+                    .iter()
+                    .any(|l| l.kind == LineKind::Added && re.is_match(&l.bytes))
+            };
+            if !added
+                && (rule.while_added.as_ref().is_some_and(|re| !adds(re))
+                    || rule.unless_added.as_ref().is_some_and(adds))
+            {
+                continue;
+            }
             if added
                 && rule
                     .unless_same_key

@@ -53,6 +53,15 @@ static NOT_A_CONDITION: LazyLock<Regex> = LazyLock::new(|| {
 /// A string literal, whose words are a message rather than a check.
 static STRING: LazyLock<Regex> =
     LazyLock::new(|| re(r#""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`"#));
+/// A call to a checking helper (`validate_file_access($filename, $this->targetPath)`), its
+/// arguments in the group.
+static HELPER_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:validate|sanitize|sanitise|verify|check|ensure|authorize|authorise|guard)_\w+\s*\(([^)\n]*)",
+    )
+});
+/// A variable or name in code: `$filename`, `user_id`.
+static NAME: LazyLock<Regex> = LazyLock::new(|| re(r"\$?[A-Za-z_]\w{2,}"));
 /// `..` as a path component in a literal: the traversal a path check refused.
 static DOT_DOT: LazyLock<Regex> = LazyLock::new(|| re(r#"["'`]\.\.["'`/\\]"#));
 
@@ -148,6 +157,7 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
     let mut kept: Option<BTreeSet<String>> = None;
     let mut facts = HunkFacts::new(hunk);
     let mut removed = None;
+    let mut helped: Option<BTreeSet<Vec<u8>>> = None;
     for (i, l) in lines.iter().enumerate() {
         if l.kind != LineKind::Removed || !is_condition(&l.bytes) {
             continue;
@@ -171,6 +181,14 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         if in_removed_function(hunk, i, removed) {
             continue;
         }
+        let helped = helped.get_or_insert_with(|| helper_arguments(hunk));
+        if NAME
+            .find_iter(&STRING.replace_all(&l.bytes, &b"\"\""[..]))
+            .any(|m| m.as_bytes().starts_with(b"$") && helped.contains(m.as_bytes()))
+        {
+            // The check moved into a helper the hunk now calls on the same variable.
+            continue;
+        }
         let b = &l.bytes[..];
         let col = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(0);
         let message = format!(
@@ -189,6 +207,22 @@ pub(super) fn scan(file: &FileFacts, hunk: &Hunk, sink: &mut Sink) {
         );
         return;
     }
+}
+
+/// The variables (`$filename`) the hunk's added lines pass to a checking helper.
+fn helper_arguments(hunk: &Hunk) -> BTreeSet<Vec<u8>> {
+    hunk.lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Added && !NOT_A_CONDITION.is_match(&l.bytes))
+        .flat_map(|l| HELPER_CALL.captures_iter(&l.bytes))
+        .flat_map(|c| {
+            c.get(1).map_or(Vec::new(), |args| {
+                NAME.find_iter(args.as_bytes())
+                    .map(|m| m.as_bytes().to_vec())
+                    .collect()
+            })
+        })
+        .collect()
 }
 
 /// The subjects a line's code names (its string literals' words left out, but for a `..`

@@ -40,9 +40,12 @@ static SCOPE: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
 });
 /// Lines whose tokens name things without deciding anything: logging, imports, declarations.
 static INERT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-    re(
+    re(concat!(
         r"(?i)\b(log|logger|logging|slog|console|print|println|printf|debug|info|warn|warning|error)\s*[.(]|^\s*(import|from|use|require|using|package|#include)\b|^\s*(pub(\([\w:]+\))?\s+)?(def|func|fn|function|class|interface|type|struct|private|public|protected|static)\b|^\s*(#|//|/\*|\*|--)",
-    )
+        // A LIKE pattern a query builder binds as a parameter (`->where('name', 'like', …)`):
+        // escaping its wildcards changes what matches, not the SQL.
+        r#"|\bwhere\w*\(\s*['"][\w.]+['"]\s*,\s*['"]i?like['"]"#,
+    ))
 });
 /// A statement that changes or removes rows.
 static WRITES: LazyLock<regex::bytes::Regex> =

@@ -41,7 +41,7 @@ pub(super) fn block_by(re: &Regex, bytes: &[u8]) -> Option<Block> {
 }
 
 /// The argument that names a resource the other way: `name` and `name_prefix`.
-fn prefixed_twin(attr: &str) -> Option<&str> {
+pub(super) fn prefixed_twin(attr: &str) -> Option<&str> {
     match attr {
         "name" => Some("name_prefix"),
         "name_prefix" => Some("name"),
@@ -64,11 +64,16 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
         return;
     }
     let mut block = block_by(&HEADER, hunk.header.as_bytes());
+    // Whether the block's opening line is added: a new resource has no state to replace.
+    let mut block_new = false;
     let mut removed: Vec<(Option<Block>, String, Vec<u8>)> = Vec::new();
     let mut hits = Vec::new();
+    // Force-new arguments set where the existing resource had none.
+    let mut set = Vec::new();
     for (i, line) in hunk.lines.iter().enumerate() {
         if let Some(b) = block_of(&line.bytes) {
             block = Some(b);
+            block_new = line.kind == LineKind::Added;
             continue;
         }
         if line.bytes.first() == Some(&b'}') {
@@ -108,9 +113,33 @@ pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
                     if removed.iter().any(|(b, a, _)| *b == block && a == other) {
                         hits.push((i, block.clone(), attr));
                     }
+                } else if !block_new && value != b"null" {
+                    set.push((i, block.clone(), attr));
                 }
             }
             LineKind::Context => {}
+        }
+    }
+    // An argument set for the first time on a resource that already holds data: the
+    // provider's default (often computed) was its value, and any other value replaces it
+    // (`encrypted = true` added to an unencrypted `aws_ebs_volume`).
+    for (i, block, attr) in set {
+        // Moved up within the block: the removed line comes after the added one.
+        if removed.iter().any(|(b, a, _)| *b == block && *a == attr) {
+            continue;
+        }
+        let Some((kind, name)) = block.filter(|(kind, _)| kind != "module") else {
+            continue;
+        };
+        if terraform::forces_replacement(&kind, &attr).is_some_and(|e| e.stateful) {
+            sink.push(
+                Id::TfStatefulForceNew,
+                Some(i),
+                None,
+                Some(format!(
+                    "`{attr}` is now set on the existing {kind}.{name}, and it cannot change in place: unless the value is the one it already has, the next apply destroys and recreates it with the data it holds."
+                )),
+            );
         }
     }
     for (i, block, attr) in hits {

@@ -102,7 +102,25 @@ fn blocks(hunk: &Hunk, sink: &mut Sink) {
     let mut removed = Vec::new();
     let mut added = Vec::new();
     let mut handled = Vec::new();
+    // Inside a `/* … */` comment on each side (old, new): a `moved` block or a resource left
+    // there "for documentation" does nothing.
+    let mut comment = [false, false];
     for (i, l) in hunk.lines.iter().enumerate() {
+        let sides: &[usize] = match l.kind {
+            LineKind::Removed => &[0],
+            LineKind::Added => &[1],
+            LineKind::Context => &[0, 1],
+        };
+        let was = sides.iter().any(|&s| comment[s]);
+        let t = l.bytes.trim_ascii();
+        let opens = t.starts_with(b"/*");
+        let closes = t.windows(2).any(|w| w == b"*/");
+        for &s in sides {
+            comment[s] = (comment[s] || opens) && !closes;
+        }
+        if was || opens {
+            continue;
+        }
         match l.kind {
             LineKind::Removed => removed.extend(block(&l.bytes).map(|b| (i, b))),
             LineKind::Added => {
@@ -299,6 +317,10 @@ mod tests {
         assert_eq!(fired("s3.tf", text), vec![(Id::TfResourceRenamed, 0)]);
         let with_moved = format!("{text}+moved {{\n+  from = aws_s3_bucket.logs\n+  to   = aws_s3_bucket.access_logs\n+}}\n");
         assert!(fired("s3.tf", &with_moved).is_empty());
+        // cloudposse/terraform-aws-s3-log-storage 048ae6a1: the `moved` blocks are left in a
+        // comment, so they move nothing.
+        let commented = format!("{text}+/*\n+moved {{\n+  from = aws_s3_bucket.logs\n+  to   = aws_s3_bucket.access_logs\n+}}\n+*/\n");
+        assert_eq!(fired("s3.tf", &commented), vec![(Id::TfResourceRenamed, 0)]);
     }
 
     #[test]

@@ -117,7 +117,10 @@ fn statement_end(
         if b == b';' {
             return Some(i);
         }
-        let closes = in_code && quote.map_or(matches!(b, b'"' | b'\'' | b'`'), |q| b == q);
+        // `\'` inside the literal (`'… SET x = \'on\' WHERE …'`) does not close it.
+        let escaped = i > 0 && text[i - 1] == b'\\';
+        let closes =
+            in_code && !escaped && quote.map_or(matches!(b, b'"' | b'\'' | b'`'), |q| b == q);
         if closes {
             match continuation(text, i + 1, quote) {
                 Some(next) => i = next,

@@ -11,7 +11,7 @@ use regex::bytes::Regex;
 use crate::model::{FileChange, Finding, Hunk, LineKind};
 use crate::risk::lines;
 
-use super::force_new::{block_by, block_of, switched_keying, Block, ARG, HEADER};
+use super::force_new::{block_by, block_of, prefixed_twin, switched_keying, Block, ARG, HEADER};
 use super::re;
 use super::tf_value::{
     conditional, defaults_to, first_instance, norm, replaced, same_toggle, toggles,
@@ -124,6 +124,11 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
         .flat_map(|f| &mut f.hunks)
     {
         h.retain_findings(|h, x| {
+            if x.line_index
+                .is_some_and(|i| replacing(x) && unset_by_default(h, i, &defaults))
+            {
+                return false;
+            }
             let Some((i, (attr, old, new))) = x
                 .line_index
                 .filter(|_| replacing(x))
@@ -233,6 +238,41 @@ fn split_and(cond: &[u8]) -> Vec<&[u8]> {
     }
     out.push(&cond[start..]);
     out
+}
+
+/// The added line `i` sets an argument the resource had no line for, and nothing says its
+/// value differs from the provider's default: only a literal (`true`, `"gp3"`, `100`) or an
+/// input the change declares with such a default is taken for a new value; `false`, `null`,
+/// and what the change does not show (an input declared elsewhere, a local) are not.
+fn unset_by_default(h: &Hunk, i: usize, defaults: &HashMap<Vec<u8>, Vec<u8>>) -> bool {
+    if values(h, i).is_some() {
+        return false;
+    }
+    let Some(caps) = h.lines.get(i).and_then(|l| ARG.captures(&l.bytes)) else {
+        return false;
+    };
+    // `name` turned into `name_prefix` is a new name, not a first setting.
+    let twin = std::str::from_utf8(&caps[1]).ok().and_then(prefixed_twin);
+    if h.lines.iter().any(|l| {
+        l.kind == LineKind::Removed
+            && ARG
+                .captures(&l.bytes)
+                .is_some_and(|c| twin.is_some_and(|t| t.as_bytes() == &c[1]))
+    }) {
+        return false;
+    }
+    let new = norm(&caps[2]);
+    let value = match new.strip_prefix(b"var.") {
+        Some(name) => match defaults.get(name) {
+            Some(d) => d.as_slice(),
+            None => return true,
+        },
+        None => &new,
+    };
+    let literal = value == b"true"
+        || value.first() == Some(&b'"') && !value[1..].contains(&b'$')
+        || value.first().is_some_and(u8::is_ascii_digit);
+    !literal
 }
 
 /// The argument the added line `i` sets, and its old and new values (whitespace gone): the
@@ -394,5 +434,33 @@ mod tests {
         // Three instances, one of them moved: the other two are still replaced.
         let three = logging.replace("local.enabled ? 1 : 0", "3");
         assert_eq!(replacing(&format!("{moved}{three}"), "").len(), 1);
+    }
+    /// cloudposse/terraform-aws-ec2-instance b510fe67: `encrypted` added to an existing volume
+    /// with a default of `true` replaces every unencrypted volume; the same with `false` (the
+    /// provider's default), with an input declared elsewhere, or on a new resource does not.
+    #[test]
+    fn a_force_new_argument_set_for_the_first_time_replaces_only_with_a_new_value() {
+        let volume = |value: &str| {
+            format!(" resource \"aws_ebs_volume\" \"default\" {{\n   size = 10\n+  encrypted = {value}\n }}\n")
+        };
+        let declared = |default: &str| {
+            format!("+variable \"ebs_volume_encrypted\" {{\n+  type    = bool\n+  default = {default}\n+}}\n")
+        };
+        let by_var = volume("var.ebs_volume_encrypted");
+        assert_eq!(
+            replacing(&by_var, &declared("true")),
+            ["destructive.tf-stateful-force-new"]
+        );
+        assert!(replacing(&by_var, &declared("false")).is_empty());
+        assert!(replacing(&by_var, &declared("null")).is_empty());
+        assert!(replacing(&by_var, "").is_empty());
+        assert_eq!(replacing(&volume("true"), "").len(), 1);
+        assert!(replacing(&volume("local.encrypted"), "").is_empty());
+        let new =
+            "+resource \"aws_ebs_volume\" \"default\" {\n+  size = 10\n+  encrypted = true\n+}\n";
+        assert!(replacing(new, "").is_empty());
+        // Moved up within the block is no new setting.
+        let moved = " resource \"aws_ebs_volume\" \"default\" {\n+  encrypted = true\n   size = 10\n-  encrypted = true\n }\n";
+        assert!(replacing(moved, "").is_empty());
     }
 }
