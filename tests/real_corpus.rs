@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 13] = [
+const SCORED_BATCHES: [Batch; 14] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -156,11 +156,17 @@ const SCORED_BATCHES: [Batch; 13] = [
         recall: 687,
         false_alarms: 63,
     },
+    Batch {
+        file: "pass16.toml",
+        was: "held out in pass 17",
+        recall: 394,
+        false_alarms: 200,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass16.toml";
+const HELD_OUT: &str = "pass17.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
