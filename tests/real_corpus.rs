@@ -141,7 +141,7 @@ const SCORED_BATCHES: [Batch; 14] = [
     Batch {
         file: "pass13.toml",
         was: "held out in pass 14",
-        recall: 555,
+        recall: 577,
         false_alarms: 138,
     },
     Batch {
@@ -159,8 +159,8 @@ const SCORED_BATCHES: [Batch; 14] = [
     Batch {
         file: "pass16.toml",
         was: "held out in pass 17",
-        recall: 394,
-        false_alarms: 200,
+        recall: 605,
+        false_alarms: 112,
     },
 ];
 

@@ -108,6 +108,9 @@ fn ident_end(b: &[u8]) -> usize {
 
 fn key(bytes: &[u8]) -> Option<&[u8]> {
     let t = bytes.trim_ascii();
+    // Without a YAML list item's `- `: a task list inlined into another file's list keeps its
+    // lines, not always their dashes (`- include_tasks: x.yml` under a new `- name:`).
+    let t = t.strip_prefix(b"- ").map_or(t, <[u8]>::trim_ascii_start);
     (t.len() >= MIN_LINE).then_some(t)
 }
 

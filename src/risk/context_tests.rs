@@ -157,6 +157,30 @@ mod tests {
     /// A source file deleted with its inline tests while the change adds as many tests
     /// elsewhere (ripgrep's src/search_stream.rs, rewritten as the grep-searcher crate): the
     /// deletion is the finding, not each test.
+    /// ansible-ssh-hardening 18be974: a task file inlined into the playbook that included it
+    /// (its list items lose their dashes there) was moved, not deleted; one whose lines went
+    /// nowhere still is.
+    #[test]
+    fn a_task_file_inlined_into_another_is_not_deleted() {
+        let deleted = |inlined: Option<&str>| {
+            let mut files = vec![file(
+                "tasks/crypto.yml",
+                ChangeKind::Deleted,
+                "-- include_tasks: crypto_macs.yml\n-  when: not ssh_macs\n-- include_tasks: crypto_kex.yml\n-  when: not ssh_kex\n",
+            )];
+            files.extend(inlined.map(|t| file("tasks/hardening.yml", ChangeKind::Modified, t)));
+            Engine::builtin().scan_change(&mut files);
+            rules(&files[0])
+                .iter()
+                .any(|r| r == "destructive.file-deleted")
+        };
+        assert!(deleted(None));
+        assert!(!deleted(Some(
+            "+- name: set macs\n+  include_tasks: crypto_macs.yml\n+  when: not ssh_macs\n+- name: set kex\n+  include_tasks: crypto_kex.yml\n+  when: not ssh_kex\n"
+        )));
+        assert!(deleted(Some("+- name: unrelated\n+  when: not ssh_macs\n")));
+    }
+
     #[test]
     fn code_deleted_with_its_tests_while_as_many_are_added_elsewhere() {
         let old = format!(

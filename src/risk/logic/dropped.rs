@@ -120,7 +120,33 @@ fn deleted<'a>(old: &[&'a str], new: &[&str]) -> Option<Vec<(usize, &'a str)>> {
     // A few short stretches: a line matched token by token against a whole statement, or a
     // line rewritten, leaves many scattered ones.
     let spans = out.windows(2).filter(|w| w[1].0 != w[0].0 + 1).count() + 1;
-    (j == nm.len() && out.len() <= MAX_GONE && spans <= MAX_SPANS).then_some(out)
+    let few = out.len() <= MAX_GONE && spans <= MAX_SPANS;
+    (j == nm.len() && (few || one_call_unwrapped(&out))).then_some(out)
+}
+
+/// The same call taken off several values of one line (`[e($city), e($state)]` →
+/// `[$city, $state]`): every stretch gone is that call's name and `(`, or a `)`, as many of
+/// each. Many stretches, but one edit, repeated.
+fn one_call_unwrapped(gone: &[(usize, &str)]) -> bool {
+    let mut stretches: Vec<Vec<&str>> = Vec::new();
+    for (k, &(i, t)) in gone.iter().enumerate() {
+        match stretches.last_mut() {
+            Some(last) if k > 0 && gone[k - 1].0 + 1 == i => last.push(t),
+            _ => stretches.push(vec![t]),
+        }
+    }
+    let (mut opens, mut closes, mut name) = (0, 0, None);
+    for st in &stretches {
+        match st.as_slice() {
+            [n, "("] if name.is_none_or(|m| m == *n) => {
+                name = Some(*n);
+                opens += 1;
+            }
+            [")"] => closes += 1,
+            _ => return false,
+        }
+    }
+    opens >= 2 && opens == closes && gone.len() <= 4 * MAX_GONE
 }
 
 /// What was taken off, and the sentence that says so.
@@ -401,6 +427,19 @@ mod tests {
         assert!(ids("src/app.rs", "-             .validator(validate_max_filesize))\n+             )\n+             .hidden(true))\n").is_empty());
         let rewrap = "-    str::from_utf8(pattern).map_err(|err| {\n-        InvalidPatternError {\n-            original: escape(pattern),\n-            valid_up_to: err.valid_up_to(),\n-        }\n+    str::from_utf8(pattern).map_err(|err| InvalidPatternError {\n+        original: escape(pattern),\n+        valid_up_to: err.valid_up_to(),\n     })\n";
         assert!(ids("grep-cli/src/pattern.rs", rewrap).is_empty());
+    }
+
+    /// akaunting bf1e1580 reversed: `e()` taken off four values of one array; a line
+    /// rewritten in several unrelated places is no unwrapping.
+    #[test]
+    fn one_escape_taken_off_several_values_fires() {
+        let php = "-            [e($city), e($country), e($state), e($zip_code), '<br>'],\n+            [$city, $country, $state, $zip_code, '<br>'],\n";
+        assert_eq!(
+            ids("app/Traits/Contacts.php", php),
+            ["security.escaping-unwrapped"]
+        );
+        let mixed = "-            [e($city), trim($country), e($state), lower($zip), '<br>'],\n+            [$city, $country, $state, $zip, '<br>'],\n";
+        assert!(ids("app/Traits/Contacts.php", mixed).is_empty());
     }
 
     #[test]
