@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 14] = [
+const SCORED_BATCHES: [Batch; 15] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -162,11 +162,17 @@ const SCORED_BATCHES: [Batch; 14] = [
         recall: 605,
         false_alarms: 112,
     },
+    Batch {
+        file: "pass17.toml",
+        was: "held out in pass 18",
+        recall: 405,
+        false_alarms: 175,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass17.toml";
+const HELD_OUT: &str = "pass18.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
