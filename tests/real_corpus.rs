@@ -165,8 +165,8 @@ const SCORED_BATCHES: [Batch; 15] = [
     Batch {
         file: "pass17.toml",
         was: "held out in pass 18",
-        recall: 405,
-        false_alarms: 175,
+        recall: 594,
+        false_alarms: 125,
     },
 ];
 

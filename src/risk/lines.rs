@@ -219,14 +219,17 @@ pub(crate) fn scan(
             {
                 continue;
             }
-            let adds = |re: &Pattern| {
-                hunk.lines
-                    .iter()
-                    .any(|l| l.kind == LineKind::Added && re.is_match(&l.bytes))
+            // Whether the hunk's new side matches: `while_added` also counts a kept (context)
+            // line, as a download the hunk leaves in place still runs.
+            let has = |re: &Pattern, context: bool| {
+                hunk.lines.iter().any(|l| {
+                    (l.kind == LineKind::Added || context && l.kind == LineKind::Context)
+                        && re.is_match(&l.bytes)
+                })
             };
             if !added
-                && (rule.while_added.as_ref().is_some_and(|re| !adds(re))
-                    || rule.unless_added.as_ref().is_some_and(adds))
+                && (rule.while_added.as_ref().is_some_and(|re| !has(re, true))
+                    || rule.unless_added.as_ref().is_some_and(|re| has(re, false)))
             {
                 continue;
             }

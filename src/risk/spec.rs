@@ -80,9 +80,9 @@ pub(crate) struct RuleSpec {
     /// The line does not fire when a later line of the hunk (on its own side) matches this,
     /// e.g. `set +e` closed again by `set -e`.
     pub unless_followed_by: Option<String>,
-    /// With `removed`: the removed line only fires when the hunk adds a line matching this,
-    /// e.g. a checksum check removed while the download it checked stays (a download replaced
-    /// by the package manager took its check with it).
+    /// With `removed`: the removed line only fires when the hunk's new side (an added or a
+    /// context line) matches this, e.g. a checksum check removed while the download it checked
+    /// stays (a download replaced by the package manager took its check with it).
     pub while_added: Option<String>,
     /// With `removed`: the removed line does not fire when the hunk adds a line matching this,
     /// e.g. inline path checks removed where the hunk now calls a `validate_…` helper.
