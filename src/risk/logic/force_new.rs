@@ -58,10 +58,70 @@ pub(super) fn switched_keying(attr: &str) -> Option<&'static str> {
     }
 }
 
+static VARIABLE: LazyLock<Regex> = LazyLock::new(|| re(r#"^\s*variable\s+"([^"]+)"\s*\{?"#));
+static DEFAULT: LazyLock<Regex> = LazyLock::new(|| re(r"^  default\s*=\s*(.*)$"));
+
+/// A module input's default changes, and the input is named for an argument that replaces a
+/// resource holding data (`variable "storage_encrypted"`, `variable "encrypted"`): modules
+/// name inputs after the argument they set, so every instance that kept the default is
+/// destroyed and recreated by the next apply after the upgrade.
+fn variable_default(hunk: &Hunk, sink: &mut Sink) {
+    let mut name = VARIABLE
+        .captures(hunk.header.as_bytes())
+        .map(|c| c[1].to_vec());
+    let mut old: Option<Vec<u8>> = None;
+    for (i, line) in hunk.lines.iter().enumerate() {
+        if let Some(c) = VARIABLE.captures(&line.bytes) {
+            name = Some(c[1].to_vec());
+            old = None;
+            continue;
+        }
+        if line.bytes.first() == Some(&b'}') {
+            name = None;
+            continue;
+        }
+        let Some(d) = DEFAULT.captures(&line.bytes) else {
+            continue;
+        };
+        let value = norm(&d[1]);
+        match line.kind {
+            LineKind::Removed => old = Some(value),
+            LineKind::Added => {
+                let (Some(n), Some(was)) = (name.as_deref(), old.take()) else {
+                    continue;
+                };
+                if was == value {
+                    continue;
+                }
+                let input = String::from_utf8_lossy(n);
+                let kinds = terraform::stateful_kinds_replaced_by(&input);
+                if kinds.is_empty() {
+                    continue;
+                }
+                let shown: Vec<String> = kinds.iter().take(3).map(|k| format!("`{k}`")).collect();
+                let more = if kinds.len() > 3 { ", …" } else { "" };
+                sink.push(
+                    Id::TfStatefulForceNew,
+                    Some(i),
+                    None,
+                    Some(format!(
+                        "The default of `{input}` changes, and `{input}` cannot change in place on {}{more}: where the module passes it to such a resource, every instance that kept the default is destroyed and recreated with its data by the next apply.",
+                        shown.join(", ")
+                    )),
+                );
+            }
+            LineKind::Context => {}
+        }
+    }
+}
+
 pub(super) fn scan(hunk: &Hunk, sink: &mut Sink) {
     if !(sink.on(Id::TfForceNew) || sink.on(Id::TfStatefulForceNew) || sink.on(Id::TfInstanceKeys))
     {
         return;
+    }
+    if sink.on(Id::TfStatefulForceNew) {
+        variable_default(hunk, sink);
     }
     let mut block = block_by(&HEADER, hunk.header.as_bytes());
     // Whether the block's opening line is added: a new resource has no state to replace.
@@ -221,6 +281,23 @@ mod tests {
             .map(|h| RULES[h.rule].id)
             .collect();
         assert_eq!(found, ["destructive.tf-force-new"]);
+    }
+
+    /// cloudposse/terraform-aws-rds 5e99e937: the module's `storage_encrypted` input defaults
+    /// to true now, so every database created with the old default is replaced on upgrade.
+    #[test]
+    fn a_changed_default_of_an_input_named_for_a_force_new_argument_replaces() {
+        let default = |name: &str, old: &str, new: &str| {
+            ids(&format!(
+                " variable \"{name}\" {{\n   type        = bool\n-  default     = {old}\n+  default     = {new}\n }}\n"
+            ))
+        };
+        assert_eq!(
+            default("storage_encrypted", "false", "true"),
+            ["destructive.tf-stateful-force-new"]
+        );
+        assert!(default("storage_encrypted", "false", "false").is_empty());
+        assert!(default("deletion_window_in_days", "7", "30").is_empty());
     }
 
     #[test]

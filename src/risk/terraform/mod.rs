@@ -49,6 +49,18 @@ pub fn entry(kind: &str) -> Option<&'static Entry> {
     TABLE.get(kind)
 }
 
+/// The resource types that hold data and that changing `attr` replaces, in the table's order
+/// of names.
+pub fn stateful_kinds_replaced_by(attr: &str) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = TABLE
+        .values()
+        .filter(|e| e.stateful && e.force_new.iter().any(|a| a == attr))
+        .map(|e| e.kind.as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds
+}
+
 /// Whether changing `attr` on a `kind` resource forces its replacement.
 pub fn forces_replacement(kind: &str, attr: &str) -> Option<&'static Entry> {
     entry(kind).filter(|e| e.force_new.iter().any(|a| a == attr))
