@@ -15,14 +15,17 @@ static BLOCK: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\s*(resource|module)\s+"([^"]+)"(?:\s+"([^"]+)")?"#));
 static FROM: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*from\s*=\s*([\w.\[\]\x22-]+)"));
 /// Kinds that hold data, by name; the force-new table's `stateful` entries count too (an Azure
-/// resource group, whose deletion deletes every resource in it).
+/// resource group, whose deletion deletes every resource in it). A virtual machine (its root
+/// disk goes with it) and a cluster (its control plane's state, and what runs on it) count.
 static STATEFUL: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"(db_instance|db_cluster|rds_cluster|_database|dynamodb_table|bigquery|bigtable|spanner|firestore",
         r"|cosmosdb|s3_bucket$|storage_bucket|storage_account|storage_container|ebs_volume|_disk$",
         r"|efs_file_system|elasticache|redis|memorystore|kms_key|key_vault|secretsmanager_secret",
         r"|backup_vault|redshift|docdb|neptune|opensearch|elasticsearch_domain|sql_database_instance",
-        r"|sql_server|mssql|postgresql|mysql|keyspaces|msk_cluster|kinesis_stream|sqs_queue|filestore)"
+        r"|sql_server|mssql|postgresql|mysql|keyspaces|msk_cluster|kinesis_stream|sqs_queue|filestore",
+        r"|^aws_instance$|compute_instance$|virtual_machine$|lightsail_instance$",
+        r"|eks_cluster$|container_cluster$|kubernetes_cluster$|ecs_cluster$)"
     ))
 });
 static OPEN: LazyLock<Regex> = LazyLock::new(|| re(r"0\.0\.0\.0/0|::/0"));
@@ -291,6 +294,11 @@ mod tests {
         assert_eq!(fired("db.tf", text), vec![(Id::TfStatefulRemoved, 0)]);
         let text = "-resource \"aws_route53_record\" \"www\" {\n-  name = \"www\"\n-}\n";
         assert_eq!(fired("dns.tf", text), vec![(Id::TfResourceRemoved, 0)]);
+        // A virtual machine takes its root disk with it.
+        let text = "-resource \"aws_instance\" \"web\" {\n-  ami = var.ami\n-}\n";
+        assert_eq!(fired("ec2.tf", text), vec![(Id::TfStatefulRemoved, 0)]);
+        let text = "-resource \"aws_iam_instance_profile\" \"web\" {\n-  role = \"web\"\n-}\n";
+        assert_eq!(fired("iam.tf", text), vec![(Id::TfResourceRemoved, 0)]);
         assert_eq!(
             fired("m.tf", "-module \"vpc\" {\n-  source = \"./vpc\"\n-}\n"),
             vec![(Id::TfModuleRemoved, 0)]
