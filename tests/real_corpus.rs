@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 15] = [
+const SCORED_BATCHES: [Batch; 16] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -168,11 +168,17 @@ const SCORED_BATCHES: [Batch; 15] = [
         recall: 594,
         false_alarms: 125,
     },
+    Batch {
+        file: "pass18.toml",
+        was: "held out in pass 19",
+        recall: 482,
+        false_alarms: 143,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass18.toml";
+const HELD_OUT: &str = "pass19.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
