@@ -171,8 +171,8 @@ const SCORED_BATCHES: [Batch; 16] = [
     Batch {
         file: "pass18.toml",
         was: "held out in pass 19",
-        recall: 482,
-        false_alarms: 143,
+        recall: 689,
+        false_alarms: 115,
     },
 ];
 

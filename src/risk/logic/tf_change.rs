@@ -14,8 +14,8 @@ use crate::risk::lines;
 use super::force_new::{block_by, block_of, prefixed_twin, switched_keying, Block, ARG, HEADER};
 use super::re;
 use super::tf_value::{
-    conditional, defaults_to, first_instance, norm, replaced, same_toggle, toggles,
-    with_input_renamed,
+    conditional, defaults_to, first_instance, norm, null_conditional, replaced, same_toggle,
+    toggles, with_input_renamed,
 };
 
 /// A block's top-level arguments, each with its value without whitespace.
@@ -149,10 +149,17 @@ pub(crate) fn refine_change(files: &mut [FileChange]) {
             let old = first_instance(&old);
             let new = first_instance(&new);
             let read = data_args.get(&old).is_some_and(|v| *v == new);
+            // The old value was itself a fallback (`var.target_name == null ? X : var.target_name`):
+            // unset, it was `X`, and a local falling back to `X` names the same.
+            let unset_old = null_conditional(&old);
             let falls_back = new
                 .strip_prefix(b"local.")
                 .and_then(|name| locals.get(name))
-                .is_some_and(|def| defaults_to(&old, &first_instance(def)));
+                .is_some_and(|def| {
+                    let def = first_instance(def);
+                    defaults_to(&old, &def)
+                        || unset_old.as_ref().is_some_and(|o| defaults_to(o, &def))
+                });
             let still_true = new_terms_true(&new, &defaults).is_some_and(|v| {
                 v == old || defaults_to(&old, &v) || attr == b"count" && same_toggle(&old, &v)
             });
@@ -418,6 +425,22 @@ mod tests {
             " }\n",
         );
         assert!(replacing(table, "").is_empty());
+        // cloudposse/terraform-aws-backup 4126e5be: the old value was a fallback to the label
+        // already; the new local falls back to the same label.
+        let vault = concat!(
+            " locals {\n",
+            "+  vault_name = coalesce(var.vault_name, module.this.id)\n",
+            " }\n",
+            " resource \"aws_backup_vault\" \"default\" {\n",
+            "-  name = var.target_vault_name == null ? module.this.id : var.target_vault_name\n",
+            "+  name = local.vault_name\n",
+            " }\n",
+        );
+        assert!(replacing(vault, "").is_empty());
+        assert_eq!(
+            replacing(&vault.replace("module.this.id)", "\"vault\")"), "").len(),
+            1
+        );
         assert_eq!(replacing(&table.replace("!= null", "== null"), "").len(), 1);
 
         let gated = " resource \"aws_ec2_transit_gateway_route_table\" \"this\" {\n-  count = var.create_tgw ? 1 : 0\n+  count = var.create_tgw && var.create_tgw_routes ? 1 : 0\n }\n";
