@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 16] = [
+const SCORED_BATCHES: [Batch; 17] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -174,11 +174,17 @@ const SCORED_BATCHES: [Batch; 16] = [
         recall: 689,
         false_alarms: 115,
     },
+    Batch {
+        file: "pass19.toml",
+        was: "held out in pass 20",
+        recall: 617,
+        false_alarms: 283,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass19.toml";
+const HELD_OUT: &str = "pass20.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
