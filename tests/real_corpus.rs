@@ -177,8 +177,8 @@ const SCORED_BATCHES: [Batch; 17] = [
     Batch {
         file: "pass19.toml",
         was: "held out in pass 20",
-        recall: 617,
-        false_alarms: 283,
+        recall: 735,
+        false_alarms: 206,
     },
 ];
 

@@ -236,7 +236,7 @@ fn names_a_lookup(line: &str) -> bool {
 /// A secret named in the environment lookup, then a literal fallback of some length.
 static SECRET_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)\b(getenv|environ\.get|env\.get|ENV\.fetch|env|Getenv|GetEnv|config)\s*\(\s*["'][\w.-]*(secret|password|passwd|token|api_?key|private_?key|signing_?key|secret_?key)[\w.-]*["']\s*,\s*(default\s*=\s*)?["']([^"'\s]{16,})["']|\bprocess\.env\.\w*(SECRET|PASSWORD|TOKEN|API_?KEY|PRIVATE_?KEY)\w*\s*(\|\||\?\?)\s*["']([^"'\s]{16,})["']"#,
+        r#"(?i)\b(getenv|environ\.get|env\.get|ENV\.fetch|env|Getenv|GetEnv|config)\s*\(\s*["'][\w.-]*(secret|password|passwd|token|api_?key|private_?key|signing_?key|secret_?key)[\w.-]*["']\s*,\s*(default\s*=\s*)?["']([^"'\s]{16,})["']|\bprocess\.env\.\w*(SECRET|PASSWORD|TOKEN|API_?KEY|PRIVATE_?KEY)\w*\s*(\|\||\?\?)\s*["']([^"'\s]{16,})["']|\bENV\[\s*["'][\w.-]*(SECRET|PASSWORD|TOKEN|API_?KEY|PRIVATE_?KEY)[\w.-]*["']\s*\]\s*(\|\||\bor\b)\s*["']([^"'\s]{16,})["']"#,
     )
 });
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
@@ -559,7 +559,8 @@ fn secret_default(c: &Changed, sink: &mut Sink) {
                 }
             }
             if let Some(caps) = SECRET_DEFAULT.captures(&text) {
-                let value = caps.get(4).or(caps.get(7)).unwrap_or("");
+                // The literal: of a call's default, `process.env.X || …`, or Ruby's `ENV['X'] || …`.
+                let value = caps.get(4).or(caps.get(7)).or(caps.get(10)).unwrap_or("");
                 if !PLACEHOLDER.is_match(value) {
                     sink.push(Id::SecretDefault, Some(i), None, None);
                     return;

@@ -189,6 +189,14 @@ fn a_secret_with_a_literal_default_fires() {
         "+SECRET_KEY = os.getenv(\n+    \"PAPERLESS_SECRET_KEY\",\n+    \"e11fl1oa-*ytql8p)(06fbj4ukrlo+n7k&q5+$1md7i+mge=ee\",\n+)\n",
     );
     assert_eq!(fired, ["security.secret-default"]);
+    // codetriage 40f8eaf5: Ruby's `ENV[…] ||` with a literal behind it.
+    assert_eq!(
+        ids(
+            "config/initializers/secret_token.rb",
+            "+App.config.secret_key_base = ENV['SECRET_KEY_BASE'] || 'ab37b1294efd8458ee5f186d1164e91bb234e123b8244fbc'\n"
+        ),
+        ["security.secret-default"]
+    );
     assert!(ids(
         "settings.py",
         "+SECRET_KEY = os.getenv(\"APP_SECRET_KEY\", \"change-me-in-production-please\")\n"
