@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cuts the real-world corpus's patches from fetched mirrors.
 
-Reads tests/real_corpus/cases.toml, pass3.toml, pass4.toml, pass5.toml, pass6.toml, pass7.toml, pass8.toml, pass9.toml, pass10.toml, pass11.toml, pass12.toml, pass13.toml, pass14.toml, pass15.toml, pass16.toml, pass17.toml, pass18.toml and pass19.toml (each case names a repository, a commit, the paths to cut,
+Reads tests/real_corpus/cases.toml, pass3.toml, pass4.toml, pass5.toml, pass6.toml, pass7.toml, pass8.toml, pass9.toml, pass10.toml, pass11.toml, pass12.toml, pass13.toml, pass14.toml, pass15.toml, pass16.toml, pass17.toml, pass18.toml, pass19.toml and pass20.toml (each case names a repository, a commit, the paths to cut,
 optionally which hunks to keep and whether to reverse the change) and writes each case's patch
 to tests/real_corpus/patches/<id>.diff. `--only <file>` (e.g. `--only pass10.toml`) cuts one case file's
 cases; further arguments are case ids to cut. The mirrors are bare git directories brought with the
@@ -47,7 +47,7 @@ def keep_hunks(patch, keep):
     return b"".join(out)
 
 
-CASE_FILES = ("cases.toml", "pass3.toml", "pass4.toml", "pass5.toml", "pass6.toml", "pass7.toml", "pass8.toml", "pass9.toml", "pass10.toml", "pass11.toml", "pass12.toml", "pass13.toml", "pass14.toml", "pass15.toml", "pass16.toml", "pass17.toml", "pass18.toml", "pass19.toml")
+CASE_FILES = ("cases.toml", "pass3.toml", "pass4.toml", "pass5.toml", "pass6.toml", "pass7.toml", "pass8.toml", "pass9.toml", "pass10.toml", "pass11.toml", "pass12.toml", "pass13.toml", "pass14.toml", "pass15.toml", "pass16.toml", "pass17.toml", "pass18.toml", "pass19.toml", "pass20.toml")
 
 
 def main():
