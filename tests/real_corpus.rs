@@ -77,7 +77,7 @@ struct Batch {
 }
 
 /// The batches once held out, now development.
-const SCORED_BATCHES: [Batch; 17] = [
+const SCORED_BATCHES: [Batch; 18] = [
     Batch {
         file: "pass3.toml",
         was: "held out in pass 3",
@@ -180,11 +180,17 @@ const SCORED_BATCHES: [Batch; 17] = [
         recall: 735,
         false_alarms: 206,
     },
+    Batch {
+        file: "pass20.toml",
+        was: "held out in pass 21",
+        recall: 419,
+        false_alarms: 223,
+    },
 ];
 
 /// The held-out batch: cut after the last rule change, scored, never tuned on. Until the next
 /// batch is cut and committed, there is none.
-const HELD_OUT: &str = "pass20.toml";
+const HELD_OUT: &str = "pass21.toml";
 
 /// The development set: the first passes' cases and the batches already scored.
 fn development() -> Vec<Case> {
