@@ -58,8 +58,11 @@ pub(super) fn switched_keying(attr: &str) -> Option<&'static str> {
     }
 }
 
-static VARIABLE: LazyLock<Regex> = LazyLock::new(|| re(r#"^\s*variable\s+"([^"]+)"\s*\{?"#));
-static DEFAULT: LazyLock<Regex> = LazyLock::new(|| re(r"^  default\s*=\s*(.*)$"));
+/// A `variable "name" {` opener (or a hunk header that git cut before its `{`), and a
+/// variable's `default = …` line.
+pub(super) static VARIABLE: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"^\s*variable\s+"([^"]+)"\s*\{?"#));
+pub(super) static DEFAULT: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*default\s*=\s*(.+)$"));
 
 /// A module input's default changes, and the input is named for an argument that replaces a
 /// resource holding data (`variable "storage_encrypted"`, `variable "encrypted"`): modules

@@ -11,7 +11,9 @@ use regex::bytes::Regex;
 use crate::model::{FileChange, Finding, Hunk, LineKind};
 use crate::risk::lines;
 
-use super::force_new::{block_by, block_of, prefixed_twin, switched_keying, Block, ARG, HEADER};
+use super::force_new::{
+    block_by, block_of, prefixed_twin, switched_keying, Block, ARG, DEFAULT, HEADER, VARIABLE,
+};
 use super::re;
 use super::tf_value::{
     conditional, defaults_to, first_instance, norm, null_conditional, replaced, same_toggle,
@@ -28,12 +30,10 @@ const REPLACING: [&str; 3] = [
     "destructive.tf-instance-keys",
 ];
 
-static VARIABLE: LazyLock<Regex> = LazyLock::new(|| re(r#"^\s*variable\s+"([^"]+)"\s*\{"#));
 static LOCAL: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*(.+)$"));
 static LOCALS: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*locals\s*\{"));
 static MOVED: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*moved\s*\{"));
 static MOVED_FROM: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*from\s*=\s*(\S+)\s*$"));
-static DEFAULT: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*default\s*=\s*(.+)$"));
 static DATA: LazyLock<Regex> = LazyLock::new(|| re(r#"^\s*data\s+"([^"]+)"\s+"([^"]+)"\s*\{"#));
 
 /// Weighs each replacement finding against the rest of the change. The argument keeps its
